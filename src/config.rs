@@ -1,0 +1,154 @@
+//! Settings from `kiosk-config/*.toml`. Every field has a default so that a
+//! partial file, or none, still gives a working kiosk.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::embed::EmbedderKind;
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub event: EventConfig,
+    pub store: StoreConfig,
+    pub engine: EngineConfig,
+    pub quality: QualityConfig,
+    pub decide: DecideConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EventConfig {
+    pub name: String,
+    pub session: String,
+    pub kiosk_id: String,
+}
+
+impl Default for EventConfig {
+    fn default() -> Self {
+        Self {
+            name: "Đại hội Công đoàn — Congress".into(),
+            session: "Phiên khai mạc".into(),
+            kiosk_id: "kiosk-1".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StoreConfig {
+    pub database: PathBuf,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        Self { database: "kiosk.db".into() }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EngineConfig {
+    pub embedder: EmbedderKind,
+    pub threads: usize,
+    pub detect_size: u32,
+    pub detect_score: f32,
+    pub flip_average: bool,
+    pub onnxruntime: PathBuf,
+    /// Where the `.onnx` files are; empty = the `models/` folder of this project.
+    pub models_dir: PathBuf,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            embedder: EmbedderKind::MobileFaceNet,
+            threads: 0,
+            detect_size: 320,
+            detect_score: 0.6,
+            flip_average: true,
+            onnxruntime: PathBuf::new(),
+            models_dir: PathBuf::new(),
+        }
+    }
+}
+
+impl EngineConfig {
+    pub fn models_dir(&self) -> PathBuf {
+        if self.models_dir.as_os_str().is_empty() {
+            crate::runtime::project_dir().join("models")
+        } else {
+            self.models_dir.clone()
+        }
+    }
+
+    pub fn threads(&self) -> usize {
+        if self.threads == 0 {
+            std::thread::available_parallelism().map_or(1, |n| n.get())
+        } else {
+            self.threads
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct QualityConfig {
+    pub min_eye_distance: f32,
+    pub min_sharpness: f32,
+    pub max_yaw: f32,
+    pub min_brightness: f32,
+    pub max_brightness: f32,
+}
+
+impl Default for QualityConfig {
+    fn default() -> Self {
+        Self {
+            min_eye_distance: 20.0,
+            min_sharpness: 40.0,
+            max_yaw: 0.45,
+            min_brightness: 50.0,
+            max_brightness: 215.0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DecideConfig {
+    /// None = the shipped threshold of the configured embedder.
+    pub threshold: Option<f32>,
+    pub margin: f32,
+}
+
+impl Default for DecideConfig {
+    fn default() -> Self {
+        Self { threshold: None, margin: 0.06 }
+    }
+}
+
+impl Config {
+    /// Reads `path`, or `kiosk-config/default.toml` of this project when none is given
+    /// (and the built-in defaults when that file is absent too).
+    pub fn load(path: Option<&Path>) -> Result<Self> {
+        let (path, required) = match path {
+            Some(p) => (p.to_path_buf(), true),
+            None => (crate::runtime::project_dir().join("kiosk-config/default.toml"), false),
+        };
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if !required && e.kind() == std::io::ErrorKind::NotFound => return Ok(Self::default()),
+            Err(e) => {
+                return Err(Error::Config(format!("cannot read {}: {e}", path.display())));
+            }
+        };
+        toml::from_str(&text).map_err(|e| {
+            Error::Config(format!(
+                "{} is not a valid kiosk configuration: {e}\nCompare it with kiosk-config/default.toml, which documents every setting.",
+                path.display()
+            ))
+        })
+    }
+}

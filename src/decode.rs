@@ -1,0 +1,42 @@
+//! Photo files to RGB pixels: any common format, EXIF orientation applied,
+//! greyscale, CMYK and 16-bit images converted, errors that name the file.
+
+use std::io::Cursor;
+use std::path::Path;
+
+use image::{DynamicImage, ImageDecoder, ImageReader, RgbImage};
+
+use crate::error::{Error, Result};
+
+pub const IMAGE_EXTENSIONS: &[&str] = &["jpg", "jpeg", "png", "webp", "bmp", "tif", "tiff"];
+
+pub fn is_image_path(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| IMAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+}
+
+pub fn load_image(path: &Path) -> Result<RgbImage> {
+    let bytes = std::fs::read(path).map_err(|e| Error::image(path, format!("cannot read the file ({e})")))?;
+    decode_image(&bytes).map_err(|reason| Error::image(path, reason))
+}
+
+/// Decodes in memory; the error text says what is wrong with the bytes.
+pub fn decode_image(bytes: &[u8]) -> std::result::Result<RgbImage, String> {
+    let hint = "use a JPEG, PNG, WebP, BMP or TIFF photo";
+    let reader = ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| format!("cannot read the file ({e})"))?;
+    if reader.format().is_none() {
+        return Err(format!("not an image file ({hint})"));
+    }
+    let mut decoder = reader.into_decoder().map_err(|e| format!("not a readable image: {e} ({hint})"))?;
+    let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
+    let mut img = DynamicImage::from_decoder(decoder)
+        .map_err(|e| format!("the image is damaged or truncated: {e} (export the photo again)"))?;
+    img.apply_orientation(orientation);
+    if img.width() == 0 || img.height() == 0 {
+        return Err("the image is empty".into());
+    }
+    Ok(img.into_rgb8())
+}

@@ -1,0 +1,132 @@
+//! Enrolment: roster rows and their photos become delegates with face
+//! templates. Photos are analysed on all cores; the results are stored in
+//! one transaction, so an interrupted run leaves the store as it was.
+
+use std::path::Path;
+
+use rayon::prelude::*;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::config::QualityConfig;
+use crate::engine::Engine;
+use crate::error::Result;
+use crate::quality::{Issue, Quality};
+use crate::record::Store;
+use crate::roster::{Entry, Roster};
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Outcome {
+    Enrolled,
+    NoPhoto,
+    PhotoMissing,
+    PhotoUnreadable { reason: String },
+    NoFace,
+    SeveralFaces { count: usize },
+    PoorQuality { issues: Vec<Issue> },
+}
+
+impl Outcome {
+    pub fn describe(&self) -> String {
+        match self {
+            Outcome::Enrolled => "enrolled".into(),
+            Outcome::NoPhoto => "no photo in the roster (kept on the roster; uses the help desk lane)".into(),
+            Outcome::PhotoMissing => "photo file not found".into(),
+            Outcome::PhotoUnreadable { reason } => format!("photo unreadable: {reason}"),
+            Outcome::NoFace => "no face found in the photo".into(),
+            Outcome::SeveralFaces { count } => format!("{count} faces in the photo; use a photo of this delegate alone"),
+            Outcome::PoorQuality { issues } => issues.iter().map(|i| i.describe()).collect::<Vec<_>>().join(", "),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub line: usize,
+    pub code: String,
+    pub name: String,
+    pub photo: String,
+    #[serde(flatten)]
+    pub outcome: Outcome,
+}
+
+struct Analysed {
+    outcome: Outcome,
+    template: Option<(String, Vec<f32>, Quality)>,
+}
+
+pub fn enroll(
+    engine: &Engine,
+    store: &mut Store,
+    roster: &Roster,
+    photos: &Path,
+    quality: &QualityConfig,
+    on_progress: impl Fn() + Sync,
+) -> Result<Vec<Report>> {
+    let analysed: Vec<Analysed> = roster
+        .entries
+        .par_iter()
+        .map(|entry| {
+            let out = analyse(engine, entry, photos, quality);
+            on_progress();
+            out
+        })
+        .collect::<Result<_>>()?;
+    let model = engine.embedder().model_id();
+    store.transaction(|tx| {
+        for (entry, a) in roster.entries.iter().zip(&analysed) {
+            tx.upsert_delegate(&entry.delegate)?;
+            if let Some((sha, embedding, q)) = &a.template {
+                tx.put_template(&entry.delegate.code, &entry.photo, sha, model, embedding, q)?;
+            }
+        }
+        let enrolled = analysed.iter().filter(|a| a.outcome == Outcome::Enrolled).count();
+        let detail = serde_json::json!({"rows": roster.entries.len(), "enrolled": enrolled, "model": model});
+        tx.audit("enroll", &detail.to_string())
+    })?;
+    Ok(roster
+        .entries
+        .iter()
+        .zip(analysed)
+        .map(|(e, a)| Report {
+            line: e.line,
+            code: e.delegate.code.clone(),
+            name: e.delegate.name.clone(),
+            photo: e.photo.clone(),
+            outcome: a.outcome,
+        })
+        .collect())
+}
+
+/// Only model failures are errors; anything wrong with a photo is an outcome.
+fn analyse(engine: &Engine, entry: &Entry, photos: &Path, cfg: &QualityConfig) -> Result<Analysed> {
+    let rejected = |outcome| Ok(Analysed { outcome, template: None });
+    if entry.photo.is_empty() {
+        return rejected(Outcome::NoPhoto);
+    }
+    let path = photos.join(&entry.photo);
+    let Ok(bytes) = std::fs::read(&path) else {
+        return rejected(Outcome::PhotoMissing);
+    };
+    let img = match crate::decode::decode_image(&bytes) {
+        Ok(img) => img,
+        Err(reason) => return rejected(Outcome::PhotoUnreadable { reason }),
+    };
+    let scene = engine.analyze_main(&img)?;
+    let Some(face) = scene.main() else {
+        return rejected(Outcome::NoFace);
+    };
+    if scene.is_crowded() {
+        return rejected(Outcome::SeveralFaces { count: scene.faces.len() });
+    }
+    let (Some(quality), Some(embedding)) = (face.quality, face.embedding.clone()) else {
+        return rejected(Outcome::NoFace);
+    };
+    let issues = quality.issues(cfg);
+    if !issues.is_empty() {
+        return rejected(Outcome::PoorQuality { issues });
+    }
+    let sha = hex::encode(Sha256::digest(&bytes));
+    Ok(Analysed { outcome: Outcome::Enrolled, template: Some((sha, embedding, quality)) })
+}

@@ -1,0 +1,320 @@
+//! `kiosk`: the command line over the library. Thin on purpose: parsing,
+//! printing and exit codes; everything else lives in the library.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use rayon::prelude::*;
+use serde_json::json;
+
+use kiosk::config::Config;
+use kiosk::decide::Decision;
+use kiosk::decode::{is_image_path, load_image};
+use kiosk::embed::EmbedderKind;
+use kiosk::engine::Engine;
+use kiosk::recognize::Recognizer;
+use kiosk::record::{CheckIn, Method, Store};
+
+#[derive(Parser)]
+#[command(name = "kiosk", version, about = "Face-recognition check-in kiosk for congresses")]
+struct Cli {
+    /// Settings file (default: kiosk-config/default.toml of this project).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Face embedder, overriding the settings file.
+    #[arg(long, global = true, value_enum)]
+    embedder: Option<EmbedderKind>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Enrol the delegates of a roster CSV (code,name,delegation,seat,photo) with their photos.
+    Enroll {
+        #[arg(long, value_name = "DB")]
+        db: Option<PathBuf>,
+        #[arg(long, value_name = "ROSTER.csv")]
+        roster: PathBuf,
+        /// Folder the roster's photo paths are relative to.
+        #[arg(long, value_name = "DIR")]
+        photos: PathBuf,
+    },
+    /// Detect and embed every face of images or folders (recursively).
+    Embed {
+        /// One JSON object per image and line.
+        #[arg(long)]
+        json: bool,
+        #[arg(required = true, value_name = "PATH")]
+        paths: Vec<PathBuf>,
+    },
+    /// Say who is in each image, at the shipped threshold.
+    Identify {
+        #[arg(long, value_name = "DB")]
+        db: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+        #[arg(required = true, value_name = "IMAGE")]
+        images: Vec<PathBuf>,
+    },
+    /// Identify the person in an image and record their attendance.
+    Checkin {
+        #[arg(long, value_name = "DB")]
+        db: Option<PathBuf>,
+        #[arg(long, value_name = "IMAGE")]
+        image: PathBuf,
+        /// Congress session (default: event.session of the settings).
+        #[arg(long, value_name = "NAME")]
+        session: Option<String>,
+    },
+    /// Measure accuracy on a labelled folder laid out like ../shared/faces/dev.
+    Eval {
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+        /// Also write every score to this CSV file.
+        #[arg(long, value_name = "FILE")]
+        scores: Option<PathBuf>,
+    },
+    /// Measure speed and memory, per stage and end to end.
+    Bench {
+        /// Real face photos to measure with (default: ../shared/faces/dev).
+        #[arg(long, value_name = "DIR")]
+        faces: Option<PathBuf>,
+        /// Largest synthetic gallery for the 1:N search figures.
+        #[arg(long, default_value_t = 1_000_000)]
+        max_gallery: usize,
+    },
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_env("KIOSK_LOG"))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    let mut cfg = Config::load(cli.config.as_deref())?;
+    if let Some(kind) = cli.embedder {
+        cfg.engine.embedder = kind;
+    }
+    match cli.command {
+        Command::Enroll { db, roster, photos } => enroll(&cfg, &db_path(&cfg, db), &roster, &photos),
+        Command::Embed { json, paths } => embed(&cfg, &paths, json),
+        Command::Identify { db, json, images } => identify(&cfg, &db_path(&cfg, db), &images, json),
+        Command::Checkin { db, image, session } => {
+            let session = session.unwrap_or_else(|| cfg.event.session.clone());
+            checkin(&cfg, &db_path(&cfg, db), &image, &session)
+        }
+        Command::Eval { dir, scores } => {
+            let report = kiosk::eval::evaluate(&cfg, &dir, scores.as_deref())?;
+            println!("{report}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench { faces, max_gallery } => {
+            let faces = faces.unwrap_or_else(|| kiosk::eval::default_faces_dir().join("dev"));
+            let report = kiosk::bench::run(&cfg, &faces, max_gallery)?;
+            println!("{report}");
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn db_path(cfg: &Config, flag: Option<PathBuf>) -> PathBuf {
+    flag.unwrap_or_else(|| cfg.store.database.clone())
+}
+
+fn progress_bar(len: usize, what: &str) -> ProgressBar {
+    let bar = ProgressBar::new(len as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} ({per_sec}, {eta} left)")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    bar.set_message(what.to_string());
+    bar
+}
+
+fn enroll(cfg: &Config, db: &Path, roster_path: &Path, photos: &Path) -> Result<ExitCode> {
+    if !photos.is_dir() {
+        bail!("photo folder {} does not exist", photos.display());
+    }
+    let roster = kiosk::roster::read_roster(roster_path)?;
+    for p in &roster.problems {
+        eprintln!("{}:{}: {}", roster_path.display(), p.line, p.message);
+    }
+    let mut store = Store::open(db)?;
+    let engine = Engine::load(&cfg.engine)?;
+    let bar = progress_bar(roster.entries.len(), "enrolling");
+    let reports = kiosk::enroll::enroll(&engine, &mut store, &roster, photos, &cfg.quality, || bar.inc(1))?;
+    bar.finish_and_clear();
+    let mut enrolled = 0;
+    for r in &reports {
+        if r.outcome == kiosk::enroll::Outcome::Enrolled {
+            enrolled += 1;
+        }
+        println!("line {:>5}  {:<12} {:<32} {:<24} {}", r.line, r.code, r.name, r.photo, r.outcome.describe());
+    }
+    println!(
+        "{enrolled} of {} delegates enrolled with {} into {}; {} need attention{}.",
+        reports.len(),
+        engine.embedder().model_id(),
+        db.display(),
+        reports.len() - enrolled,
+        if roster.problems.is_empty() { String::new() } else { format!(", {} roster rows skipped", roster.problems.len()) }
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The image files under `paths`, each folder walked in name order, paths
+/// joined from the folder as given.
+fn image_files(paths: &[PathBuf]) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let walk = walkdir::WalkDir::new(p).sort_by_file_name().into_iter().filter_map(|e| e.ok());
+            out.extend(walk.filter(|e| e.file_type().is_file() && is_image_path(e.path())).map(|e| e.into_path()));
+        } else {
+            out.push(p.clone());
+        }
+    }
+    out
+}
+
+fn embed(cfg: &Config, paths: &[PathBuf], as_json: bool) -> Result<ExitCode> {
+    let engine = Engine::load(&cfg.engine)?;
+    let files = image_files(paths);
+    let bar = progress_bar(files.len(), "embedding");
+    let mut failures = 0usize;
+    // Chunks keep the output in order while both cores work.
+    for chunk in files.chunks(64) {
+        let results: Vec<_> = chunk
+            .par_iter()
+            .map(|path| {
+                let out = load_image(path).and_then(|img| engine.analyze(&img));
+                bar.inc(1);
+                out
+            })
+            .collect();
+        for (path, result) in chunk.iter().zip(results) {
+            if result.is_err() {
+                failures += 1;
+            }
+            bar.suspend(|| print_embedding(path, result, as_json));
+        }
+    }
+    bar.finish_and_clear();
+    if failures > 0 {
+        eprintln!("{failures} of {} images could not be read", files.len());
+    }
+    Ok(if failures == files.len() && !files.is_empty() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
+fn print_embedding(path: &Path, result: kiosk::Result<Vec<kiosk::Face>>, as_json: bool) {
+    match (result, as_json) {
+        (Ok(faces), true) => {
+            let faces: Vec<_> = faces
+                .iter()
+                .map(|f| {
+                    json!({"box": [f.bbox.x0, f.bbox.y0, f.bbox.x1, f.bbox.y1], "score": f.score,
+                           "landmarks": f.landmarks, "quality": f.quality, "embedding": f.embedding})
+                })
+                .collect();
+            println!("{}", json!({"path": path, "faces": faces, "error": null}));
+        }
+        (Err(e), true) => println!("{}", json!({"path": path, "faces": [], "error": e.to_string()})),
+        (Ok(faces), false) => {
+            println!("{}: {} face(s)", path.display(), faces.len());
+            for f in faces {
+                let b = f.bbox;
+                println!("  box ({:.0},{:.0})-({:.0},{:.0}) score {:.3}", b.x0, b.y0, b.x1, b.y1, f.score);
+            }
+        }
+        (Err(e), false) => println!("{e}"),
+    }
+}
+
+fn identify(cfg: &Config, db: &Path, images: &[PathBuf], as_json: bool) -> Result<ExitCode> {
+    let store = open_existing(db)?;
+    let recognizer = Recognizer::load(cfg, &store)?;
+    let mut failures = 0usize;
+    for path in images {
+        let result = load_image(path).and_then(|img| recognizer.identify(&img));
+        let (matched, reason, error) = match &result {
+            Ok(id) => (recognizer.delegate(&id.decision).map(|d| (d, &id.decision)), id.decision.reason(), None),
+            Err(e) => {
+                failures += 1;
+                (None, "error", Some(e.to_string()))
+            }
+        };
+        let score = |d: &Decision| match d {
+            Decision::Match { score, .. } => *score,
+            _ => 0.0,
+        };
+        if as_json {
+            let m = matched.map(|(d, dec)| json!({"code": d.code, "name": d.name, "delegation": d.delegation, "seat": d.seat, "score": score(dec)}));
+            let detail = result.as_ref().ok().map(|id| &id.decision);
+            println!("{}", json!({"path": path, "match": m, "reason": reason, "decision": detail, "error": error}));
+        } else {
+            match (matched, &error) {
+                (Some((d, dec)), _) => println!("{}: {} ({}) score {:.3}", path.display(), d.name, d.code, score(dec)),
+                (None, Some(e)) => println!("{e}"),
+                (None, None) => println!("{}: no match ({reason})", path.display()),
+            }
+        }
+    }
+    Ok(if failures > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
+fn checkin(cfg: &Config, db: &Path, image: &Path, session: &str) -> Result<ExitCode> {
+    let mut store = open_existing(db)?;
+    let recognizer = Recognizer::load(cfg, &store)?;
+    let img = load_image(image)?;
+    let id = recognizer.identify(&img)?;
+    let Some(delegate) = recognizer.delegate(&id.decision) else {
+        println!(
+            "Not checked in: {} — please use the name or code search, or the help desk. / Chưa điểm danh: vui lòng tìm theo tên hoặc mã đại biểu, hoặc đến bàn hỗ trợ.",
+            id.decision.reason()
+        );
+        return Ok(ExitCode::from(2));
+    };
+    let score = match id.decision {
+        Decision::Match { score, .. } => Some(score),
+        _ => None,
+    };
+    let outcome = store.check_in(session, &delegate.code, Method::Face, &cfg.event.kiosk_id, score)?;
+    match outcome {
+        CheckIn::Recorded { at } => println!(
+            "Checked in: {} ({}), {}, seat {} — session \"{session}\" at {}",
+            delegate.name, delegate.code, delegate.delegation, delegate.seat, clock(&at)
+        ),
+        CheckIn::AlreadyCheckedIn { at } => println!(
+            "Already checked in: {} ({}) — session \"{session}\" at {}",
+            delegate.name, delegate.code, clock(&at)
+        ),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// "2026-11-27T08:12:03.120+07:00" -> "08:12".
+fn clock(at: &str) -> &str {
+    at.get(11..16).unwrap_or(at)
+}
+
+fn open_existing(db: &Path) -> Result<Store> {
+    if !db.is_file() {
+        bail!("database {} does not exist: run `kiosk enroll --db {}` first", db.display(), db.display());
+    }
+    Store::open(db).with_context(|| format!("opening {}", db.display()))
+}

@@ -1,0 +1,170 @@
+//! 1:N search: which enrolled people look most like this face. Several
+//! templates per person are allowed; a person scores by their best template.
+
+use rayon::prelude::*;
+
+use crate::face::similarity;
+
+/// Templates kept as int8 for a fast first pass over large galleries; the
+/// best candidates are then scored again exactly in f32.
+pub struct Gallery {
+    dim: usize,
+    /// Template -> person index.
+    owner: Vec<u32>,
+    exact: Vec<f32>,
+    coarse: Vec<i8>,
+    people: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Hit {
+    /// Index of the person in the order they were added.
+    pub person: usize,
+    pub score: f32,
+}
+
+/// Below this many templates a plain exact scan is as fast as the two-pass search.
+const EXACT_SCAN_LIMIT: usize = 20_000;
+/// How many templates the int8 pass hands to the exact pass, at least.
+const RERANK: usize = 256;
+
+impl Gallery {
+    pub fn new(dim: usize) -> Self {
+        Self { dim, owner: Vec::new(), exact: Vec::new(), coarse: Vec::new(), people: 0 }
+    }
+
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+
+    pub fn len(&self) -> usize {
+        self.owner.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.owner.is_empty()
+    }
+
+    pub fn people(&self) -> usize {
+        self.people
+    }
+
+    /// Adds one template of `person`; templates must be L2-normalised.
+    pub fn add(&mut self, person: usize, template: &[f32]) {
+        assert_eq!(template.len(), self.dim, "template of the wrong size");
+        self.owner.push(person as u32);
+        self.exact.extend_from_slice(template);
+        self.coarse.extend(template.iter().map(|&v| quantize(v)));
+        self.people = self.people.max(person + 1);
+    }
+
+    /// The `k` most similar people, best first, each with their best template's score.
+    pub fn search(&self, query: &[f32], k: usize) -> Vec<Hit> {
+        if self.is_empty() || k == 0 {
+            return Vec::new();
+        }
+        let candidates: Vec<usize> = if self.len() <= EXACT_SCAN_LIMIT {
+            (0..self.len()).collect()
+        } else {
+            self.coarse_candidates(query, RERANK.max(k * 8))
+        };
+        let mut scored: Vec<(f32, usize)> = candidates
+            .into_iter()
+            .map(|t| (similarity(query, &self.exact[t * self.dim..(t + 1) * self.dim]), self.owner[t] as usize))
+            .collect();
+        scored.sort_unstable_by(|a, b| b.0.total_cmp(&a.0));
+        // In score order, a person's first template is their best one.
+        let mut hits: Vec<Hit> = Vec::with_capacity(k);
+        for (score, person) in scored {
+            if hits.len() == k {
+                break;
+            }
+            if !hits.iter().any(|h| h.person == person) {
+                hits.push(Hit { person, score });
+            }
+        }
+        hits
+    }
+
+    /// Template indices of the `n` highest int8 scores, scanned on all cores.
+    fn coarse_candidates(&self, query: &[f32], n: usize) -> Vec<usize> {
+        let q: Vec<i8> = query.iter().map(|&v| quantize(v)).collect();
+        let dim = self.dim;
+        let chunk = 16_384;
+        let mut top: Vec<(i32, usize)> = self
+            .coarse
+            .par_chunks(chunk * dim)
+            .enumerate()
+            .flat_map_iter(|(c, block)| {
+                let mut local: Vec<(i32, usize)> = block
+                    .chunks_exact(dim)
+                    .enumerate()
+                    .map(|(i, t)| (dot_i8(&q, t), c * chunk + i))
+                    .collect();
+                let keep = n.min(local.len());
+                local.select_nth_unstable_by(keep.saturating_sub(1), |a, b| b.0.cmp(&a.0));
+                local.truncate(keep);
+                local
+            })
+            .collect();
+        let keep = n.min(top.len());
+        top.select_nth_unstable_by(keep.saturating_sub(1), |a, b| b.0.cmp(&a.0));
+        top.truncate(keep);
+        top.into_iter().map(|(_, i)| i).collect()
+    }
+}
+
+fn quantize(v: f32) -> i8 {
+    (v * 127.0).round().clamp(-127.0, 127.0) as i8
+}
+
+fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
+    a.iter().zip(b).map(|(&x, &y)| x as i16 as i32 * y as i16 as i32).sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::face::l2_normalize;
+    use rand::{Rng, SeedableRng};
+
+    fn random_unit(rng: &mut impl Rng, dim: usize) -> Vec<f32> {
+        let mut v: Vec<f32> = (0..dim).map(|_| rng.random::<f32>() - 0.5).collect();
+        l2_normalize(&mut v);
+        v
+    }
+
+    #[test]
+    fn two_pass_search_finds_the_same_best_person_as_an_exact_scan() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        let dim = 64;
+        let mut gallery = Gallery::new(dim);
+        let templates: Vec<Vec<f32>> = (0..EXACT_SCAN_LIMIT + 5000).map(|_| random_unit(&mut rng, dim)).collect();
+        for (i, t) in templates.iter().enumerate() {
+            gallery.add(i / 2, t);
+        }
+        for probe in 0..20 {
+            // A noisy copy of a known template: its owner must come first.
+            let target = probe * 1117 % templates.len();
+            let mut q: Vec<f32> = templates[target].iter().map(|v| v + (rng.random::<f32>() - 0.5) * 0.05).collect();
+            l2_normalize(&mut q);
+            let hits = gallery.search(&q, 3);
+            assert_eq!(hits[0].person, target / 2);
+            let exact = similarity(&q, &templates[target]);
+            assert!(hits[0].score >= exact - 1e-6);
+            assert!(hits.windows(2).all(|w| w[0].score >= w[1].score && w[0].person != w[1].person));
+        }
+    }
+
+    #[test]
+    fn a_person_scores_by_their_best_template() {
+        let mut gallery = Gallery::new(2);
+        gallery.add(0, &[1.0, 0.0]);
+        gallery.add(0, &[0.0, 1.0]);
+        gallery.add(1, &[0.6, 0.8]);
+        let hits = gallery.search(&[0.0, 1.0], 5);
+        assert_eq!(hits.len(), 2);
+        assert_eq!(hits[0], Hit { person: 0, score: 1.0 });
+        assert!((hits[1].score - 0.8).abs() < 1e-6);
+    }
+}

@@ -1,0 +1,411 @@
+//! The SQLite store: delegates, face templates, congress sessions,
+//! attendance and a hash-chained audit log. Durable before it says "done":
+//! WAL with full sync, so a reported check-in survives kill -9 and power loss.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, ErrorCode, OptionalExtension, Transaction, params};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+use crate::matching::Gallery;
+use crate::quality::Quality;
+
+/// Schema versions in order; `PRAGMA user_version` says how many are applied.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE delegates (
+    code        TEXT PRIMARY KEY NOT NULL CHECK (code <> ''),
+    name        TEXT NOT NULL CHECK (name <> ''),
+    delegation  TEXT NOT NULL DEFAULT '',
+    seat        TEXT NOT NULL DEFAULT '',
+    extra       TEXT NOT NULL DEFAULT '{}',
+    updated_at  TEXT NOT NULL
+);
+CREATE TABLE templates (
+    id            INTEGER PRIMARY KEY,
+    delegate_code TEXT NOT NULL REFERENCES delegates(code) ON DELETE CASCADE ON UPDATE CASCADE,
+    model         TEXT NOT NULL,
+    embedding     BLOB NOT NULL,
+    photo         TEXT NOT NULL,
+    photo_sha256  TEXT NOT NULL,
+    quality       TEXT NOT NULL,
+    created_at    TEXT NOT NULL,
+    UNIQUE (delegate_code, photo, model)
+);
+CREATE INDEX templates_by_model ON templates(model);
+CREATE TABLE sessions (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT NOT NULL UNIQUE CHECK (name <> ''),
+    opens       TEXT,
+    closes      TEXT,
+    created_at  TEXT NOT NULL
+);
+CREATE TABLE attendance (
+    session_id    INTEGER NOT NULL REFERENCES sessions(id),
+    delegate_code TEXT NOT NULL REFERENCES delegates(code) ON UPDATE CASCADE,
+    checked_in_at TEXT NOT NULL,
+    method        TEXT NOT NULL CHECK (method IN ('face', 'manual', 'search')),
+    kiosk         TEXT NOT NULL,
+    score         REAL,
+    PRIMARY KEY (session_id, delegate_code)
+);
+CREATE TABLE audit (
+    id         INTEGER PRIMARY KEY,
+    at         TEXT NOT NULL,
+    action     TEXT NOT NULL,
+    detail     TEXT NOT NULL,
+    prev_hash  TEXT NOT NULL,
+    hash       TEXT NOT NULL
+);
+"#];
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Delegate {
+    pub code: String,
+    pub name: String,
+    pub delegation: String,
+    pub seat: String,
+    /// Roster columns the kiosk does not interpret, kept as they were.
+    pub extra: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Method {
+    Face,
+    Manual,
+    Search,
+}
+
+impl Method {
+    fn as_str(self) -> &'static str {
+        match self {
+            Method::Face => "face",
+            Method::Manual => "manual",
+            Method::Search => "search",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum CheckIn {
+    Recorded { at: String },
+    AlreadyCheckedIn { at: String },
+}
+
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+/// Local time with offset, to the millisecond: what the secretariat reads.
+pub fn now() -> String {
+    chrono::Local::now().format("%Y-%m-%dT%H:%M:%S%.3f%:z").to_string()
+}
+
+impl Store {
+    pub fn open(path: &Path) -> Result<Self> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty() && !d.exists()) {
+            return Err(Error::Store(format!(
+                "cannot create database {}: folder {} does not exist",
+                path.display(),
+                dir.display()
+            )));
+        }
+        let conn = Connection::open(path).map_err(|e| store_error(path, e))?;
+        conn.busy_timeout(Duration::from_secs(5)).map_err(|e| store_error(path, e))?;
+        let mut store = Store { conn, path: path.to_path_buf() };
+        store.prepare().map_err(|e| store_error(path, e))?;
+        Ok(store)
+    }
+
+    fn prepare(&mut self) -> rusqlite::Result<()> {
+        self.conn.pragma_update(None, "foreign_keys", true)?;
+        let mode: String = self.conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            tracing::warn!("database {} stays in {mode} journal mode", self.path.display());
+        }
+        self.conn.pragma_update(None, "synchronous", "FULL")?;
+        let applied: usize = self.conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if applied > MIGRATIONS.len() {
+            return Err(rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_MISMATCH),
+                Some(format!("schema version {applied} is newer than this program knows ({})", MIGRATIONS.len())),
+            ));
+        }
+        for (version, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
+            let tx = self.conn.transaction()?;
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", version + 1)?;
+            tx.commit()?;
+        }
+        Ok(())
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn fail(&self, e: rusqlite::Error) -> Error {
+        store_error(&self.path, e)
+    }
+
+    /// Runs `f` in one transaction: all of it is stored, or none.
+    pub fn transaction<T>(&mut self, f: impl FnOnce(&mut Tx) -> Result<T>) -> Result<T> {
+        let path = self.path.clone();
+        let tx = self.conn.transaction().map_err(|e| store_error(&path, e))?;
+        let mut wrapped = Tx { tx, path: path.clone() };
+        let out = f(&mut wrapped)?;
+        wrapped.tx.commit().map_err(|e| store_error(&path, e))?;
+        Ok(out)
+    }
+
+    pub fn delegate(&self, code: &str) -> Result<Option<Delegate>> {
+        self.conn
+            .query_row(
+                "SELECT code, name, delegation, seat, extra FROM delegates WHERE code = ?1",
+                [code],
+                read_delegate,
+            )
+            .optional()
+            .map_err(|e| self.fail(e))
+    }
+
+    pub fn delegate_count(&self) -> Result<usize> {
+        self.conn.query_row("SELECT count(*) FROM delegates", [], |r| r.get(0)).map_err(|e| self.fail(e))
+    }
+
+    /// How many templates each model has made.
+    pub fn template_models(&self) -> Result<Vec<(String, usize)>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT model, count(*) FROM templates GROUP BY model ORDER BY model")
+            .map_err(|e| self.fail(e))?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).map_err(|e| self.fail(e))?;
+        rows.collect::<rusqlite::Result<_>>().map_err(|e| self.fail(e))
+    }
+
+    /// Everyone with a template from `model`, and those templates ready to search.
+    pub fn gallery(&self, model: &str, dim: usize) -> Result<(Vec<Delegate>, Gallery)> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT d.code, d.name, d.delegation, d.seat, d.extra, t.embedding
+                 FROM templates t JOIN delegates d ON d.code = t.delegate_code
+                 WHERE t.model = ?1 ORDER BY d.code, t.id",
+            )
+            .map_err(|e| self.fail(e))?;
+        let mut rows = stmt.query([model]).map_err(|e| self.fail(e))?;
+        let mut people: Vec<Delegate> = Vec::new();
+        let mut gallery = Gallery::new(dim);
+        while let Some(row) = rows.next().map_err(|e| self.fail(e))? {
+            let delegate = read_delegate(row).map_err(|e| self.fail(e))?;
+            let blob: Vec<u8> = row.get(5).map_err(|e| self.fail(e))?;
+            let embedding = blob_to_embedding(&blob);
+            if embedding.len() != dim {
+                return Err(Error::Store(format!(
+                    "{}: a template of {} has {} values where {model} makes {dim}; re-enrol that delegate",
+                    self.path.display(),
+                    delegate.code,
+                    embedding.len()
+                )));
+            }
+            if people.last().map(|p| &p.code) != Some(&delegate.code) {
+                people.push(delegate);
+            }
+            gallery.add(people.len() - 1, &embedding);
+        }
+        Ok((people, gallery))
+    }
+
+    pub fn session_id(&self, name: &str) -> Result<Option<i64>> {
+        self.conn
+            .query_row("SELECT id FROM sessions WHERE name = ?1", [name], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.fail(e))
+    }
+
+    /// The attendance of `code` in `session`, if any: (time, method).
+    pub fn attendance(&self, session: &str, code: &str) -> Result<Option<(String, String)>> {
+        self.conn
+            .query_row(
+                "SELECT a.checked_in_at, a.method FROM attendance a JOIN sessions s ON s.id = a.session_id
+                 WHERE s.name = ?1 AND a.delegate_code = ?2",
+                [session, code],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(|e| self.fail(e))
+    }
+
+    pub fn audit_entries(&self) -> Result<Vec<(String, String)>> {
+        let mut stmt = self.conn.prepare("SELECT action, detail FROM audit ORDER BY id").map_err(|e| self.fail(e))?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).map_err(|e| self.fail(e))?;
+        rows.collect::<rusqlite::Result<_>>().map_err(|e| self.fail(e))
+    }
+
+    /// Records `code` as present in `session` (created if new) exactly once.
+    pub fn check_in(&mut self, session: &str, code: &str, method: Method, kiosk: &str, score: Option<f32>) -> Result<CheckIn> {
+        self.transaction(|tx| tx.check_in(session, code, method, kiosk, score))
+    }
+}
+
+/// A write transaction on the store.
+pub struct Tx<'a> {
+    tx: Transaction<'a>,
+    path: PathBuf,
+}
+
+impl Tx<'_> {
+    fn fail(&self, e: rusqlite::Error) -> Error {
+        store_error(&self.path, e)
+    }
+
+    /// Adds the delegate or updates their roster fields; their templates and
+    /// attendance are kept.
+    pub fn upsert_delegate(&mut self, d: &Delegate) -> Result<()> {
+        let extra = serde_json::to_string(&d.extra).unwrap_or_else(|_| "{}".into());
+        self.tx
+            .execute(
+                "INSERT INTO delegates (code, name, delegation, seat, extra, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT(code) DO UPDATE SET name = excluded.name, delegation = excluded.delegation,
+                   seat = excluded.seat, extra = excluded.extra, updated_at = excluded.updated_at",
+                params![d.code, d.name, d.delegation, d.seat, extra, now()],
+            )
+            .map_err(|e| self.fail(e))?;
+        Ok(())
+    }
+
+    /// Stores the template made by `model` from `photo`, replacing the one an
+    /// earlier run made from the same photo.
+    pub fn put_template(&mut self, code: &str, photo: &str, photo_sha256: &str, model: &str, embedding: &[f32], quality: &Quality) -> Result<()> {
+        let quality = serde_json::to_string(quality).unwrap_or_else(|_| "{}".into());
+        self.tx
+            .execute(
+                "INSERT INTO templates (delegate_code, model, embedding, photo, photo_sha256, quality, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                 ON CONFLICT(delegate_code, photo, model) DO UPDATE SET embedding = excluded.embedding,
+                   photo_sha256 = excluded.photo_sha256, quality = excluded.quality, created_at = excluded.created_at",
+                params![code, model, embedding_to_blob(embedding), photo, photo_sha256, quality, now()],
+            )
+            .map_err(|e| self.fail(e))?;
+        Ok(())
+    }
+
+    pub fn ensure_session(&mut self, name: &str) -> Result<i64> {
+        self.tx
+            .execute("INSERT INTO sessions (name, created_at) VALUES (?1, ?2) ON CONFLICT(name) DO NOTHING", params![name, now()])
+            .map_err(|e| self.fail(e))?;
+        self.tx.query_row("SELECT id FROM sessions WHERE name = ?1", [name], |r| r.get(0)).map_err(|e| self.fail(e))
+    }
+
+    pub fn check_in(&mut self, session: &str, code: &str, method: Method, kiosk: &str, score: Option<f32>) -> Result<CheckIn> {
+        let session_id = self.ensure_session(session)?;
+        let at = now();
+        let inserted = self
+            .tx
+            .execute(
+                "INSERT INTO attendance (session_id, delegate_code, checked_in_at, method, kiosk, score)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(session_id, delegate_code) DO NOTHING",
+                params![session_id, code, at, method.as_str(), kiosk, score],
+            )
+            .map_err(|e| self.fail(e))?;
+        if inserted == 0 {
+            let earlier: String = self
+                .tx
+                .query_row(
+                    "SELECT checked_in_at FROM attendance WHERE session_id = ?1 AND delegate_code = ?2",
+                    params![session_id, code],
+                    |r| r.get(0),
+                )
+                .map_err(|e| self.fail(e))?;
+            return Ok(CheckIn::AlreadyCheckedIn { at: earlier });
+        }
+        let detail = serde_json::json!({"session": session, "code": code, "method": method, "kiosk": kiosk, "score": score});
+        self.audit("check_in", &detail.to_string())?;
+        Ok(CheckIn::Recorded { at })
+    }
+
+    /// Appends to the audit log; each entry's hash covers the previous one's,
+    /// so that an edited or deleted entry breaks the chain.
+    pub fn audit(&mut self, action: &str, detail: &str) -> Result<()> {
+        let prev: String = self
+            .tx
+            .query_row("SELECT hash FROM audit ORDER BY id DESC LIMIT 1", [], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.fail(e))?
+            .unwrap_or_default();
+        let at = now();
+        let hash = audit_hash(&prev, &at, action, detail);
+        self.tx
+            .execute(
+                "INSERT INTO audit (at, action, detail, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![at, action, detail, prev, hash],
+            )
+            .map_err(|e| self.fail(e))?;
+        Ok(())
+    }
+}
+
+pub fn audit_hash(prev: &str, at: &str, action: &str, detail: &str) -> String {
+    let mut h = Sha256::new();
+    for part in [prev, at, action, detail] {
+        h.update((part.len() as u64).to_le_bytes());
+        h.update(part.as_bytes());
+    }
+    hex::encode(h.finalize())
+}
+
+fn read_delegate(row: &rusqlite::Row) -> rusqlite::Result<Delegate> {
+    let extra: String = row.get(4)?;
+    Ok(Delegate {
+        code: row.get(0)?,
+        name: row.get(1)?,
+        delegation: row.get(2)?,
+        seat: row.get(3)?,
+        extra: serde_json::from_str(&extra).unwrap_or_default(),
+    })
+}
+
+fn embedding_to_blob(v: &[f32]) -> Vec<u8> {
+    v.iter().flat_map(|x| x.to_le_bytes()).collect()
+}
+
+fn blob_to_embedding(b: &[u8]) -> Vec<f32> {
+    b.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()
+}
+
+/// SQLite's errors, said the way an organiser can act on them.
+fn store_error(path: &Path, e: rusqlite::Error) -> Error {
+    let p = path.display();
+    let code = e.sqlite_error_code();
+    Error::Store(match code {
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => format!(
+            "database {p} is locked by another program (another kiosk command or a database browser?). Close it and try again; nothing was changed."
+        ),
+        Some(ErrorCode::ReadOnly) => format!(
+            "database {p} is read-only. Check the file's and its folder's permissions (the kiosk also writes {p}-wal and {p}-shm beside it)."
+        ),
+        Some(ErrorCode::NotADatabase) => format!(
+            "{p} is not a kiosk database, or it is damaged. Point --db at the right file, or restore it from a backup."
+        ),
+        Some(ErrorCode::CannotOpen) => format!("cannot open database {p}: check that the folder exists and is writable ({e})."),
+        Some(ErrorCode::DiskFull) => format!("the disk holding {p} is full: free space and try again; nothing was changed."),
+        _ => format!("database {p}: {e}"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embeddings_round_trip_through_blobs() {
+        let v = vec![0.25f32, -1.5, 3.0e-7];
+        assert_eq!(blob_to_embedding(&embedding_to_blob(&v)), v);
+    }
+}

@@ -1,0 +1,160 @@
+//! The delegate roster: a CSV file with the header `code,name,delegation,seat,photo`
+//! (more columns allowed and kept). Bad rows are reported by line number and
+//! skipped; only a file that cannot be a roster at all is an error.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::record::Delegate;
+
+pub const REQUIRED_COLUMNS: [&str; 5] = ["code", "name", "delegation", "seat", "photo"];
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Entry {
+    /// Line in the file (the header is line 1), for messages.
+    pub line: usize,
+    pub delegate: Delegate,
+    /// As written in the roster, relative to the photo folder; empty = none.
+    pub photo: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RowProblem {
+    pub line: usize,
+    pub message: String,
+}
+
+#[derive(Debug, Default)]
+pub struct Roster {
+    pub entries: Vec<Entry>,
+    pub problems: Vec<RowProblem>,
+}
+
+pub fn read_roster(path: &Path) -> Result<Roster> {
+    let bytes = std::fs::read(path).map_err(|e| Error::Roster(format!("cannot read roster {}: {e}", path.display())))?;
+    parse_roster(&bytes).map_err(|m| Error::Roster(format!("roster {}: {m}", path.display())))
+}
+
+pub fn parse_roster(bytes: &[u8]) -> std::result::Result<Roster, String> {
+    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+        return Err("the file is UTF-16; save it as \"CSV UTF-8 (comma delimited)\" and try again".into());
+    }
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
+    let header = reader.byte_headers().map_err(|e| format!("cannot read the header line: {e}"))?.clone();
+    let header: Vec<String> = header
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            std::str::from_utf8(h)
+                .map(|s| s.trim().to_lowercase())
+                .map_err(|_| format!("header column {} is not UTF-8 text; save the file as CSV UTF-8", i + 1))
+        })
+        .collect::<std::result::Result<_, _>>()?;
+    let column: HashMap<&str, usize> = header.iter().enumerate().map(|(i, h)| (h.as_str(), i)).collect();
+    let missing: Vec<&str> = REQUIRED_COLUMNS.iter().copied().filter(|c| !column.contains_key(c)).collect();
+    if !missing.is_empty() {
+        return Err(format!(
+            "missing column(s) {}; the first line must name the columns {} (found: {})",
+            missing.join(", "),
+            REQUIRED_COLUMNS.join(","),
+            header.join(",")
+        ));
+    }
+    let mut roster = Roster::default();
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for (i, record) in reader.byte_records().enumerate() {
+        let line = i + 2;
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                roster.problems.push(RowProblem { line, message: format!("unreadable row: {e}") });
+                continue;
+            }
+        };
+        let mut fields = Vec::with_capacity(record.len());
+        let mut bad_text = false;
+        for f in record.iter() {
+            match std::str::from_utf8(f) {
+                Ok(s) => fields.push(s.trim().to_string()),
+                Err(_) => bad_text = true,
+            }
+        }
+        if bad_text {
+            roster.problems.push(RowProblem {
+                line,
+                message: "the row is not UTF-8 text (was the file saved in another encoding? save it as CSV UTF-8)".into(),
+            });
+            continue;
+        }
+        if fields.iter().all(String::is_empty) {
+            continue;
+        }
+        let get = |name: &str| fields.get(column[name]).cloned().unwrap_or_default();
+        let (code, name) = (get("code"), get("name"));
+        if code.is_empty() || name.is_empty() {
+            let what = if code.is_empty() { "code" } else { "name" };
+            roster.problems.push(RowProblem { line, message: format!("empty {what}; the row was skipped") });
+            continue;
+        }
+        if let Some(first) = seen.get(&code) {
+            roster.problems.push(RowProblem {
+                line,
+                message: format!("code {code} is already used on line {first}; the row was skipped (each delegate needs a unique code)"),
+            });
+            continue;
+        }
+        seen.insert(code.clone(), line);
+        let extra: BTreeMap<String, String> = header
+            .iter()
+            .enumerate()
+            .filter(|(_, h)| !REQUIRED_COLUMNS.contains(&h.as_str()) && !h.is_empty())
+            .map(|(i, h)| (h.clone(), fields.get(i).cloned().unwrap_or_default()))
+            .collect();
+        roster.entries.push(Entry {
+            line,
+            photo: get("photo"),
+            delegate: Delegate { code, name, delegation: get("delegation"), seat: get("seat"), extra },
+        });
+    }
+    Ok(roster)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_vietnamese_names_extra_columns_and_a_bom() {
+        let csv = "\u{feff}code,name,delegation,seat,photo,role\nD001,Nguyễn Văn An,Hà Nội,A-12,an.jpg,Đại biểu\n";
+        let r = parse_roster(csv.as_bytes()).unwrap();
+        assert!(r.problems.is_empty());
+        let e = &r.entries[0];
+        assert_eq!(e.delegate.name, "Nguyễn Văn An");
+        assert_eq!(e.delegate.extra["role"], "Đại biểu");
+        assert_eq!((e.line, e.photo.as_str()), (2, "an.jpg"));
+    }
+
+    #[test]
+    fn reports_bad_rows_by_line_and_keeps_the_good_ones() {
+        let mut csv = b"code,name,delegation,seat,photo\nD1,A,X,1,a.jpg\nD1,B,X,2,b.jpg\n,C,X,3,c.jpg\nD4,".to_vec();
+        csv.extend_from_slice(&[0xC0, 0xC1]);
+        csv.extend_from_slice(b",X,4,d.jpg\nD5,E,X,5,e.jpg\n");
+        let r = parse_roster(&csv).unwrap();
+        assert_eq!(r.entries.iter().map(|e| e.delegate.code.as_str()).collect::<Vec<_>>(), ["D1", "D5"]);
+        let lines: Vec<usize> = r.problems.iter().map(|p| p.line).collect();
+        assert_eq!(lines, [3, 4, 5]);
+        assert!(r.problems[0].message.contains("line 2"));
+        assert!(r.problems[2].message.contains("UTF-8"));
+    }
+
+    #[test]
+    fn refuses_a_file_without_the_required_columns_or_in_utf16() {
+        let err = parse_roster(b"code,name,seat\nD1,A,1\n").unwrap_err();
+        assert!(err.contains("delegation") && err.contains("photo"), "{err}");
+        assert!(parse_roster(&[0xFF, 0xFE, b'c', 0]).unwrap_err().contains("UTF-16"));
+    }
+}
