@@ -18,23 +18,12 @@ pub const ARCFACE_112: Template = Template {
     points: [[38.2946, 51.6963], [73.5318, 51.5014], [56.0252, 71.7366], [41.5493, 92.3655], [70.7299, 92.2041]],
 };
 
-impl Template {
-    /// The same face geometry in a crop of `size` pixels, with the face drawn
-    /// `zoom` times as large about the crop centre.
-    pub const fn rescaled(&self, size: u32, zoom: f32) -> Template {
-        let k = size as f32 / self.size as f32;
-        let half_old = self.size as f32 / 2.0;
-        let half_new = size as f32 / 2.0;
-        let mut points = self.points;
-        let mut i = 0;
-        while i < 5 {
-            points[i][0] = (self.points[i][0] - half_old) * k * zoom + half_new;
-            points[i][1] = (self.points[i][1] - half_old) * k * zoom + half_new;
-            i += 1;
-        }
-        Template { size, points }
-    }
-}
+/// dlib's 150 px face chip (padding 0.25): eye centres, nose tip and mouth
+/// corners of dlib's mean face shape, placed as `get_face_chip_details` does.
+pub const DLIB_150: Template = Template {
+    size: 150,
+    points: [[47.5492, 46.599], [100.4761, 46.599], [74.0127, 76.5625], [50.4149, 103.0233], [97.6104, 103.0233]],
+};
 
 /// `[a, b, tx; -b, a, ty]`-style 2x3 matrix mapping source to destination.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -128,14 +117,5 @@ mod tests {
             let q = back.apply(est.apply(p));
             assert!((q[0] - p[0]).abs() < 1e-3 && (q[1] - p[1]).abs() < 1e-3);
         }
-    }
-
-    #[test]
-    fn rescaled_template_keeps_the_centre_and_scales_about_it() {
-        let t = ARCFACE_112.rescaled(224, 1.0);
-        assert!((t.points[2][0] - ARCFACE_112.points[2][0] * 2.0).abs() < 1e-3);
-        let z = ARCFACE_112.rescaled(112, 0.5);
-        let d = |t: &Template| t.points[1][0] - t.points[0][0];
-        assert!((d(&z) - d(&ARCFACE_112) / 2.0).abs() < 1e-3);
     }
 }

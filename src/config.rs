@@ -115,18 +115,13 @@ impl Default for QualityConfig {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DecideConfig {
     /// None = the shipped threshold of the configured embedder.
     pub threshold: Option<f32>,
-    pub margin: f32,
-}
-
-impl Default for DecideConfig {
-    fn default() -> Self {
-        Self { threshold: None, margin: 0.06 }
-    }
+    /// None = the shipped margin of the configured embedder.
+    pub margin: Option<f32>,
 }
 
 impl Config {

@@ -20,6 +20,8 @@ const STRIDES: [usize; 3] = [8, 16, 32];
 const ANCHOR_SIZES: [[f32; 2]; 3] = [[16.0, 32.0], [64.0, 128.0], [256.0, 512.0]];
 const VARIANCE: [f32; 2] = [0.1, 0.2];
 const NMS_IOU: f32 = 0.4;
+/// A face box wider than this share of the picture's shorter side marks a tight crop.
+const TIGHT_CROP: f32 = 0.55;
 
 pub struct Detector {
     model: Model,
@@ -41,15 +43,18 @@ impl Detector {
         Ok(Self { model, size: size.clamp(64, 2048), min_score })
     }
 
-    /// Every face in `img`. A picture that is all face (an ID-photo crop, with
-    /// no margin for the detector's anchors) is tried again inside a border.
+    /// Every face in `img`. A picture that is mostly face (an ID-photo crop)
+    /// leaves the detector no margin and its landmarks come out poor: such a
+    /// picture is framed in a border half its size, as a portrait would be.
     pub fn detect(&self, img: &RgbImage) -> Result<Vec<Face>> {
         let faces = self.detect_once(img, 0)?;
-        if !faces.is_empty() {
+        let short_side = img.width().min(img.height()) as f32;
+        let tight = faces.first().is_none_or(|f| f.bbox.width().max(f.bbox.height()) > TIGHT_CROP * short_side);
+        if !tight {
             return Ok(faces);
         }
-        let pad = img.width().max(img.height()) / 3;
-        self.detect_once(img, pad)
+        let framed = self.detect_once(img, img.width().max(img.height()) / 2)?;
+        Ok(if framed.is_empty() { faces } else { framed })
     }
 
     fn detect_once(&self, img: &RgbImage, pad: u32) -> Result<Vec<Face>> {

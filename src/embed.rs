@@ -7,7 +7,7 @@ use image::RgbImage;
 use ndarray::Array4;
 use serde::{Deserialize, Serialize};
 
-use crate::align::{ARCFACE_112, Template};
+use crate::align::{ARCFACE_112, DLIB_150, Template};
 use crate::error::{Error, Result};
 use crate::face::l2_normalize;
 use crate::runtime::Model;
@@ -50,17 +50,25 @@ impl EmbedderKind {
     pub fn template(self) -> Template {
         match self {
             EmbedderKind::MobileFaceNet => ARCFACE_112,
-            // dlib's 150 px chips leave more margin around the face than ArcFace crops.
-            EmbedderKind::Dlib => ARCFACE_112.rescaled(150, DLIB_ZOOM),
+            EmbedderKind::Dlib => DLIB_150,
         }
     }
 
     /// The similarity above which `kiosk identify` calls a match, chosen with
-    /// `kiosk eval` for an impostor-accept rate of at most 1% (see README.md).
+    /// `kiosk eval` for an impostor-accept rate well under 1% (see README.md).
     pub fn default_threshold(self) -> f32 {
         match self {
-            EmbedderKind::MobileFaceNet => 0.55,
-            EmbedderKind::Dlib => 0.90,
+            EmbedderKind::MobileFaceNet => 0.58,
+            EmbedderKind::Dlib => 0.95,
+        }
+    }
+
+    /// How far the best person must lead the second; dlib's similarities
+    /// crowd into a narrow band, so its margin is narrower too.
+    pub fn default_margin(self) -> f32 {
+        match self {
+            EmbedderKind::MobileFaceNet => 0.06,
+            EmbedderKind::Dlib => 0.01,
         }
     }
 
@@ -73,8 +81,6 @@ impl EmbedderKind {
         }
     }
 }
-
-const DLIB_ZOOM: f32 = 0.8;
 
 pub struct Embedder {
     kind: EmbedderKind,

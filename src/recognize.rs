@@ -58,8 +58,11 @@ impl Recognizer {
 
     /// From parts: `gallery`'s person `i` is `people[i]`.
     pub fn new(engine: Engine, people: Vec<Delegate>, gallery: Gallery, cfg: &Config) -> Self {
-        let threshold = cfg.decide.threshold.unwrap_or(engine.embedder().default_threshold());
-        let policy = Policy { threshold, margin: cfg.decide.margin };
+        let kind = engine.embedder();
+        let policy = Policy {
+            threshold: cfg.decide.threshold.unwrap_or(kind.default_threshold()),
+            margin: cfg.decide.margin.unwrap_or(kind.default_margin()),
+        };
         Self { engine, people, gallery, policy, quality: cfg.quality.clone() }
     }
 
