@@ -1,20 +1,192 @@
-//! Speed and memory, measured (not asserted): see `kiosk bench`.
+//! Speed and memory of every stage on this machine, measured on real photos
+//! (`kiosk bench`); the README's figures come from here.
 
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
+use image::{Rgb, RgbImage, imageops};
+use rand::{Rng, SeedableRng};
+use rayon::prelude::*;
+
+use crate::align::{ARCFACE_112, align};
 use crate::config::Config;
-use crate::error::Result;
+use crate::decode::{decode_image, is_image_path, load_image};
+use crate::detect::resize_rgb;
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+use crate::face::l2_normalize;
+use crate::matching::Gallery;
 
 #[derive(Debug, Default)]
-pub struct Report;
+pub struct Report {
+    pub threads: usize,
+    pub model: String,
+    pub rows: Vec<(String, Timing)>,
+    pub lines: Vec<String>,
+}
 
-pub fn run(_cfg: &Config, _faces: &Path, _max_gallery: usize) -> Result<Report> {
-    Ok(Report)
+#[derive(Debug, Clone, Copy)]
+pub struct Timing {
+    pub median: Duration,
+    pub p95: Duration,
+    pub runs: usize,
+}
+
+/// Runs `f` a few times to warm up, then `runs` times.
+fn time<T>(runs: usize, mut f: impl FnMut() -> Result<T>) -> Result<Timing> {
+    for _ in 0..3.min(runs) {
+        f()?;
+    }
+    let mut samples = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let t = Instant::now();
+        std::hint::black_box(f()?);
+        samples.push(t.elapsed());
+    }
+    samples.sort();
+    let p95 = samples[((runs as f64 * 0.95).ceil() as usize).clamp(1, runs) - 1];
+    Ok(Timing { median: samples[runs / 2], p95, runs })
+}
+
+fn photos_in(dir: &Path) -> Vec<PathBuf> {
+    walkdir::WalkDir::new(dir)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_file() && is_image_path(e.path()))
+        .map(|e| e.into_path())
+        .collect()
+}
+
+/// A 640x480 camera-like frame: the photo scaled to the frame height on a grey background.
+pub fn camera_frame(photo: &RgbImage, height: u32) -> Result<RgbImage> {
+    let w = (photo.width() as f32 * height as f32 / photo.height() as f32).round() as u32;
+    let scaled = resize_rgb(photo, w.max(1), height)?;
+    let mut frame = RgbImage::from_pixel(640, 480, Rgb([118, 118, 118]));
+    imageops::overlay(&mut frame, &scaled, (640 - w as i64) / 2, (480 - height as i64) / 2);
+    Ok(frame)
+}
+
+fn peak_memory_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+pub fn run(cfg: &Config, faces: &Path, max_gallery: usize) -> Result<Report> {
+    let gallery_dir = faces.join("gallery");
+    let photos = photos_in(if gallery_dir.is_dir() { &gallery_dir } else { faces });
+    if photos.is_empty() {
+        return Err(Error::Io(format!(
+            "no face photos in {}: pass --faces DIR with real face photos (e.g. ../shared/faces/dev)",
+            faces.display()
+        )));
+    }
+    let start = Instant::now();
+    let engine = Engine::load(&cfg.engine)?;
+    let photo = load_image(&photos[0])?;
+    let first = engine.analyze_main(&photo)?;
+    let startup = start.elapsed();
+    if first.main().is_none() {
+        return Err(Error::Io(format!("{}: no face found; use other photos for the benchmark", photos[0].display())));
+    }
+    let mut report = Report { threads: cfg.engine.threads(), model: engine.embedder().model_id().into(), ..Report::default() };
+    report.lines.push(format!("models loaded and first result: {:.0} ms", startup.as_secs_f64() * 1000.0));
+
+    let jpeg = std::fs::read(&photos[0]).map_err(|e| Error::io(&photos[0], &e))?;
+    report.rows.push((format!("decode {}x{} JPEG", photo.width(), photo.height()), time(50, || decode_image(&jpeg).map_err(Error::Io))?));
+    let frame = camera_frame(&photo, 480)?;
+    let frame_faces = engine.face_locations(&frame)?;
+    let Some(face) = frame_faces.first().cloned() else {
+        return Err(Error::Io("no face found in the synthetic 640x480 frame".into()));
+    };
+    report.rows.push(("detect, 640x480 frame".into(), time(30, || engine.face_locations(&frame))?));
+    report.rows.push(("align, one face".into(), time(200, || Ok(align(&frame, &face.landmarks, &ARCFACE_112)))?));
+    let mut one = vec![face.clone()];
+    report.rows.push(("align + quality + embed, one face".into(), time(30, || engine.describe(&frame, &mut one))?));
+    let (people, small) = synthetic_gallery(1_000, engine.embedder().dim(), 1);
+    let query = one[0].embedding.clone().unwrap_or_default();
+    report.rows.push((format!("search {people} templates"), time(200, || Ok(small.search(&query, 2)))?));
+    report.rows.push((
+        "full pass: detect, align, embed, search (1k)".into(),
+        time(30, || {
+            let scene = engine.analyze_main(&frame)?;
+            Ok(scene.main().and_then(|f| f.embedding.as_ref()).map(|e| small.search(e, 2)))
+        })?,
+    ));
+    let mut single_cfg = cfg.engine.clone();
+    single_cfg.threads = 1;
+    let single = Engine::load(&single_cfg)?;
+    report.rows.push(("detect, 640x480 frame (1 thread)".into(), time(30, || single.face_locations(&frame))?));
+    let mut one_single = vec![face.clone()];
+    report.rows.push(("align + quality + embed (1 thread)".into(), time(30, || single.describe(&frame, &mut one_single))?));
+    report.rows.push((
+        "full pass (1 thread)".into(),
+        time(30, || {
+            let scene = single.analyze_main(&frame)?;
+            Ok(scene.main().and_then(|f| f.embedding.as_ref()).map(|e| small.search(e, 2)))
+        })?,
+    ));
+    drop(single);
+
+    // Batch throughput: every photo analysed on all cores, as `enroll` and `embed` do.
+    let batch: Vec<PathBuf> = photos.iter().take(300).cloned().collect();
+    let t = Instant::now();
+    let found = batch
+        .par_iter()
+        .map(|p| Ok(engine.analyze_main(&load_image(p)?)?.main().is_some()))
+        .collect::<Result<Vec<bool>>>()?;
+    let per_photo = t.elapsed() / batch.len() as u32;
+    report.lines.push(format!(
+        "batch (decode, detect, align, embed) on {} photos: {:.1} ms per photo, {:.0} photos/s ({} with a face)",
+        batch.len(),
+        per_photo.as_secs_f64() * 1000.0,
+        1.0 / per_photo.as_secs_f64(),
+        found.iter().filter(|f| **f).count()
+    ));
+
+    for size in [1_000usize, 100_000, 1_000_000].into_iter().filter(|&n| n <= max_gallery) {
+        let (_, gallery) = synthetic_gallery(size, engine.embedder().dim(), 2);
+        report.rows.push((format!("1:N search, {size} templates"), time(20, || Ok(gallery.search(&query, 2)))?));
+    }
+    if let Some(mib) = peak_memory_mib() {
+        report.lines.push(format!("peak memory (VmHWM) of this run: {mib:.0} MiB"));
+    }
+    Ok(report)
+}
+
+/// `n` random unit templates, one per person.
+fn synthetic_gallery(n: usize, dim: usize, seed: u64) -> (usize, Gallery) {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let mut gallery = Gallery::new(dim);
+    let mut v = vec![0f32; dim];
+    for person in 0..n {
+        v.iter_mut().for_each(|x| *x = rng.random::<f32>() - 0.5);
+        l2_normalize(&mut v);
+        gallery.add(person, &v);
+    }
+    (n, gallery)
 }
 
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "")
+        writeln!(f, "kiosk bench: {} with {} ONNX Runtime thread(s) per model", self.model, self.threads)?;
+        writeln!(f, "{:<48} {:>10} {:>10} {:>6}", "stage", "median ms", "p95 ms", "runs")?;
+        for (name, t) in &self.rows {
+            writeln!(
+                f,
+                "{:<48} {:>10.2} {:>10.2} {:>6}",
+                name,
+                t.median.as_secs_f64() * 1000.0,
+                t.p95.as_secs_f64() * 1000.0,
+                t.runs
+            )?;
+        }
+        for line in &self.lines {
+            writeln!(f, "{line}")?;
+        }
+        Ok(())
     }
 }

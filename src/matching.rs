@@ -5,14 +5,16 @@ use rayon::prelude::*;
 
 use crate::face::similarity;
 
-/// Templates kept as int8 for a fast first pass over large galleries; the
-/// best candidates are then scored again exactly in f32.
+/// Large galleries are searched in two passes: the signs of every template,
+/// packed into bits and compared by Hamming distance (the angle between two
+/// vectors shows in how many signs differ), then the closest few thousand
+/// scored exactly in f32.
 pub struct Gallery {
     dim: usize,
     /// Template -> person index.
     owner: Vec<u32>,
     exact: Vec<f32>,
-    coarse: Vec<i8>,
+    signs: Vec<u64>,
     people: usize,
 }
 
@@ -25,12 +27,12 @@ pub struct Hit {
 
 /// Below this many templates a plain exact scan is as fast as the two-pass search.
 const EXACT_SCAN_LIMIT: usize = 20_000;
-/// How many templates the int8 pass hands to the exact pass, at least.
-const RERANK: usize = 256;
+/// How many templates the sign pass hands to the exact pass, at least.
+const RERANK: usize = 4096;
 
 impl Gallery {
     pub fn new(dim: usize) -> Self {
-        Self { dim, owner: Vec::new(), exact: Vec::new(), coarse: Vec::new(), people: 0 }
+        Self { dim, owner: Vec::new(), exact: Vec::new(), signs: Vec::new(), people: 0 }
     }
 
     pub fn dim(&self) -> usize {
@@ -54,7 +56,7 @@ impl Gallery {
         assert_eq!(template.len(), self.dim, "template of the wrong size");
         self.owner.push(person as u32);
         self.exact.extend_from_slice(template);
-        self.coarse.extend(template.iter().map(|&v| quantize(v)));
+        self.signs.extend(sign_bits(template));
         self.people = self.people.max(person + 1);
     }
 
@@ -86,40 +88,41 @@ impl Gallery {
         hits
     }
 
-    /// Template indices of the `n` highest int8 scores, scanned on all cores.
+    /// Template indices of the `n` smallest Hamming distances, on all cores.
     fn coarse_candidates(&self, query: &[f32], n: usize) -> Vec<usize> {
-        let q: Vec<i8> = query.iter().map(|&v| quantize(v)).collect();
-        let dim = self.dim;
-        let chunk = 16_384;
-        let mut top: Vec<(i32, usize)> = self
-            .coarse
-            .par_chunks(chunk * dim)
+        let q = sign_bits(query);
+        let words = q.len();
+        let chunk = 65_536;
+        let mut top: Vec<(u32, usize)> = self
+            .signs
+            .par_chunks(chunk * words)
             .enumerate()
             .flat_map_iter(|(c, block)| {
-                let mut local: Vec<(i32, usize)> = block
-                    .chunks_exact(dim)
+                let mut local: Vec<(u32, usize)> = block
+                    .chunks_exact(words)
                     .enumerate()
-                    .map(|(i, t)| (dot_i8(&q, t), c * chunk + i))
+                    .map(|(i, t)| (t.iter().zip(&q).map(|(a, b)| (a ^ b).count_ones()).sum(), c * chunk + i))
                     .collect();
-                let keep = n.min(local.len());
-                local.select_nth_unstable_by(keep.saturating_sub(1), |a, b| b.0.cmp(&a.0));
-                local.truncate(keep);
+                keep_smallest(&mut local, n);
                 local
             })
             .collect();
-        let keep = n.min(top.len());
-        top.select_nth_unstable_by(keep.saturating_sub(1), |a, b| b.0.cmp(&a.0));
-        top.truncate(keep);
+        keep_smallest(&mut top, n);
         top.into_iter().map(|(_, i)| i).collect()
     }
 }
 
-fn quantize(v: f32) -> i8 {
-    (v * 127.0).round().clamp(-127.0, 127.0) as i8
+fn keep_smallest(items: &mut Vec<(u32, usize)>, n: usize) {
+    if items.len() > n {
+        items.select_nth_unstable(n);
+        items.truncate(n);
+    }
 }
 
-fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
-    a.iter().zip(b).map(|(&x, &y)| x as i16 as i32 * y as i16 as i32).sum()
+fn sign_bits(v: &[f32]) -> Vec<u64> {
+    v.chunks(64)
+        .map(|c| c.iter().enumerate().fold(0u64, |w, (i, &x)| w | (((x > 0.0) as u64) << i)))
+        .collect()
 }
 
 #[cfg(test)]

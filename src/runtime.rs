@@ -87,6 +87,9 @@ impl Model {
         let session = Session::builder(env)
             .and_then(|b| Ok(b.with_optimization_level(GraphOptimizationLevel::Level3)?))
             .and_then(|b| Ok(b.with_intra_threads(threads)?))
+            // Spinning worker threads of two sessions (detector, embedder) and
+            // the decoding threads fight over two cores; sleeping ones do not.
+            .and_then(|b| Ok(b.with_intra_op_spinning(false)?))
             .and_then(|mut b| b.commit_from_file(path))
             .map_err(|e| fail(e.to_string()))?;
         Ok(Self { name, session: Mutex::new(session) })

@@ -1,0 +1,59 @@
+//! Shared by the integration tests: where the real face photos are, and how
+//! to run the `kiosk` binary.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// `../shared/faces` (or `$KIOSK_FACES`), or None with a clear note in the output.
+pub fn faces(test: &str) -> Option<PathBuf> {
+    let dir = kiosk::eval::default_faces_dir();
+    if dir.join("dev/gallery").is_dir() {
+        Some(dir)
+    } else {
+        println!("SKIPPED {test}: no real face photos at {} (set KIOSK_FACES to the folder holding dev/ and asian_dev/)", dir.display());
+        None
+    }
+}
+
+pub fn kiosk(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_kiosk")).args(args).output().expect("kiosk runs")
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+pub fn path_str(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+/// The first `n` gallery photos of dev/, as (identity, path).
+pub fn gallery(faces: &Path, n: usize) -> Vec<(String, PathBuf)> {
+    let mut out: Vec<(String, PathBuf)> = std::fs::read_dir(faces.join("dev/gallery"))
+        .expect("gallery")
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .map(|p| (p.file_stem().unwrap().to_string_lossy().into_owned(), p))
+        .collect();
+    out.sort();
+    out.truncate(n);
+    out
+}
+
+/// The probe photos of `identity` in dev/.
+pub fn probes(faces: &Path, identity: &str) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = std::fs::read_dir(faces.join("dev/probes").join(identity))
+        .map(|d| d.filter_map(|e| e.ok()).map(|e| e.path()).collect())
+        .unwrap_or_default();
+    out.sort();
+    out
+}
+
+pub fn engine() -> kiosk::Engine {
+    kiosk::Engine::load(&kiosk::config::Config::default().engine).expect("the real models load")
+}
