@@ -7,13 +7,15 @@ use std::time::{Duration, Instant};
 
 use image::{Rgb, RgbImage, imageops};
 use rand::{Rng, SeedableRng};
-use rayon::prelude::*;
 
 use crate::align::{ARCFACE_112, align};
-use crate::config::Config;
+use crate::config::{Config, EngineConfig};
 use crate::decode::{decode_image, is_image_path, load_image};
 use crate::detect::resize_rgb;
 use crate::engine::Engine;
+use crate::enroll::{Outcome, enroll};
+use crate::record::{Delegate, Store};
+use crate::roster::{Entry, Roster};
 use crate::error::{Error, Result};
 use crate::face::l2_normalize;
 use crate::matching::Gallery;
@@ -116,9 +118,7 @@ pub fn run(cfg: &Config, faces: &Path, max_gallery: usize) -> Result<Report> {
             Ok(scene.main().and_then(|f| f.embedding.as_ref()).map(|e| small.search(e, 2)))
         })?,
     ));
-    let mut single_cfg = cfg.engine.clone();
-    single_cfg.threads = 1;
-    let single = Engine::load(&single_cfg)?;
+    let single = Engine::load(&EngineConfig { threads: 1, ..cfg.engine.clone() })?;
     report.rows.push(("detect, 640x480 frame (1 thread)".into(), time(30, || single.face_locations(&frame))?));
     let mut one_single = vec![face.clone()];
     report.rows.push(("align + quality + embed (1 thread)".into(), time(30, || single.describe(&frame, &mut one_single))?));
@@ -129,22 +129,34 @@ pub fn run(cfg: &Config, faces: &Path, max_gallery: usize) -> Result<Report> {
             Ok(scene.main().and_then(|f| f.embedding.as_ref()).map(|e| small.search(e, 2)))
         })?,
     ));
-    drop(single);
 
-    // Batch throughput: every photo analysed on all cores, as `enroll` and `embed` do.
+    // Enrolment throughput: a roster of the photos into a fresh SQLite file,
+    // exactly as `kiosk enroll` does it (decode, detect, align, embed on all cores, store).
     let batch: Vec<PathBuf> = photos.iter().take(300).cloned().collect();
+    let roster = Roster {
+        entries: batch
+            .iter()
+            .enumerate()
+            .map(|(i, p)| Entry {
+                line: i + 2,
+                photo: p.to_string_lossy().into_owned(),
+                delegate: Delegate { code: format!("B{i:05}"), name: format!("Đại biểu {i}"), ..Delegate::default() },
+            })
+            .collect(),
+        problems: Vec::new(),
+    };
+    let tmp = tempfile::tempdir().map_err(|e| Error::Io(format!("temporary folder: {e}")))?;
+    let mut store = Store::open(&tmp.path().join("bench.db"))?;
     let t = Instant::now();
-    let found = batch
-        .par_iter()
-        .map(|p| Ok(engine.analyze_main(&load_image(p)?)?.main().is_some()))
-        .collect::<Result<Vec<bool>>>()?;
+    let batch_engine = if cfg.engine.for_batch().threads == 1 { &single } else { &engine };
+    let reports = enroll(batch_engine, &mut store, &roster, Path::new(""), &cfg.quality, || {})?;
     let per_photo = t.elapsed() / batch.len() as u32;
     report.lines.push(format!(
-        "batch (decode, detect, align, embed) on {} photos: {:.1} ms per photo, {:.0} photos/s ({} with a face)",
+        "enrolment of {} photos into SQLite: {:.1} ms per photo, {:.0} photos/s ({} enrolled)",
         batch.len(),
         per_photo.as_secs_f64() * 1000.0,
         1.0 / per_photo.as_secs_f64(),
-        found.iter().filter(|f| **f).count()
+        reports.iter().filter(|r| r.outcome == Outcome::Enrolled).count()
     ));
 
     for size in [1_000usize, 100_000, 1_000_000].into_iter().filter(|&n| n <= max_gallery) {

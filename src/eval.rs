@@ -70,7 +70,7 @@ pub struct Verification {
 
 pub fn evaluate(cfg: &Config, dir: &Path, scores_csv: Option<&Path>) -> Result<Report> {
     let mut photos = list_photos(dir)?;
-    let engine = Engine::load(&cfg.engine)?;
+    let engine = Engine::load(&cfg.engine.for_batch())?;
     let bar = ProgressBar::new(photos.len() as u64).with_style(
         ProgressStyle::with_template("evaluating [{bar:40}] {pos}/{len} ({per_sec})").expect("valid template"),
     );

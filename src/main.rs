@@ -155,7 +155,7 @@ fn enroll(cfg: &Config, db: &Path, roster_path: &Path, photos: &Path) -> Result<
         eprintln!("{}:{}: {}", roster_path.display(), p.line, p.message);
     }
     let mut store = Store::open(db)?;
-    let engine = Engine::load(&cfg.engine)?;
+    let engine = Engine::load(&cfg.engine.for_batch())?;
     let bar = progress_bar(roster.entries.len(), "enrolling");
     let reports = kiosk::enroll::enroll(&engine, &mut store, &roster, photos, &cfg.quality, || bar.inc(1))?;
     bar.finish_and_clear();
@@ -193,7 +193,7 @@ fn image_files(paths: &[PathBuf]) -> Vec<PathBuf> {
 }
 
 fn embed(cfg: &Config, paths: &[PathBuf], as_json: bool) -> Result<ExitCode> {
-    let engine = Engine::load(&cfg.engine)?;
+    let engine = Engine::load(&cfg.engine.for_batch())?;
     let files = image_files(paths);
     let bar = progress_bar(files.len(), "embedding");
     let mut failures = 0usize;

@@ -1,0 +1,35 @@
+//! Accuracy on the real labelled photos of ../shared/faces, through the same
+//! pipeline and decision rule as a check-in (`kiosk eval`). The bounds are the
+//! product's targets where it meets them, and the present figures otherwise
+//! (see README.md), so that a regression fails.
+
+mod common;
+
+use common::*;
+
+fn eval(set: &str) -> Option<kiosk::eval::Report> {
+    let faces = faces(&format!("accuracy on {set}"))?;
+    let report = kiosk::eval::evaluate(&kiosk::config::Config::default(), &faces.join(set), None).unwrap();
+    println!("{report}");
+    Some(report)
+}
+
+#[test]
+fn lfw_dev_meets_the_accuracy_targets() {
+    let Some(r) = eval("dev") else { return };
+    assert_eq!(r.no_face, 0);
+    assert!(r.verification[0].accuracy >= 0.992, "verification {}", r.verification[0].accuracy);
+    assert!(r.fnir_at_fpir <= 0.06, "FNIR {}", r.fnir_at_fpir);
+    assert!(r.rank1 >= 0.98, "rank-1 {}", r.rank1);
+    assert!(r.impostor_accept <= 0.01, "impostors accepted {}", r.impostor_accept);
+    assert!(r.delegate_refuse <= 0.08, "delegates refused {}", r.delegate_refuse);
+    assert!(r.delegate_wrong <= 0.01, "delegates matched to someone else {}", r.delegate_wrong);
+}
+
+#[test]
+fn east_asian_tight_crops_stay_at_their_measured_level() {
+    let Some(r) = eval("asian_dev") else { return };
+    // Target 90%; measured 89.3% (README.md). Guard against regressions.
+    assert!(r.verification[0].accuracy >= 0.885, "verification {}", r.verification[0].accuracy);
+    assert!(r.no_face <= 10, "{} photos without a face", r.no_face);
+}

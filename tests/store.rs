@@ -1,0 +1,97 @@
+//! The SQLite store on real files.
+
+use kiosk::record::{CheckIn, Delegate, Method, Store};
+use rusqlite::Connection;
+
+fn delegate(code: &str, name: &str) -> Delegate {
+    Delegate { code: code.into(), name: name.into(), delegation: "Đoàn Hà Nội".into(), seat: "A-1".into(), ..Delegate::default() }
+}
+
+fn store_with_two() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("k.db")).unwrap();
+    store
+        .transaction(|tx| {
+            tx.upsert_delegate(&delegate("D1", "Nguyễn Văn An"))?;
+            tx.upsert_delegate(&delegate("D2", "Trần Thị Bình"))
+        })
+        .unwrap();
+    (dir, store)
+}
+
+#[test]
+fn attendance_is_recorded_exactly_once_per_session() {
+    let (dir, mut store) = store_with_two();
+    let first = store.check_in("Phiên 1", "D1", Method::Face, "kiosk-1", Some(0.8)).unwrap();
+    let CheckIn::Recorded { at } = first else { panic!("{first:?}") };
+    let again = store.check_in("Phiên 1", "D1", Method::Manual, "kiosk-2", None).unwrap();
+    assert_eq!(again, CheckIn::AlreadyCheckedIn { at: at.clone() });
+    // Another session is another attendance.
+    assert!(matches!(store.check_in("Phiên 2", "D1", Method::Face, "kiosk-1", None).unwrap(), CheckIn::Recorded { .. }));
+    assert_eq!(store.attendance("Phiên 1", "D1").unwrap(), Some((at, "face".to_string())));
+
+    // The schema itself refuses a second row, whoever writes it.
+    let raw = Connection::open(dir.path().join("k.db")).unwrap();
+    let dup = raw.execute(
+        "INSERT INTO attendance (session_id, delegate_code, checked_in_at, method, kiosk) SELECT id, 'D1', 'now', 'face', 'x' FROM sessions WHERE name = 'Phiên 1'",
+        [],
+    );
+    assert!(dup.is_err(), "duplicate attendance accepted");
+}
+
+#[test]
+fn unknown_delegates_cannot_be_checked_in() {
+    let (_dir, mut store) = store_with_two();
+    let err = store.check_in("Phiên 1", "NOPE", Method::Face, "k", None).unwrap_err();
+    assert!(err.to_string().contains("FOREIGN KEY"), "{err}");
+    assert_eq!(store.attendance("Phiên 1", "NOPE").unwrap(), None);
+}
+
+#[test]
+fn the_database_is_durable_and_versioned() {
+    let (dir, mut store) = store_with_two();
+    store.check_in("S", "D2", Method::Face, "k", None).unwrap();
+    drop(store);
+    let raw = Connection::open(dir.path().join("k.db")).unwrap();
+    let mode: String = raw.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+    assert_eq!(mode, "wal");
+    let version: i64 = raw.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+    assert_eq!(version, 1);
+    drop(raw);
+    // Reopening applies no migration twice and keeps everything.
+    let store = Store::open(&dir.path().join("k.db")).unwrap();
+    assert_eq!(store.delegate_count().unwrap(), 2);
+    assert_eq!(store.delegate("D1").unwrap().unwrap().name, "Nguyễn Văn An");
+    assert!(store.attendance("S", "D2").unwrap().is_some());
+}
+
+#[test]
+fn every_check_in_is_audited_in_a_hash_chain() {
+    let (dir, mut store) = store_with_two();
+    store.check_in("S", "D1", Method::Face, "k", None).unwrap();
+    store.check_in("S", "D2", Method::Search, "k", None).unwrap();
+    store.check_in("S", "D2", Method::Search, "k", None).unwrap();
+    let entries = store.audit_entries().unwrap();
+    assert_eq!(entries.len(), 2, "an already-recorded check-in changes nothing: {entries:?}");
+    let raw = Connection::open(dir.path().join("k.db")).unwrap();
+    let mut stmt = raw.prepare("SELECT at, action, detail, prev_hash, hash FROM audit ORDER BY id").unwrap();
+    let rows: Vec<(String, String, String, String, String)> =
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))).unwrap().map(Result::unwrap).collect();
+    let mut prev = String::new();
+    for (at, action, detail, prev_hash, hash) in rows {
+        assert_eq!(prev_hash, prev);
+        assert_eq!(hash, kiosk::record::audit_hash(&prev, &at, &action, &detail));
+        prev = hash;
+    }
+}
+
+#[test]
+fn a_file_that_is_not_a_database_is_named_and_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("notes.db");
+    let text = "minutes of the preparatory meeting, not a database ".repeat(40);
+    std::fs::write(&path, &text).unwrap();
+    let err = Store::open(&path).err().expect("refused").to_string();
+    assert!(err.contains("notes.db") && err.contains("not a kiosk database"), "{err}");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
+}
