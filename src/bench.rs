@@ -14,11 +14,11 @@ use crate::decode::{decode_image, is_image_path, load_image};
 use crate::detect::resize_rgb;
 use crate::engine::Engine;
 use crate::enroll::{Outcome, enroll};
-use crate::record::{Delegate, Store};
-use crate::roster::{Entry, Roster};
 use crate::error::{Error, Result};
 use crate::face::l2_normalize;
 use crate::matching::Gallery;
+use crate::record::{Delegate, Store};
+use crate::roster::{Entry, Roster};
 
 #[derive(Debug, Default)]
 pub struct Report {
@@ -94,41 +94,39 @@ pub fn run(cfg: &Config, faces: &Path, max_gallery: usize) -> Result<Report> {
     if first.main().is_none() {
         return Err(Error::Io(format!("{}: no face found; use other photos for the benchmark", photos[0].display())));
     }
-    let mut report = Report { threads: cfg.engine.threads(), model: engine.embedder().model_id().into(), ..Report::default() };
+    let mut report =
+        Report { threads: cfg.engine.threads(), model: engine.embedder().model_id().into(), ..Report::default() };
     report.lines.push(format!("models loaded and first result: {:.0} ms", startup.as_secs_f64() * 1000.0));
 
     let jpeg = std::fs::read(&photos[0]).map_err(|e| Error::io(&photos[0], &e))?;
-    report.rows.push((format!("decode {}x{} JPEG", photo.width(), photo.height()), time(50, || decode_image(&jpeg).map_err(Error::Io))?));
+    report.rows.push((
+        format!("decode {}x{} JPEG", photo.width(), photo.height()),
+        time(50, || decode_image(&jpeg).map_err(Error::Io))?,
+    ));
     let frame = camera_frame(&photo, 480)?;
     let frame_faces = engine.face_locations(&frame)?;
     let Some(face) = frame_faces.first().cloned() else {
         return Err(Error::Io("no face found in the synthetic 640x480 frame".into()));
     };
-    report.rows.push(("detect, 640x480 frame".into(), time(30, || engine.face_locations(&frame))?));
     report.rows.push(("align, one face".into(), time(200, || Ok(align(&frame, &face.landmarks, &ARCFACE_112)))?));
-    let mut one = vec![face.clone()];
-    report.rows.push(("align + quality + embed, one face".into(), time(30, || engine.describe(&frame, &mut one))?));
-    let (people, small) = synthetic_gallery(1_000, engine.embedder().dim(), 1);
-    let query = one[0].embedding.clone().unwrap_or_default();
-    report.rows.push((format!("search {people} templates"), time(200, || Ok(small.search(&query, 2)))?));
-    report.rows.push((
-        "full pass: detect, align, embed, search (1k)".into(),
-        time(30, || {
-            let scene = engine.analyze_main(&frame)?;
-            Ok(scene.main().and_then(|f| f.embedding.as_ref()).map(|e| small.search(e, 2)))
-        })?,
-    ));
+    let (_, small) = synthetic_gallery(1_000, engine.embedder().dim(), 1);
     let single = Engine::load(&EngineConfig { threads: 1, ..cfg.engine.clone() })?;
-    report.rows.push(("detect, 640x480 frame (1 thread)".into(), time(30, || single.face_locations(&frame))?));
-    let mut one_single = vec![face.clone()];
-    report.rows.push(("align + quality + embed (1 thread)".into(), time(30, || single.describe(&frame, &mut one_single))?));
-    report.rows.push((
-        "full pass (1 thread)".into(),
-        time(30, || {
-            let scene = single.analyze_main(&frame)?;
-            Ok(scene.main().and_then(|f| f.embedding.as_ref()).map(|e| small.search(e, 2)))
-        })?,
-    ));
+    for (e, threads) in [(&engine, report.threads), (&single, 1)] {
+        let mut one = vec![face.clone()];
+        let rows = [
+            ("detect, 640x480 frame", time(30, || e.face_locations(&frame))?),
+            ("align + quality + embed, one face", time(30, || e.describe(&frame, &mut one))?),
+            (
+                "full pass: detect, align, embed, search 1k",
+                time(30, || {
+                    let scene = e.analyze_main(&frame)?;
+                    Ok(scene.main().and_then(|f| f.embedding.as_ref()).map(|q| small.search(q, 2)))
+                })?,
+            ),
+        ];
+        report.rows.extend(rows.into_iter().map(|(name, t)| (format!("{name} ({threads} thr.)"), t)));
+    }
+    let query = engine.analyze_main(&frame)?.main().and_then(|f| f.embedding.clone()).unwrap_or_default();
 
     // Enrolment throughput: a roster of the photos into a fresh SQLite file,
     // exactly as `kiosk enroll` does it (decode, detect, align, embed on all cores, store).
@@ -140,7 +138,9 @@ pub fn run(cfg: &Config, faces: &Path, max_gallery: usize) -> Result<Report> {
             .map(|(i, p)| Entry {
                 line: i + 2,
                 photo: p.to_string_lossy().into_owned(),
-                delegate: Delegate { code: format!("B{i:05}"), name: format!("Đại biểu {i}"), ..Delegate::default() },
+                delegate: Delegate {
+                    code: format!("B{i:05}"), name: format!("Đại biểu {i}"), ..Delegate::default()
+                },
             })
             .collect(),
         problems: Vec::new(),
@@ -185,11 +185,11 @@ fn synthetic_gallery(n: usize, dim: usize, seed: u64) -> (usize, Gallery) {
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "kiosk bench: {} with {} ONNX Runtime thread(s) per model", self.model, self.threads)?;
-        writeln!(f, "{:<48} {:>10} {:>10} {:>6}", "stage", "median ms", "p95 ms", "runs")?;
+        writeln!(f, "{:<56} {:>10} {:>10} {:>6}", "stage", "median ms", "p95 ms", "runs")?;
         for (name, t) in &self.rows {
             writeln!(
                 f,
-                "{:<48} {:>10.2} {:>10.2} {:>6}",
+                "{:<56} {:>10.2} {:>10.2} {:>6}",
                 name,
                 t.median.as_secs_f64() * 1000.0,
                 t.p95.as_secs_f64() * 1000.0,

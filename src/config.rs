@@ -96,11 +96,7 @@ impl EngineConfig {
     }
 
     pub fn threads(&self) -> usize {
-        if self.threads == 0 {
-            std::thread::available_parallelism().map_or(1, |n| n.get())
-        } else {
-            self.threads
-        }
+        if self.threads == 0 { std::thread::available_parallelism().map_or(1, |n| n.get()) } else { self.threads }
     }
 }
 
@@ -116,13 +112,7 @@ pub struct QualityConfig {
 
 impl Default for QualityConfig {
     fn default() -> Self {
-        Self {
-            min_eye_distance: 20.0,
-            min_sharpness: 25.0,
-            max_yaw: 0.8,
-            min_brightness: 50.0,
-            max_brightness: 215.0,
-        }
+        Self { min_eye_distance: 20.0, min_sharpness: 25.0, max_yaw: 0.8, min_brightness: 50.0, max_brightness: 215.0 }
     }
 }
 

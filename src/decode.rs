@@ -30,7 +30,8 @@ pub fn decode_image(bytes: &[u8]) -> std::result::Result<RgbImage, String> {
     if reader.format().is_none() {
         return Err(format!("not an image file ({hint})"));
     }
-    let damaged = |e: image::ImageError| format!("the image is damaged or truncated: {e} (export the photo again; {hint})");
+    let damaged =
+        |e: image::ImageError| format!("the image is damaged or truncated: {e} (export the photo again; {hint})");
     let mut decoder = reader.into_decoder().map_err(damaged)?;
     let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
     let mut img = DynamicImage::from_decoder(decoder).map_err(damaged)?;

@@ -34,7 +34,9 @@ impl Detector {
     pub fn load(models_dir: &Path, threads: usize, runtime_lib: &Path, size: u32, min_score: f32) -> Result<Self> {
         let model = Model::load(&models_dir.join(MODEL_FILE), threads, runtime_lib)?;
         let outputs = model.output_shapes();
-        if outputs.len() != 3 || outputs.iter().map(|s| s.last().copied()).collect::<Vec<_>>() != [Some(4), Some(2), Some(10)] {
+        if outputs.len() != 3
+            || outputs.iter().map(|s| s.last().copied()).collect::<Vec<_>>() != [Some(4), Some(2), Some(10)]
+        {
             return Err(Error::Model(format!(
                 "{} is not the RetinaFace detector (its outputs are {outputs:?}); restore models/ with `git checkout -- models/`.",
                 model.name()
@@ -93,7 +95,14 @@ impl Detector {
 
     /// Resizes (with the border, if any) into a zero-mean BGR NCHW tensor; the
     /// canvas right and bottom of the picture hold the mean, i.e. zeros.
-    fn tensor(&self, img: &RgbImage, pad: u32, scale: f32, (sw, sh): (u32, u32), (cw, ch): (u32, u32)) -> Result<Array4<f32>> {
+    fn tensor(
+        &self,
+        img: &RgbImage,
+        pad: u32,
+        scale: f32,
+        (sw, sh): (u32, u32),
+        (cw, ch): (u32, u32),
+    ) -> Result<Array4<f32>> {
         let scaled_pad = (pad as f32 * scale).round() as u32;
         let (iw, ih) = (
             ((img.width() as f32 * scale).round() as u32).clamp(1, sw),
@@ -128,9 +137,7 @@ pub fn resize_rgb(img: &RgbImage, w: u32, h: u32) -> Result<RgbImage> {
     let src = ImageRef::new(img.width(), img.height(), img.as_raw(), PixelType::U8x3)
         .map_err(|e| Error::Io(format!("resize: {e}")))?;
     let mut dst = FirImage::new(w, h, PixelType::U8x3);
-    Resizer::new()
-        .resize(&src, &mut dst, &ResizeOptions::new())
-        .map_err(|e| Error::Io(format!("resize: {e}")))?;
+    Resizer::new().resize(&src, &mut dst, &ResizeOptions::new()).map_err(|e| Error::Io(format!("resize: {e}")))?;
     RgbImage::from_raw(w, h, dst.into_vec()).ok_or_else(|| Error::Io("resize: bad buffer".into()))
 }
 

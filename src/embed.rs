@@ -89,7 +89,13 @@ pub struct Embedder {
 }
 
 impl Embedder {
-    pub fn load(kind: EmbedderKind, models_dir: &Path, threads: usize, runtime_lib: &Path, flip_average: bool) -> Result<Self> {
+    pub fn load(
+        kind: EmbedderKind,
+        models_dir: &Path,
+        threads: usize,
+        runtime_lib: &Path,
+        flip_average: bool,
+    ) -> Result<Self> {
         let model = Model::load(&models_dir.join(kind.file()), threads, runtime_lib)?;
         let size = kind.template().size as i64;
         let input = model.input_shape();

@@ -35,7 +35,9 @@ impl Outcome {
             Outcome::PhotoMissing => "photo file not found".into(),
             Outcome::PhotoUnreadable { reason } => format!("photo unreadable: {reason}"),
             Outcome::NoFace => "no face found in the photo".into(),
-            Outcome::SeveralFaces { count } => format!("{count} faces in the photo; use a photo of this delegate alone"),
+            Outcome::SeveralFaces { count } => {
+                format!("{count} faces in the photo; use a photo of this delegate alone")
+            }
             Outcome::PoorQuality { issues } => issues.iter().map(|i| i.describe()).collect::<Vec<_>>().join(", "),
         }
     }

@@ -77,7 +77,9 @@ pub fn evaluate(cfg: &Config, dir: &Path, scores_csv: Option<&Path>) -> Result<R
     let faces: Vec<Option<Face>> = photos
         .par_iter()
         .map(|p| {
-            let face = load_image(&dir.join(&p.rel)).and_then(|img| engine.analyze_main(&img)).map(|s| s.faces.into_iter().next());
+            let face = load_image(&dir.join(&p.rel))
+                .and_then(|img| engine.analyze_main(&img))
+                .map(|s| s.faces.into_iter().next());
             bar.inc(1);
             face
         })
@@ -166,10 +168,13 @@ pub fn evaluate(cfg: &Config, dir: &Path, scores_csv: Option<&Path>) -> Result<R
     let impostors: Vec<&Photo> = photos.iter().filter(|p| p.role == Role::Impostor).collect();
     report.probes = probes.len();
     report.impostors = impostors.len();
-    let probe_top: Vec<(bool, f32)> = probes.iter().map(|p| {
-        let (who, s) = top(p);
-        (who.as_deref() == Some(p.identity.as_str()), s)
-    }).collect();
+    let probe_top: Vec<(bool, f32)> = probes
+        .iter()
+        .map(|p| {
+            let (who, s) = top(p);
+            (who.as_deref() == Some(p.identity.as_str()), s)
+        })
+        .collect();
     report.rank1 = rate(probe_top.iter().filter(|(ok, _)| *ok).count(), probes.len());
     let mut impostor_top: Vec<f32> = impostors.iter().map(|p| top(p).1).collect();
     if !impostor_top.is_empty() {
@@ -271,7 +276,9 @@ fn list_photos(dir: &Path) -> Result<Vec<Photo>> {
         let rel = entry.path().strip_prefix(dir).unwrap_or(entry.path());
         let parts: Vec<String> = rel.iter().map(|c| c.to_string_lossy().into_owned()).collect();
         let (role, identity) = match parts.as_slice() {
-            [g, file] if g == "gallery" => (Role::Gallery, file.rsplit_once('.').map_or(file.clone(), |(s, _)| s.to_string())),
+            [g, file] if g == "gallery" => {
+                (Role::Gallery, file.rsplit_once('.').map_or(file.clone(), |(s, _)| s.to_string()))
+            }
             [p, id, _] if p == "probes" => (Role::Probe, id.clone()),
             [p, id, _] if p == "impostors" => (Role::Impostor, id.clone()),
             [_, id, _] => (Role::Other, id.clone()),
@@ -288,7 +295,14 @@ impl fmt::Display for Report {
         writeln!(f, "accuracy of {} on {}", self.model, self.dir.display())?;
         writeln!(f, "  photos: {} ({} without a usable face)", self.photos, self.no_face)?;
         for v in &self.verification {
-            writeln!(f, "  verification ({}, {} pairs, 10-fold): {} ± {}", v.file, v.pairs, pct(v.accuracy), pct(v.std))?;
+            writeln!(
+                f,
+                "  verification ({}, {} pairs, 10-fold): {} ± {}",
+                v.file,
+                v.pairs,
+                pct(v.accuracy),
+                pct(v.std)
+            )?;
         }
         if let Some((tar, far, g, i)) = self.tar_at_far {
             writeln!(f, "  TAR at FAR {far:e} (all photo pairs: {g} genuine, {i} impostor): {}", pct(tar))?;

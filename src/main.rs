@@ -172,7 +172,11 @@ fn enroll(cfg: &Config, db: &Path, roster_path: &Path, photos: &Path) -> Result<
         engine.embedder().model_id(),
         db.display(),
         reports.len() - enrolled,
-        if roster.problems.is_empty() { String::new() } else { format!(", {} roster rows skipped", roster.problems.len()) }
+        if roster.problems.is_empty() {
+            String::new()
+        } else {
+            format!(", {} roster rows skipped", roster.problems.len())
+        }
     );
     Ok(ExitCode::SUCCESS)
 }
@@ -297,11 +301,17 @@ fn checkin(cfg: &Config, db: &Path, image: &Path, session: &str) -> Result<ExitC
     match outcome {
         CheckIn::Recorded { at } => println!(
             "Checked in: {} ({}), {}, seat {} — session \"{session}\" at {}",
-            delegate.name, delegate.code, delegate.delegation, delegate.seat, clock(&at)
+            delegate.name,
+            delegate.code,
+            delegate.delegation,
+            delegate.seat,
+            clock(&at)
         ),
         CheckIn::AlreadyCheckedIn { at } => println!(
             "Already checked in: {} ({}) — session \"{session}\" at {}",
-            delegate.name, delegate.code, clock(&at)
+            delegate.name,
+            delegate.code,
+            clock(&at)
         ),
     }
     Ok(ExitCode::SUCCESS)

@@ -120,9 +120,7 @@ fn keep_smallest(items: &mut Vec<(u32, usize)>, n: usize) {
 }
 
 fn sign_bits(v: &[f32]) -> Vec<u64> {
-    v.chunks(64)
-        .map(|c| c.iter().enumerate().fold(0u64, |w, (i, &x)| w | (((x > 0.0) as u64) << i)))
-        .collect()
+    v.chunks(64).map(|c| c.iter().enumerate().fold(0u64, |w, (i, &x)| w | (((x > 0.0) as u64) << i))).collect()
 }
 
 #[cfg(test)]

@@ -43,13 +43,16 @@ impl Issue {
 
 impl Quality {
     pub fn assess(face: &Face, aligned: &RgbImage) -> Quality {
-        let grey: Vec<f32> = aligned
-            .pixels()
-            .map(|p| 0.299 * p.0[0] as f32 + 0.587 * p.0[1] as f32 + 0.114 * p.0[2] as f32)
-            .collect();
+        let grey: Vec<f32> =
+            aligned.pixels().map(|p| 0.299 * p.0[0] as f32 + 0.587 * p.0[1] as f32 + 0.114 * p.0[2] as f32).collect();
         let (w, h) = (aligned.width() as usize, aligned.height() as usize);
         let brightness = grey.iter().sum::<f32>() / grey.len().max(1) as f32;
-        Quality { eye_distance: face.eye_distance(), sharpness: laplacian_variance(&grey, w, h), yaw: yaw(face), brightness }
+        Quality {
+            eye_distance: face.eye_distance(),
+            sharpness: laplacian_variance(&grey, w, h),
+            yaw: yaw(face),
+            brightness,
+        }
     }
 
     pub fn issues(&self, cfg: &QualityConfig) -> Vec<Issue> {
@@ -91,7 +94,9 @@ fn laplacian_variance(grey: &[f32], w: usize, h: usize) -> f32 {
     for y in y0.max(1)..y1.min(h - 1) {
         for x in x0.max(1)..x1.min(w - 1) {
             let c = grey[y * w + x];
-            values.push(grey[y * w + x - 1] + grey[y * w + x + 1] + grey[(y - 1) * w + x] + grey[(y + 1) * w + x] - 4.0 * c);
+            values.push(
+                grey[y * w + x - 1] + grey[y * w + x + 1] + grey[(y - 1) * w + x] + grey[(y + 1) * w + x] - 4.0 * c,
+            );
         }
     }
     if values.is_empty() {

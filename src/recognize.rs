@@ -90,7 +90,8 @@ impl Recognizer {
         let (Some(quality), Some(embedding)) = (face.quality, face.embedding.as_deref()) else {
             return Decision::NoFace;
         };
-        let issues: Vec<Issue> = quality.issues(&self.quality).into_iter().filter(|i| GATING_ISSUES.contains(i)).collect();
+        let issues: Vec<Issue> =
+            quality.issues(&self.quality).into_iter().filter(|i| GATING_ISSUES.contains(i)).collect();
         if !issues.is_empty() {
             return Decision::PoorQuality { issues };
         }

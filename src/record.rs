@@ -249,7 +249,14 @@ impl Store {
     }
 
     /// Records `code` as present in `session` (created if new) exactly once.
-    pub fn check_in(&mut self, session: &str, code: &str, method: Method, kiosk: &str, score: Option<f32>) -> Result<CheckIn> {
+    pub fn check_in(
+        &mut self,
+        session: &str,
+        code: &str,
+        method: Method,
+        kiosk: &str,
+        score: Option<f32>,
+    ) -> Result<CheckIn> {
         self.transaction(|tx| tx.check_in(session, code, method, kiosk, score))
     }
 }
@@ -282,7 +289,15 @@ impl Tx<'_> {
 
     /// Stores the template made by `model` from `photo`, replacing the one an
     /// earlier run made from the same photo.
-    pub fn put_template(&mut self, code: &str, photo: &str, photo_sha256: &str, model: &str, embedding: &[f32], quality: &Quality) -> Result<()> {
+    pub fn put_template(
+        &mut self,
+        code: &str,
+        photo: &str,
+        photo_sha256: &str,
+        model: &str,
+        embedding: &[f32],
+        quality: &Quality,
+    ) -> Result<()> {
         let quality = serde_json::to_string(quality).unwrap_or_else(|_| "{}".into());
         self.tx
             .execute(
@@ -298,12 +313,22 @@ impl Tx<'_> {
 
     pub fn ensure_session(&mut self, name: &str) -> Result<i64> {
         self.tx
-            .execute("INSERT INTO sessions (name, created_at) VALUES (?1, ?2) ON CONFLICT(name) DO NOTHING", params![name, now()])
+            .execute(
+                "INSERT INTO sessions (name, created_at) VALUES (?1, ?2) ON CONFLICT(name) DO NOTHING",
+                params![name, now()],
+            )
             .map_err(|e| self.fail(e))?;
         self.tx.query_row("SELECT id FROM sessions WHERE name = ?1", [name], |r| r.get(0)).map_err(|e| self.fail(e))
     }
 
-    pub fn check_in(&mut self, session: &str, code: &str, method: Method, kiosk: &str, score: Option<f32>) -> Result<CheckIn> {
+    pub fn check_in(
+        &mut self,
+        session: &str,
+        code: &str,
+        method: Method,
+        kiosk: &str,
+        score: Option<f32>,
+    ) -> Result<CheckIn> {
         let session_id = self.ensure_session(session)?;
         let at = now();
         let inserted = self
@@ -325,7 +350,8 @@ impl Tx<'_> {
                 .map_err(|e| self.fail(e))?;
             return Ok(CheckIn::AlreadyCheckedIn { at: earlier });
         }
-        let detail = serde_json::json!({"session": session, "code": code, "method": method, "kiosk": kiosk, "score": score});
+        let detail =
+            serde_json::json!({"session": session, "code": code, "method": method, "kiosk": kiosk, "score": score});
         self.audit("check_in", &detail.to_string())?;
         Ok(CheckIn::Recorded { at })
     }
@@ -393,8 +419,12 @@ fn store_error(path: &Path, e: rusqlite::Error) -> Error {
         Some(ErrorCode::NotADatabase) => format!(
             "{p} is not a kiosk database, or it is damaged. Point --db at the right file, or restore it from a backup."
         ),
-        Some(ErrorCode::CannotOpen) => format!("cannot open database {p}: check that the folder exists and is writable ({e})."),
-        Some(ErrorCode::DiskFull) => format!("the disk holding {p} is full: free space and try again; nothing was changed."),
+        Some(ErrorCode::CannotOpen) => {
+            format!("cannot open database {p}: check that the folder exists and is writable ({e}).")
+        }
+        Some(ErrorCode::DiskFull) => {
+            format!("the disk holding {p} is full: free space and try again; nothing was changed.")
+        }
         _ => format!("database {p}: {e}"),
     })
 }

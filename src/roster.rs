@@ -34,7 +34,8 @@ pub struct Roster {
 }
 
 pub fn read_roster(path: &Path) -> Result<Roster> {
-    let bytes = std::fs::read(path).map_err(|e| Error::Roster(format!("cannot read roster {}: {e}", path.display())))?;
+    let bytes =
+        std::fs::read(path).map_err(|e| Error::Roster(format!("cannot read roster {}: {e}", path.display())))?;
     parse_roster(&bytes).map_err(|m| Error::Roster(format!("roster {}: {m}", path.display())))
 }
 
@@ -86,7 +87,8 @@ pub fn parse_roster(bytes: &[u8]) -> std::result::Result<Roster, String> {
         if bad_text {
             roster.problems.push(RowProblem {
                 line,
-                message: "the row is not UTF-8 text (was the file saved in another encoding? save it as CSV UTF-8)".into(),
+                message: "the row is not UTF-8 text (was the file saved in another encoding? save it as CSV UTF-8)"
+                    .into(),
             });
             continue;
         }

@@ -11,14 +11,8 @@ use std::time::Duration;
 use common::*;
 use rusqlite::Connection;
 
-const NAMES: [&str; 6] = [
-    "Nguyễn Văn An",
-    "Trần Thị Bích Ngọc",
-    "Lê Hoàng Đức",
-    "Phạm Thị Hương",
-    "Nguyễn Thị Ánh Tuyết",
-    "Võ Quốc Việt",
-];
+const NAMES: [&str; 6] =
+    ["Nguyễn Văn An", "Trần Thị Bích Ngọc", "Lê Hoàng Đức", "Phạm Thị Hương", "Nguyễn Thị Ánh Tuyết", "Võ Quốc Việt"];
 
 /// A roster of six delegates with dev/ gallery photos, plus rows that must be
 /// reported: a missing photo, a corrupt photo, a picture without a face, two
@@ -36,7 +30,8 @@ fn fixture(faces: &Path) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let photos = dir.path().join("photos");
     std::fs::create_dir(&photos).unwrap();
-    let people: Vec<(String, PathBuf)> = gallery(faces, 60).into_iter().filter(|(id, _)| probes(faces, id).len() >= 2).take(6).collect();
+    let people: Vec<(String, PathBuf)> =
+        gallery(faces, 60).into_iter().filter(|(id, _)| probes(faces, id).len() >= 2).take(6).collect();
     let mut csv = String::from("code,name,delegation,seat,photo,role\n");
     let mut enrolled = Vec::new();
     for (i, ((id, photo), name)) in people.iter().zip(NAMES).enumerate() {
@@ -47,7 +42,9 @@ fn fixture(faces: &Path) -> Fixture {
         enrolled.push((code, id.clone()));
     }
     std::fs::write(photos.join("corrupt.jpg"), b"\xFF\xD8\xFF\xE0 not really a jpeg").unwrap();
-    image::RgbImage::from_fn(300, 300, |x, y| image::Rgb([(x % 200) as u8, (y % 180) as u8, 120])).save(photos.join("wall.png")).unwrap();
+    image::RgbImage::from_fn(300, 300, |x, y| image::Rgb([(x % 200) as u8, (y % 180) as u8, 120]))
+        .save(photos.join("wall.png"))
+        .unwrap();
     let (a, b) = (image::open(&people[0].1).unwrap().to_rgb8(), image::open(&people[1].1).unwrap().to_rgb8());
     let mut pair = image::RgbImage::new(500, 250);
     image::imageops::overlay(&mut pair, &a, 0, 0);
@@ -80,7 +77,8 @@ fn enrolment_reports_every_row_and_a_second_run_updates_without_duplicates() {
     assert!(out.status.success(), "{}", stderr(&out));
     let report = stdout(&out);
     for (code, _) in &f.enrolled {
-        let line = report.lines().find(|l| l.contains(code.as_str())).unwrap_or_else(|| panic!("{code} missing:\n{report}"));
+        let line =
+            report.lines().find(|l| l.contains(code.as_str())).unwrap_or_else(|| panic!("{code} missing:\n{report}"));
         assert!(line.ends_with("enrolled"), "{line}");
     }
     let line = |code: &str| report.lines().find(|l| l.contains(code)).unwrap().to_string();
@@ -112,7 +110,8 @@ fn identify_names_enrolled_people_and_refuses_strangers() {
     let f = fixture(&faces);
     assert!(enroll(&f).status.success());
     let probe_paths: Vec<PathBuf> = f.enrolled.iter().map(|(_, id)| probes(&faces, id)[0].clone()).collect();
-    let stranger = std::fs::read_dir(faces.join("dev/impostors")).unwrap().filter_map(|e| e.ok()).map(|e| e.path()).min().unwrap();
+    let stranger =
+        std::fs::read_dir(faces.join("dev/impostors")).unwrap().filter_map(|e| e.ok()).map(|e| e.path()).min().unwrap();
     let stranger_photo = std::fs::read_dir(&stranger).unwrap().filter_map(|e| e.ok()).map(|e| e.path()).min().unwrap();
     let wall = f.photos.join("wall.png");
     let mut args = vec!["identify", "--db", path_str(&f.db), "--json"];
@@ -163,6 +162,34 @@ fn checkin_records_once_and_says_so_the_second_time() {
 }
 
 #[test]
+fn another_embedder_asks_for_re_enrolment_instead_of_mixing_models() {
+    let Some(faces) = faces("model_switch") else { return };
+    let f = fixture(&faces);
+    assert!(enroll(&f).status.success());
+    let probe = probes(&faces, &f.enrolled[0].1)[0].clone();
+    let out = kiosk(&["--embedder", "dlib", "identify", "--db", path_str(&f.db), path_str(&probe)]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains("mobilefacenet-192-v1 (6 templates)") && err.contains("re-enrol"), "{err}");
+    // Enrolling with the other model adds its templates beside the first ones.
+    let again = kiosk(&[
+        "--embedder",
+        "dlib",
+        "enroll",
+        "--db",
+        path_str(&f.db),
+        "--roster",
+        path_str(&f.roster),
+        "--photos",
+        path_str(&f.photos),
+    ]);
+    assert!(again.status.success(), "{}", stderr(&again));
+    let out = kiosk(&["--embedder", "dlib", "identify", "--db", path_str(&f.db), "--json", path_str(&probe)]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(count(&f.db, "SELECT count(DISTINCT model) FROM templates"), 2);
+}
+
+#[test]
 fn a_locked_database_is_reported_and_nothing_is_lost() {
     let Some(faces) = faces("locked_db") else { return };
     let f = fixture(&faces);
@@ -182,6 +209,26 @@ fn a_locked_database_is_reported_and_nothing_is_lost() {
     assert!(after.status.success(), "{}", stderr(&after));
 }
 
+/// Root ignores file permissions, so the file is made immutable instead.
+#[test]
+fn a_read_only_database_is_reported_and_left_intact() {
+    let Some(faces) = faces("read_only_db") else { return };
+    let f = fixture(&faces);
+    assert!(enroll(&f).status.success());
+    let chattr =
+        |flag: &str| Command::new("chattr").arg(flag).arg(&f.db).status().map(|s| s.success()).unwrap_or(false);
+    if !chattr("+i") {
+        println!("SKIPPED read_only_db: chattr +i is not available on this file system");
+        return;
+    }
+    let probe = probes(&faces, &f.enrolled[2].1)[0].clone();
+    let out = kiosk(&["checkin", "--db", path_str(&f.db), "--image", path_str(&probe), "--session", "S"]);
+    assert!(chattr("-i"));
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("is read-only"), "{}", stderr(&out));
+    assert_eq!(count(&f.db, "SELECT count(*) FROM templates"), 6);
+}
+
 #[test]
 fn missing_database_roster_columns_and_photo_folder_get_clear_errors() {
     let dir = tempfile::tempdir().unwrap();
@@ -192,7 +239,8 @@ fn missing_database_roster_columns_and_photo_folder_get_clear_errors() {
 
     let roster = dir.path().join("r.csv");
     std::fs::write(&roster, "code,name,seat\nD1,A,1\n").unwrap();
-    let out = kiosk(&["enroll", "--db", path_str(&db), "--roster", path_str(&roster), "--photos", path_str(dir.path())]);
+    let out =
+        kiosk(&["enroll", "--db", path_str(&db), "--roster", path_str(&roster), "--photos", path_str(dir.path())]);
     assert!(!out.status.success());
     assert!(stderr(&out).contains("missing column(s) delegation, photo"), "{}", stderr(&out));
     assert!(!db.exists(), "no database is made from a roster that cannot be read");
@@ -200,7 +248,8 @@ fn missing_database_roster_columns_and_photo_folder_get_clear_errors() {
     let out = kiosk(&["enroll", "--db", path_str(&db), "--roster", path_str(&roster), "--photos", "/nonexistent"]);
     assert!(stderr(&out).contains("photo folder /nonexistent does not exist"), "{}", stderr(&out));
 
-    std::fs::write(dir.path().join("garbage.db"), "this is not sqlite, just text padded out to look like a file .....").unwrap();
+    std::fs::write(dir.path().join("garbage.db"), "this is not sqlite, just text padded out to look like a file .....")
+        .unwrap();
     let out = kiosk(&["checkin", "--db", path_str(&dir.path().join("garbage.db")), "--image", "x.jpg"]);
     assert!(stderr(&out).contains("not a kiosk database"), "{}", stderr(&out));
 }
@@ -260,9 +309,8 @@ fn a_check_in_survives_kill_9() {
     let ok: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
     assert_eq!(ok, "ok");
     for code in &reported {
-        let n: i64 = conn
-            .query_row("SELECT count(*) FROM attendance WHERE delegate_code = ?1", [code], |r| r.get(0))
-            .unwrap();
+        let n: i64 =
+            conn.query_row("SELECT count(*) FROM attendance WHERE delegate_code = ?1", [code], |r| r.get(0)).unwrap();
         assert_eq!(n, 1, "{code} was reported checked in");
     }
     assert_eq!(count(&f.db, "SELECT count(*) FROM templates"), 6);

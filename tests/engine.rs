@@ -33,7 +33,8 @@ fn the_same_person_is_closer_than_other_people() {
     let embed = |p: &std::path::Path| {
         engine.analyze_main(&load_image(p).unwrap()).unwrap().main().unwrap().embedding.clone().unwrap()
     };
-    let people: Vec<_> = gallery(&faces, 40).into_iter().filter(|(id, _)| !probes(&faces, id).is_empty()).take(6).collect();
+    let people: Vec<_> =
+        gallery(&faces, 40).into_iter().filter(|(id, _)| !probes(&faces, id).is_empty()).take(6).collect();
     assert!(people.len() >= 4);
     let enrolled: Vec<Vec<f32>> = people.iter().map(|(_, p)| embed(p)).collect();
     for (i, (id, _)) in people.iter().enumerate() {

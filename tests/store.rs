@@ -4,7 +4,13 @@ use kiosk::record::{CheckIn, Delegate, Method, Store};
 use rusqlite::Connection;
 
 fn delegate(code: &str, name: &str) -> Delegate {
-    Delegate { code: code.into(), name: name.into(), delegation: "Đoàn Hà Nội".into(), seat: "A-1".into(), ..Delegate::default() }
+    Delegate {
+        code: code.into(),
+        name: name.into(),
+        delegation: "Đoàn Hà Nội".into(),
+        seat: "A-1".into(),
+        ..Delegate::default()
+    }
 }
 
 fn store_with_two() -> (tempfile::TempDir, Store) {
@@ -27,7 +33,10 @@ fn attendance_is_recorded_exactly_once_per_session() {
     let again = store.check_in("Phiên 1", "D1", Method::Manual, "kiosk-2", None).unwrap();
     assert_eq!(again, CheckIn::AlreadyCheckedIn { at: at.clone() });
     // Another session is another attendance.
-    assert!(matches!(store.check_in("Phiên 2", "D1", Method::Face, "kiosk-1", None).unwrap(), CheckIn::Recorded { .. }));
+    assert!(matches!(
+        store.check_in("Phiên 2", "D1", Method::Face, "kiosk-1", None).unwrap(),
+        CheckIn::Recorded { .. }
+    ));
     assert_eq!(store.attendance("Phiên 1", "D1").unwrap(), Some((at, "face".to_string())));
 
     // The schema itself refuses a second row, whoever writes it.
@@ -75,8 +84,11 @@ fn every_check_in_is_audited_in_a_hash_chain() {
     assert_eq!(entries.len(), 2, "an already-recorded check-in changes nothing: {entries:?}");
     let raw = Connection::open(dir.path().join("k.db")).unwrap();
     let mut stmt = raw.prepare("SELECT at, action, detail, prev_hash, hash FROM audit ORDER BY id").unwrap();
-    let rows: Vec<(String, String, String, String, String)> =
-        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))).unwrap().map(Result::unwrap).collect();
+    let rows: Vec<(String, String, String, String, String)> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
     let mut prev = String::new();
     for (at, action, detail, prev_hash, hash) in rows {
         assert_eq!(prev_hash, prev);

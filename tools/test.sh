@@ -4,4 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/setup.sh
+faces="${KIOSK_FACES:-../shared/faces}"
+if [ ! -d "$faces/dev/gallery" ]; then
+  echo "NOTE: no real face photos at $faces (set KIOSK_FACES): the tests that need them will say SKIPPED and pass." >&2
+fi
 cargo test --release "$@"

@@ -11,7 +11,10 @@ pub fn faces(test: &str) -> Option<PathBuf> {
     if dir.join("dev/gallery").is_dir() {
         Some(dir)
     } else {
-        println!("SKIPPED {test}: no real face photos at {} (set KIOSK_FACES to the folder holding dev/ and asian_dev/)", dir.display());
+        println!(
+            "SKIPPED {test}: no real face photos at {} (set KIOSK_FACES to the folder holding dev/ and asian_dev/)",
+            dir.display()
+        );
         None
     }
 }
