@@ -11,7 +11,6 @@ use rayon::prelude::*;
 use serde_json::json;
 
 use kiosk::config::Config;
-use kiosk::decide::Decision;
 use kiosk::decode::{is_image_path, load_image};
 use kiosk::embed::EmbedderKind;
 use kiosk::engine::Engine;
@@ -254,27 +253,30 @@ fn identify(cfg: &Config, db: &Path, images: &[PathBuf], as_json: bool) -> Resul
     let recognizer = Recognizer::load(cfg, &store)?;
     let mut failures = 0usize;
     for path in images {
-        let result = load_image(path).and_then(|img| recognizer.identify(&img));
-        let (matched, reason, error) = match &result {
-            Ok(id) => (recognizer.delegate(&id.decision).map(|d| (d, &id.decision)), id.decision.reason(), None),
+        match load_image(path).and_then(|img| recognizer.identify(&img)) {
+            Ok(id) => {
+                let matched = recognizer.matched(&id.decision);
+                let reason = id.decision.reason();
+                if as_json {
+                    let m = matched.map(|(d, score)| {
+                        json!({"code": d.code, "name": d.name, "delegation": d.delegation, "seat": d.seat, "score": score})
+                    });
+                    let line =
+                        json!({"path": path, "match": m, "reason": reason, "decision": id.decision, "error": null});
+                    println!("{line}");
+                } else if let Some((d, score)) = matched {
+                    println!("{}: {} ({}) score {score:.3}", path.display(), d.name, d.code);
+                } else {
+                    println!("{}: no match ({reason})", path.display());
+                }
+            }
             Err(e) => {
                 failures += 1;
-                (None, "error", Some(e.to_string()))
-            }
-        };
-        let score = |d: &Decision| match d {
-            Decision::Match { score, .. } => *score,
-            _ => 0.0,
-        };
-        if as_json {
-            let m = matched.map(|(d, dec)| json!({"code": d.code, "name": d.name, "delegation": d.delegation, "seat": d.seat, "score": score(dec)}));
-            let detail = result.as_ref().ok().map(|id| &id.decision);
-            println!("{}", json!({"path": path, "match": m, "reason": reason, "decision": detail, "error": error}));
-        } else {
-            match (matched, &error) {
-                (Some((d, dec)), _) => println!("{}: {} ({}) score {:.3}", path.display(), d.name, d.code, score(dec)),
-                (None, Some(e)) => println!("{e}"),
-                (None, None) => println!("{}: no match ({reason})", path.display()),
+                if as_json {
+                    println!("{}", json!({"path": path, "match": null, "reason": "error", "error": e.to_string()}));
+                } else {
+                    println!("{e}");
+                }
             }
         }
     }
@@ -286,18 +288,14 @@ fn checkin(cfg: &Config, db: &Path, image: &Path, session: &str) -> Result<ExitC
     let recognizer = Recognizer::load(cfg, &store)?;
     let img = load_image(image)?;
     let id = recognizer.identify(&img)?;
-    let Some(delegate) = recognizer.delegate(&id.decision) else {
+    let Some((delegate, score)) = recognizer.matched(&id.decision) else {
         println!(
             "Not checked in: {} — please use the name or code search, or the help desk. / Chưa điểm danh: vui lòng tìm theo tên hoặc mã đại biểu, hoặc đến bàn hỗ trợ.",
             id.decision.reason()
         );
         return Ok(ExitCode::from(2));
     };
-    let score = match id.decision {
-        Decision::Match { score, .. } => Some(score),
-        _ => None,
-    };
-    let outcome = store.check_in(session, &delegate.code, Method::Face, &cfg.event.kiosk_id, score)?;
+    let outcome = store.check_in(session, &delegate.code, Method::Face, &cfg.event.kiosk_id, Some(score))?;
     match outcome {
         CheckIn::Recorded { at } => println!(
             "Checked in: {} ({}), {}, seat {} — session \"{session}\" at {}",

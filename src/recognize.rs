@@ -98,9 +98,10 @@ impl Recognizer {
         decide(&self.gallery.search(embedding, 2), &self.policy)
     }
 
-    pub fn delegate(&self, decision: &Decision) -> Option<&Delegate> {
+    /// The delegate a decision names, and the similarity it was made with.
+    pub fn matched(&self, decision: &Decision) -> Option<(&Delegate, f32)> {
         match decision {
-            Decision::Match { person, .. } => self.people.get(*person),
+            Decision::Match { person, score, .. } => self.people.get(*person).map(|d| (d, *score)),
             _ => None,
         }
     }

@@ -123,8 +123,8 @@ fn identify_names_enrolled_people_and_refuses_strangers() {
     let lines: Vec<serde_json::Value> = stdout(&out).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(lines.len(), probe_paths.len() + 2);
     let mut right = 0;
-    for ((code, _), line) in f.enrolled.iter().zip(&lines) {
-        assert_eq!(line["path"], line["path"].as_str().unwrap());
+    for (((code, _), line), probe) in f.enrolled.iter().zip(&lines).zip(&probe_paths) {
+        assert_eq!(line["path"].as_str(), Some(path_str(probe)));
         match line["match"]["code"].as_str() {
             Some(c) => {
                 assert_eq!(c, code, "a match must be the right person: {line}");
