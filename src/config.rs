@@ -16,6 +16,38 @@ pub struct Config {
     pub engine: EngineConfig,
     pub quality: QualityConfig,
     pub decide: DecideConfig,
+    pub camera: crate::camera::CameraConfig,
+    pub kiosk: KioskConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct KioskConfig {
+    /// Consecutive frames that must name the same delegate before a check-in.
+    pub frames_to_agree: usize,
+    /// Frames of a face that matches nobody before the kiosk says it does not know them.
+    pub unknown_after_frames: usize,
+    /// A delegate just greeted is not greeted again for this long.
+    pub cooldown_seconds: u64,
+    /// Frame rate of `kiosk run --frames DIR`.
+    pub frames_fps: f32,
+    /// "vi" or "en": the language the kiosk starts in.
+    pub language: String,
+    /// How long the welcome screen stays, in seconds.
+    pub welcome_seconds: f32,
+}
+
+impl Default for KioskConfig {
+    fn default() -> Self {
+        Self {
+            frames_to_agree: 3,
+            unknown_after_frames: 12,
+            cooldown_seconds: 60,
+            frames_fps: 30.0,
+            language: "vi".into(),
+            welcome_seconds: 4.0,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -8,6 +8,8 @@
 
 pub mod align;
 pub mod bench;
+pub mod camera;
+pub mod checkin;
 pub mod config;
 pub mod decide;
 pub mod decode;
@@ -18,7 +20,9 @@ pub mod enroll;
 pub mod error;
 pub mod eval;
 pub mod face;
+pub mod lookup;
 pub mod matching;
+pub mod present;
 pub mod quality;
 pub mod recognize;
 pub mod record;

@@ -15,7 +15,7 @@ use kiosk::decode::{is_image_path, load_image};
 use kiosk::embed::EmbedderKind;
 use kiosk::engine::Engine;
 use kiosk::recognize::Recognizer;
-use kiosk::record::{CheckIn, Method, Store};
+use kiosk::record::{CheckIn, Method, Store, clock};
 
 #[derive(Parser)]
 #[command(name = "kiosk", version, about = "Face-recognition check-in kiosk for congresses")]
@@ -77,6 +77,25 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         scores: Option<PathBuf>,
     },
+    /// Run the kiosk window: camera (or a folder of frames), recognition, check-in.
+    Run {
+        #[arg(long, value_name = "DB")]
+        db: Option<PathBuf>,
+        /// Congress session (default: event.session of the settings).
+        #[arg(long, value_name = "NAME")]
+        session: Option<String>,
+        /// Play the images of DIR in name order as camera frames (kiosk.frames_fps per second).
+        #[arg(long, value_name = "DIR")]
+        frames: Option<PathBuf>,
+        /// With --frames: exit after the last frame has been processed.
+        #[arg(long, requires = "frames")]
+        once: bool,
+        /// A window instead of the full screen.
+        #[arg(long)]
+        windowed: bool,
+    },
+    /// List the cameras attached.
+    Cameras,
     /// Measure speed and memory, per stage and end to end.
     Bench {
         /// Real face photos to measure with (default: ../shared/faces/dev).
@@ -119,6 +138,35 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Eval { dir, scores } => {
             let report = kiosk::eval::evaluate(&cfg, &dir, scores.as_deref())?;
             println!("{report}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Run { db, session, frames, once, windowed } => {
+            let opts = kiosk::present::RunOptions {
+                db: db_path(&cfg, db),
+                session: session.unwrap_or_else(|| cfg.event.session.clone()),
+                frames,
+                once,
+                fullscreen: !windowed,
+            };
+            if !opts.db.is_file() {
+                bail!(
+                    "database {} does not exist: run `kiosk enroll --db {}` first",
+                    opts.db.display(),
+                    opts.db.display()
+                );
+            }
+            let summary = kiosk::present::run(&cfg, opts)?;
+            println!("{}", summary.report());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Cameras => {
+            let cameras = kiosk::camera::list_cameras()?;
+            if cameras.is_empty() {
+                println!("no camera found (plug a USB camera in; the kiosk also runs with --frames DIR)");
+            }
+            for c in cameras {
+                println!("{c}");
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench { faces, max_gallery } => {
@@ -313,11 +361,6 @@ fn checkin(cfg: &Config, db: &Path, image: &Path, session: &str) -> Result<ExitC
         ),
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// "2026-11-27T08:12:03.120+07:00" -> "08:12".
-fn clock(at: &str) -> &str {
-    at.get(11..16).unwrap_or(at)
 }
 
 fn open_existing(db: &Path) -> Result<Store> {

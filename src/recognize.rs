@@ -66,6 +66,10 @@ impl Recognizer {
         Self { engine, people, gallery, policy, quality: cfg.quality.clone() }
     }
 
+    pub fn quality(&self) -> &crate::config::QualityConfig {
+        &self.quality
+    }
+
     pub fn people(&self) -> &[Delegate] {
         &self.people
     }

@@ -107,6 +107,11 @@ pub fn now() -> String {
     chrono::Local::now().format("%Y-%m-%dT%H:%M:%S%.3f%:z").to_string()
 }
 
+/// "2026-11-27T08:12:03.120+07:00" -> "08:12": the time a person reads.
+pub fn clock(at: &str) -> &str {
+    at.get(11..16).unwrap_or(at)
+}
+
 impl Store {
     pub fn open(path: &Path) -> Result<Self> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty() && !d.exists()) {
@@ -172,6 +177,26 @@ impl Store {
                 read_delegate,
             )
             .optional()
+            .map_err(|e| self.fail(e))
+    }
+
+    /// Every delegate, in code order.
+    pub fn delegates(&self) -> Result<Vec<Delegate>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT code, name, delegation, seat, extra FROM delegates ORDER BY code")
+            .map_err(|e| self.fail(e))?;
+        let rows = stmt.query_map([], read_delegate).map_err(|e| self.fail(e))?;
+        rows.collect::<rusqlite::Result<_>>().map_err(|e| self.fail(e))
+    }
+
+    pub fn attendance_count(&self, session: &str) -> Result<usize> {
+        self.conn
+            .query_row(
+                "SELECT count(*) FROM attendance a JOIN sessions s ON s.id = a.session_id WHERE s.name = ?1",
+                [session],
+                |r| r.get(0),
+            )
             .map_err(|e| self.fail(e))
     }
 

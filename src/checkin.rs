@@ -1,0 +1,121 @@
+//! Live check-in: each camera frame goes through the engine and the decision
+//! rule; when enough frames agree, the attendance is recorded once and the
+//! delegate is greeted. Runs on the recognition thread, never on the UI's.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::camera::Frame;
+use crate::config::{Config, KioskConfig};
+use crate::decide::{Agreement, Decision, Guidance, Verdict, guidance};
+use crate::error::Result;
+use crate::face::BBox;
+use crate::recognize::Recognizer;
+use crate::record::{CheckIn, Delegate, Method, Store};
+
+/// What the recognition thread tells the UI after each frame it processed.
+#[derive(Debug, Clone)]
+pub struct Update {
+    pub frame_index: u64,
+    pub faces: Vec<BBox>,
+    pub guidance: Option<Guidance>,
+    pub event: Option<Event>,
+    /// Time spent on this frame (detect to decision).
+    pub processing: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum Event {
+    /// Checked in now (`already` false) or earlier in this session (`at` is then the first time).
+    Welcome { delegate: Delegate, at: String, already: bool, latency_ms: u64 },
+    /// A face the kiosk does not know, or is not sure about.
+    Unknown,
+}
+
+pub struct Station {
+    recognizer: Recognizer,
+    store: Store,
+    agreement: Agreement,
+    settings: KioskConfig,
+    session: String,
+    kiosk_id: String,
+    greeted: HashMap<String, Instant>,
+    /// When the face now in front of the camera first appeared.
+    track_start: Option<Instant>,
+}
+
+impl Station {
+    pub fn new(cfg: &Config, store: Store, session: &str) -> Result<Self> {
+        let recognizer = Recognizer::load(cfg, &store)?;
+        Ok(Self {
+            recognizer,
+            store,
+            agreement: Agreement::new(cfg.kiosk.frames_to_agree, cfg.kiosk.unknown_after_frames),
+            settings: cfg.kiosk.clone(),
+            session: session.to_string(),
+            kiosk_id: cfg.event.kiosk_id.clone(),
+            greeted: HashMap::new(),
+            track_start: None,
+        })
+    }
+
+    pub fn process(&mut self, frame: &Frame) -> Result<Update> {
+        let started = Instant::now();
+        let scene = self.recognizer.engine.analyze_main(&frame.image)?;
+        let main = scene.main();
+        let decision = main.map_or(Decision::NoFace, |f| self.recognizer.decide_face(f));
+        let verdict = self.agreement.observe(main.map(|f| f.bbox), &decision);
+        match (verdict, main) {
+            (Verdict::NewFace, _) => self.track_start = Some(frame.captured),
+            (_, None) => self.track_start = None,
+            _ => {}
+        }
+        let issues = main.and_then(|f| f.quality).map(|q| q.issues(self.recognizer.quality())).unwrap_or_default();
+        let advice = main.and_then(|_| guidance(&issues, scene.is_crowded(), mean_brightness(&frame.image)));
+        let event = match verdict {
+            Verdict::Agreed(person) => self.greet(person, frame.captured)?,
+            Verdict::Unknown => Some(Event::Unknown),
+            Verdict::Pending | Verdict::NewFace => None,
+        };
+        Ok(Update {
+            frame_index: frame.index,
+            faces: scene.faces.iter().map(|f| f.bbox).collect(),
+            guidance: if event.is_some() { None } else { advice },
+            event,
+            processing: started.elapsed(),
+        })
+    }
+
+    fn greet(&mut self, person: usize, captured: Instant) -> Result<Option<Event>> {
+        let Some(delegate) = self.recognizer.people().get(person).cloned() else { return Ok(None) };
+        let cooldown = Duration::from_secs(self.settings.cooldown_seconds);
+        if self.greeted.get(&delegate.code).is_some_and(|t| t.elapsed() < cooldown) {
+            return Ok(None);
+        }
+        self.greeted.insert(delegate.code.clone(), Instant::now());
+        let outcome = self.store.check_in(&self.session, &delegate.code, Method::Face, &self.kiosk_id, None)?;
+        let latency_ms = self.track_start.unwrap_or(captured).elapsed().as_millis() as u64;
+        let (at, already) = match outcome {
+            CheckIn::Recorded { at } => (at, false),
+            CheckIn::AlreadyCheckedIn { at } => (at, true),
+        };
+        tracing::info!(code = %delegate.code, already, latency_ms, "check-in");
+        Ok(Some(Event::Welcome { delegate, at, already, latency_ms }))
+    }
+}
+
+/// Mean brightness, sampled on a sparse grid: enough to tell a backlit scene.
+fn mean_brightness(img: &image::RgbImage) -> f32 {
+    let (w, h) = img.dimensions();
+    let (mut sum, mut n) = (0f32, 0f32);
+    for y in (0..h).step_by(8) {
+        for x in (0..w).step_by(8) {
+            let p = img.get_pixel(x, y).0;
+            sum += 0.299 * p[0] as f32 + 0.587 * p[1] as f32 + 0.114 * p[2] as f32;
+            n += 1.0;
+        }
+    }
+    if n > 0.0 { sum / n } else { 0.0 }
+}

@@ -1,0 +1,351 @@
+//! The kiosk application: a capture thread, a recognition thread and the
+//! window, joined by channels. Recognition always takes the newest frame;
+//! the window never waits on a model.
+
+pub mod model;
+pub mod text;
+pub mod ui;
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, Sender, TrySendError};
+use eframe::egui;
+use image::RgbImage;
+
+use crate::camera::{FolderSource, Frame, FrameSource, Webcam};
+use crate::checkin::{Event, Station, Update};
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::record::{CheckIn, Method, Store};
+use model::{Effect, Model};
+use text::Lang;
+
+pub struct RunOptions {
+    pub db: PathBuf,
+    pub session: String,
+    /// Play these images as the camera; None = the webcam.
+    pub frames: Option<PathBuf>,
+    /// Exit once the last frame of `frames` has been processed.
+    pub once: bool,
+    pub fullscreen: bool,
+}
+
+/// What a run measured, printed when the window closes.
+#[derive(Debug, Default, Clone)]
+pub struct Summary {
+    pub frames_processed: u64,
+    pub check_ins: Vec<String>,
+    pub latencies_ms: Vec<u64>,
+    pub processing_ms: Vec<f64>,
+    pub ui_fps: Vec<f32>,
+    pub rss_mib_start: f64,
+    pub rss_mib_end: f64,
+}
+
+impl Summary {
+    /// The figures the kiosk's targets are about, as lines of text.
+    pub fn report(&self) -> String {
+        let pct = |v: &mut Vec<f64>, p: f64| {
+            v.sort_by(f64::total_cmp);
+            v.get(((v.len() as f64 * p).ceil() as usize).saturating_sub(1)).copied().unwrap_or(0.0)
+        };
+        let mut latency: Vec<f64> = self.latencies_ms.iter().map(|&v| v as f64).collect();
+        let mut processing = self.processing_ms.clone();
+        let mut fps: Vec<f64> = self.ui_fps.iter().map(|&v| v as f64).collect();
+        format!(
+            "frames processed: {}\ncheck-ins: {} ({})\nface to welcome: p50 {:.0} ms, p95 {:.0} ms\nrecognition per frame: p50 {:.1} ms, p95 {:.1} ms\nwindow: {:.0} fps at the slowest second, {:.0} median\nmemory (RSS): {:.0} MiB at start, {:.0} MiB at the end",
+            self.frames_processed,
+            self.check_ins.len(),
+            self.check_ins.join(", "),
+            pct(&mut latency.clone(), 0.5),
+            pct(&mut latency, 0.95),
+            pct(&mut processing.clone(), 0.5),
+            pct(&mut processing, 0.95),
+            fps.iter().copied().fold(f64::INFINITY, f64::min),
+            pct(&mut fps, 0.5),
+            self.rss_mib_start,
+            self.rss_mib_end
+        )
+    }
+}
+
+enum Msg {
+    Preview(Arc<RgbImage>),
+    Update(Box<Update>),
+    CameraProblem(String),
+    Finished,
+}
+
+/// The newest frame only: a slow recogniser skips frames instead of queueing them.
+#[derive(Default)]
+struct Latest {
+    slot: Mutex<(Option<Frame>, bool)>,
+    ready: Condvar,
+}
+
+impl Latest {
+    fn put(&self, frame: Option<Frame>) {
+        let mut s = self.slot.lock().unwrap_or_else(|p| p.into_inner());
+        match frame {
+            Some(f) => s.0 = Some(f),
+            None => s.1 = true,
+        }
+        self.ready.notify_one();
+    }
+
+    /// The newest frame, or None once the source has ended and all is taken.
+    fn take(&self) -> Option<Frame> {
+        let mut s = self.slot.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            if let Some(f) = s.0.take() {
+                return Some(f);
+            }
+            if s.1 {
+                return None;
+            }
+            s = self.ready.wait(s).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+}
+
+pub fn rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kib| kib / 1024.0)
+}
+
+pub fn run(cfg: &Config, opts: RunOptions) -> Result<Summary> {
+    let store = Store::open(&opts.db)?;
+    let delegates = store.delegates()?;
+    let checked_in = store.attendance_count(&opts.session)?;
+    let station = Station::new(cfg, store, &opts.session)?;
+    let ui_store = Store::open(&opts.db)?;
+
+    let (tx, rx) = crossbeam_channel::unbounded::<Msg>();
+    let (preview_tx, preview_rx) = crossbeam_channel::bounded::<Msg>(1);
+    let latest = Arc::new(Latest::default());
+    let stop = Arc::new(AtomicBool::new(false));
+    let summary = Arc::new(Mutex::new(Summary { rss_mib_start: rss_mib(), ..Summary::default() }));
+    let egui_ctx: Arc<Mutex<Option<egui::Context>>> = Arc::default();
+
+    let folder = match &opts.frames {
+        Some(dir) => Some(FolderSource::open(dir, cfg.kiosk.frames_fps)?),
+        None => None,
+    };
+    let capture = spawn_capture(
+        folder,
+        cfg.camera.clone(),
+        latest.clone(),
+        tx.clone(),
+        preview_tx,
+        stop.clone(),
+        egui_ctx.clone(),
+    );
+    let recognition = spawn_recognition(station, latest.clone(), tx, summary.clone(), egui_ctx.clone());
+
+    let mut model = Model::new(
+        Lang::parse(&cfg.kiosk.language),
+        &cfg.event.name,
+        &opts.session,
+        delegates,
+        Duration::from_secs_f32(cfg.kiosk.welcome_seconds.max(0.5)),
+    );
+    model.checked_in = checked_in;
+    let app = KioskApp {
+        model,
+        rx,
+        preview_rx,
+        preview: ui::Preview::default(),
+        store: ui_store,
+        session: opts.session.clone(),
+        kiosk_id: cfg.event.kiosk_id.clone(),
+        once: opts.once,
+        finished: None,
+        fps: ui::FpsMeter::default(),
+        summary: summary.clone(),
+    };
+    let mut viewport = egui::ViewportBuilder::default().with_title("Kiosk").with_inner_size([1280.0, 800.0]);
+    if opts.fullscreen {
+        viewport = viewport.with_fullscreen(true);
+    }
+    let options = eframe::NativeOptions { viewport, renderer: eframe::Renderer::Glow, ..Default::default() };
+    let result = eframe::run_native(
+        "kiosk",
+        options,
+        Box::new(move |cc| {
+            ui::install_fonts(&cc.egui_ctx);
+            *egui_ctx.lock().unwrap_or_else(|p| p.into_inner()) = Some(cc.egui_ctx.clone());
+            Ok(Box::new(app))
+        }),
+    );
+    stop.store(true, Ordering::SeqCst);
+    latest.put(None);
+    let _ = capture.join();
+    let _ = recognition.join();
+    result.map_err(|e| {
+        Error::Io(format!(
+            "the kiosk window could not open: {e}. A display is needed (for a test machine: xvfb-run kiosk run ...)."
+        ))
+    })?;
+    let mut out = summary.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    out.rss_mib_end = rss_mib();
+    Ok(out)
+}
+
+fn repaint(ctx: &Mutex<Option<egui::Context>>) {
+    if let Some(c) = ctx.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
+        c.request_repaint();
+    }
+}
+
+/// Reads frames until the source ends or the window closes. Without a frame
+/// folder it uses the webcam and, when it is missing or unplugged, tries
+/// again every two seconds.
+fn spawn_capture(
+    folder: Option<FolderSource>,
+    camera: crate::camera::CameraConfig,
+    latest: Arc<Latest>,
+    tx: Sender<Msg>,
+    preview: Sender<Msg>,
+    stop: Arc<AtomicBool>,
+    ctx: Arc<Mutex<Option<egui::Context>>>,
+) -> thread::JoinHandle<()> {
+    thread::spawn(move || {
+        let finite = folder.is_some();
+        let mut source: Option<Box<dyn FrameSource>> = folder.map(|f| Box::new(f) as Box<dyn FrameSource>);
+        while !stop.load(Ordering::SeqCst) {
+            if source.is_none() {
+                match Webcam::open(&camera) {
+                    Ok(cam) => source = Some(Box::new(cam)),
+                    Err(e) => {
+                        let _ = tx.send(Msg::CameraProblem(e.to_string()));
+                        repaint(&ctx);
+                        thread::sleep(Duration::from_secs(2));
+                        continue;
+                    }
+                }
+            }
+            let Some(src) = source.as_mut() else { continue };
+            match src.next_frame() {
+                Ok(Some(frame)) => {
+                    if let Err(TrySendError::Disconnected(_)) = preview.try_send(Msg::Preview(frame.image.clone())) {
+                        break;
+                    }
+                    latest.put(Some(frame));
+                    repaint(&ctx);
+                }
+                Ok(None) => break,
+                Err(e) if finite => {
+                    let _ = tx.send(Msg::CameraProblem(e.to_string()));
+                    break;
+                }
+                Err(e) => {
+                    tracing::warn!("{e}; reconnecting");
+                    let _ = tx.send(Msg::CameraProblem(e.to_string()));
+                    source = None;
+                }
+            }
+        }
+        latest.put(None);
+    })
+}
+
+fn spawn_recognition(
+    mut station: Station,
+    latest: Arc<Latest>,
+    tx: Sender<Msg>,
+    summary: Arc<Mutex<Summary>>,
+    ctx: Arc<Mutex<Option<egui::Context>>>,
+) -> thread::JoinHandle<()> {
+    thread::spawn(move || {
+        while let Some(frame) = latest.take() {
+            match station.process(&frame) {
+                Ok(update) => {
+                    {
+                        let mut s = summary.lock().unwrap_or_else(|p| p.into_inner());
+                        s.frames_processed += 1;
+                        s.processing_ms.push(update.processing.as_secs_f64() * 1000.0);
+                        if let Some(Event::Welcome { delegate, already: false, latency_ms, .. }) = &update.event {
+                            s.check_ins.push(delegate.code.clone());
+                            s.latencies_ms.push(*latency_ms);
+                        }
+                    }
+                    if tx.send(Msg::Update(Box::new(update))).is_err() {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    tracing::error!("recognition: {e}");
+                    let _ = tx.send(Msg::CameraProblem(e.to_string()));
+                }
+            }
+            repaint(&ctx);
+        }
+        let _ = tx.send(Msg::Finished);
+        repaint(&ctx);
+    })
+}
+
+struct KioskApp {
+    model: Model,
+    rx: Receiver<Msg>,
+    preview_rx: Receiver<Msg>,
+    preview: ui::Preview,
+    store: Store,
+    session: String,
+    kiosk_id: String,
+    once: bool,
+    finished: Option<Instant>,
+    fps: ui::FpsMeter,
+    summary: Arc<Mutex<Summary>>,
+}
+
+impl eframe::App for KioskApp {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        let now = Instant::now();
+        self.fps.tick(now);
+        let ctx = ui.ctx().clone();
+        if let Some(Msg::Preview(img)) = self.preview_rx.try_iter().last() {
+            self.preview.set(&ctx, &img);
+        }
+        for msg in self.rx.try_iter() {
+            match msg {
+                Msg::Update(u) => self.model.on_update(&u, now),
+                Msg::CameraProblem(p) => self.model.camera_problem = Some(p),
+                Msg::Finished => self.finished = Some(now),
+                Msg::Preview(_) => {}
+            }
+        }
+        self.model.tick(now);
+        for action in ui::draw(ui, &self.model, &self.preview) {
+            if let Some(Effect::ManualCheckIn { code }) = self.model.act(action) {
+                self.manual_check_in(&code, now);
+            }
+        }
+        if self.once && self.finished.is_some_and(|f| now - f > Duration::from_millis(1500)) {
+            self.summary.lock().unwrap_or_else(|p| p.into_inner()).ui_fps = self.fps.samples.clone();
+            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+        }
+        ctx.request_repaint_after(Duration::from_millis(16));
+    }
+}
+
+impl KioskApp {
+    fn manual_check_in(&mut self, code: &str, now: Instant) {
+        let delegate = self.store.delegate(code).ok().flatten();
+        let outcome = self.store.check_in(&self.session, code, Method::Search, &self.kiosk_id, None);
+        match (delegate, outcome) {
+            (Some(d), Ok(CheckIn::Recorded { at })) => self.model.on_manual_check_in(d, at, false, now),
+            (Some(d), Ok(CheckIn::AlreadyCheckedIn { at })) => self.model.on_manual_check_in(d, at, true, now),
+            (_, Err(e)) => self.model.camera_problem = Some(e.to_string()),
+            (None, _) => {}
+        }
+    }
+}

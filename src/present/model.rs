@@ -1,0 +1,230 @@
+//! What the kiosk screen shows and how it reacts to people and frames, with
+//! no window involved: the UI only draws this and sends it `Action`s.
+
+use std::time::{Duration, Instant};
+
+use crate::checkin::{Event, Update};
+use crate::decide::Guidance;
+use crate::face::BBox;
+use crate::lookup;
+use crate::present::text::Lang;
+use crate::record::Delegate;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Screen {
+    /// Nobody in front of the camera.
+    Idle,
+    /// Someone is there; recognition is under way.
+    Live,
+    Welcome {
+        delegate: Delegate,
+        at: String,
+        already: bool,
+        until: Instant,
+    },
+    /// Not recognised: a polite message and the way to the search lane.
+    Unknown {
+        until: Instant,
+    },
+    Search,
+    Confirm {
+        delegate: Delegate,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    ToggleLanguage,
+    OpenSearch,
+    Type(char),
+    Backspace,
+    Pick(String),
+    Confirm,
+    Cancel,
+}
+
+/// Work the model asks of the application (it owns the store).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    ManualCheckIn { code: String },
+}
+
+pub struct Model {
+    pub lang: Lang,
+    pub event_name: String,
+    pub session: String,
+    pub screen: Screen,
+    pub faces: Vec<BBox>,
+    pub guidance: Option<Guidance>,
+    pub checked_in: usize,
+    pub total: usize,
+    pub query: String,
+    pub results: Vec<Delegate>,
+    pub camera_problem: Option<String>,
+    delegates: Vec<Delegate>,
+    welcome_for: Duration,
+}
+
+const SEARCH_RESULTS: usize = 6;
+
+impl Model {
+    pub fn new(lang: Lang, event_name: &str, session: &str, delegates: Vec<Delegate>, welcome_for: Duration) -> Self {
+        Self {
+            lang,
+            event_name: event_name.into(),
+            session: session.into(),
+            screen: Screen::Idle,
+            faces: Vec::new(),
+            guidance: None,
+            checked_in: 0,
+            total: delegates.len(),
+            query: String::new(),
+            results: Vec::new(),
+            camera_problem: None,
+            delegates,
+            welcome_for,
+        }
+    }
+
+    /// A processed frame arrived from the recognition thread.
+    pub fn on_update(&mut self, update: &Update, now: Instant) {
+        self.faces = update.faces.clone();
+        self.guidance = update.guidance;
+        self.camera_problem = None;
+        match &update.event {
+            Some(Event::Welcome { delegate, at, already, .. }) => {
+                if !already {
+                    self.checked_in += 1;
+                }
+                let until = now + self.welcome_for;
+                self.screen = Screen::Welcome { delegate: delegate.clone(), at: at.clone(), already: *already, until };
+            }
+            Some(Event::Unknown) if !self.in_search() => {
+                self.screen = Screen::Unknown { until: now + self.welcome_for * 2 }
+            }
+            _ => {
+                if matches!(self.screen, Screen::Idle | Screen::Live) {
+                    self.screen = if self.faces.is_empty() { Screen::Idle } else { Screen::Live };
+                }
+            }
+        }
+    }
+
+    /// Timed screens go back to the camera view.
+    pub fn tick(&mut self, now: Instant) {
+        let expired = match &self.screen {
+            Screen::Welcome { until, .. } | Screen::Unknown { until } => now >= *until,
+            _ => false,
+        };
+        if expired {
+            self.screen = if self.faces.is_empty() { Screen::Idle } else { Screen::Live };
+        }
+    }
+
+    fn in_search(&self) -> bool {
+        matches!(self.screen, Screen::Search | Screen::Confirm { .. })
+    }
+
+    pub fn act(&mut self, action: Action) -> Option<Effect> {
+        match action {
+            Action::ToggleLanguage => self.lang = self.lang.other(),
+            Action::OpenSearch => {
+                self.query.clear();
+                self.results.clear();
+                self.screen = Screen::Search;
+            }
+            Action::Type(c) => {
+                self.query.push(c);
+                self.refresh_results();
+            }
+            Action::Backspace => {
+                self.query.pop();
+                self.refresh_results();
+            }
+            Action::Pick(code) => {
+                if let Some(d) = self.delegates.iter().find(|d| d.code == code) {
+                    self.screen = Screen::Confirm { delegate: d.clone() };
+                }
+            }
+            Action::Confirm => {
+                if let Screen::Confirm { delegate } = &self.screen {
+                    return Some(Effect::ManualCheckIn { code: delegate.code.clone() });
+                }
+            }
+            Action::Cancel => self.screen = Screen::Idle,
+        }
+        None
+    }
+
+    /// The application performed a manual check-in; greet as for a face.
+    pub fn on_manual_check_in(&mut self, delegate: Delegate, at: String, already: bool, now: Instant) {
+        if !already {
+            self.checked_in += 1;
+        }
+        self.screen = Screen::Welcome { delegate, at, already, until: now + self.welcome_for };
+    }
+
+    fn refresh_results(&mut self) {
+        self.results = lookup::find(&self.delegates, &self.query, SEARCH_RESULTS).into_iter().cloned().collect();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn delegates() -> Vec<Delegate> {
+        ["Nguyễn Văn An", "Nguyễn Thị Bình", "Trần Đức Cường"]
+            .iter()
+            .enumerate()
+            .map(|(i, n)| Delegate { code: format!("D{i}"), name: n.to_string(), ..Delegate::default() })
+            .collect()
+    }
+
+    fn update(faces: usize, event: Option<Event>) -> Update {
+        let b = BBox { x0: 0.0, y0: 0.0, x1: 10.0, y1: 10.0 };
+        Update { frame_index: 0, faces: vec![b; faces], guidance: None, event, processing: Duration::ZERO }
+    }
+
+    #[test]
+    fn welcome_shows_then_returns_to_the_camera() {
+        let mut m = Model::new(Lang::Vi, "Đại hội", "Phiên 1", delegates(), Duration::from_secs(3));
+        let t0 = Instant::now();
+        m.on_update(&update(1, None), t0);
+        assert_eq!(m.screen, Screen::Live);
+        let d = delegates()[0].clone();
+        let welcome = Event::Welcome { delegate: d.clone(), at: "08:12".into(), already: false, latency_ms: 120 };
+        m.on_update(&update(1, Some(welcome)), t0);
+        assert!(matches!(&m.screen, Screen::Welcome { delegate, .. } if *delegate == d));
+        assert_eq!(m.checked_in, 1);
+        m.on_update(&update(0, None), t0 + Duration::from_secs(1));
+        assert!(matches!(m.screen, Screen::Welcome { .. }), "the welcome stays while it is due");
+        m.tick(t0 + Duration::from_secs(4));
+        assert_eq!(m.screen, Screen::Idle);
+    }
+
+    #[test]
+    fn the_search_lane_finds_without_diacritics_and_asks_to_confirm() {
+        let mut m = Model::new(Lang::En, "Congress", "S", delegates(), Duration::from_secs(3));
+        m.on_update(&update(1, Some(Event::Unknown)), Instant::now());
+        assert!(matches!(m.screen, Screen::Unknown { .. }));
+        m.act(Action::OpenSearch);
+        for c in "nguyen".chars() {
+            m.act(Action::Type(c));
+        }
+        assert_eq!(m.results.len(), 2);
+        m.act(Action::Type(' '));
+        m.act(Action::Type('b'));
+        assert_eq!(m.results.iter().map(|d| d.name.as_str()).collect::<Vec<_>>(), ["Nguyễn Thị Bình"]);
+        m.act(Action::Backspace);
+        assert_eq!(m.results.len(), 2);
+        assert_eq!(m.act(Action::Confirm), None, "nothing to confirm yet");
+        m.act(Action::Pick("D1".into()));
+        assert_eq!(m.act(Action::Confirm), Some(Effect::ManualCheckIn { code: "D1".into() }));
+        // An "unknown" verdict arriving meanwhile does not pull the person out of the search.
+        m.on_update(&update(1, Some(Event::Unknown)), Instant::now());
+        assert!(matches!(m.screen, Screen::Confirm { .. }));
+        m.act(Action::Cancel);
+        assert_eq!(m.screen, Screen::Idle);
+    }
+}

@@ -1,0 +1,106 @@
+//! Every sentence the kiosk shows, in Vietnamese and English.
+
+use crate::decide::Guidance;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    Vi,
+    En,
+}
+
+impl Lang {
+    pub fn parse(code: &str) -> Lang {
+        if code.eq_ignore_ascii_case("en") { Lang::En } else { Lang::Vi }
+    }
+
+    pub fn other(self) -> Lang {
+        match self {
+            Lang::Vi => Lang::En,
+            Lang::En => Lang::Vi,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Text {
+    SwitchLanguage,
+    CheckedIn,
+    LookAtCamera,
+    Welcome,
+    AlreadyCheckedIn,
+    Seat,
+    Time,
+    NotRecognised,
+    NotRecognisedHelp,
+    FindByName,
+    HelpDesk,
+    SearchPrompt,
+    NoResults,
+    Confirm,
+    Cancel,
+    ConfirmQuestion,
+    NoCamera,
+    Guidance(Guidance),
+}
+
+pub fn t(lang: Lang, text: Text) -> &'static str {
+    use Lang::*;
+    use Text::*;
+    match (text, lang) {
+        (SwitchLanguage, Vi) => "English",
+        (SwitchLanguage, En) => "Tiếng Việt",
+        (CheckedIn, Vi) => "đã điểm danh",
+        (CheckedIn, En) => "checked in",
+        (LookAtCamera, Vi) => "Xin mời nhìn vào camera",
+        (LookAtCamera, En) => "Please look at the camera",
+        (Welcome, Vi) => "Chào mừng đại biểu",
+        (Welcome, En) => "Welcome",
+        (AlreadyCheckedIn, Vi) => "Đại biểu đã điểm danh lúc",
+        (AlreadyCheckedIn, En) => "Already checked in at",
+        (Seat, Vi) => "Ghế",
+        (Seat, En) => "Seat",
+        (Time, Vi) => "Thời gian",
+        (Time, En) => "Time",
+        (NotRecognised, Vi) => "Xin lỗi, hệ thống chưa nhận ra quý đại biểu",
+        (NotRecognised, En) => "Sorry, we could not recognise you",
+        (NotRecognisedHelp, Vi) => "Xin mời tìm theo tên hoặc mã đại biểu, hoặc đến bàn hỗ trợ.",
+        (NotRecognisedHelp, En) => "Please search by name or delegate code, or go to the help desk.",
+        (FindByName, Vi) => "Tìm theo tên / mã đại biểu",
+        (FindByName, En) => "Find by name / delegate code",
+        (HelpDesk, Vi) => "Bàn hỗ trợ ở lối vào chính",
+        (HelpDesk, En) => "The help desk is at the main entrance",
+        (SearchPrompt, Vi) => "Nhập tên hoặc mã đại biểu",
+        (SearchPrompt, En) => "Type a name or delegate code",
+        (NoResults, Vi) => "Không tìm thấy đại biểu",
+        (NoResults, En) => "No delegate found",
+        (Confirm, Vi) => "Xác nhận",
+        (Confirm, En) => "Confirm",
+        (Cancel, Vi) => "Hủy",
+        (Cancel, En) => "Cancel",
+        (ConfirmQuestion, Vi) => "Điểm danh cho đại biểu này?",
+        (ConfirmQuestion, En) => "Check in this delegate?",
+        (NoCamera, Vi) => "Không có camera — vẫn có thể điểm danh theo tên",
+        (NoCamera, En) => "No camera — check-in by name still works",
+        (Guidance(g), lang) => guidance(g, lang),
+    }
+}
+
+fn guidance(g: Guidance, lang: Lang) -> &'static str {
+    use Guidance::*;
+    match (g, lang) {
+        (MoveCloser, Lang::Vi) => "Xin mời lại gần hơn",
+        (MoveCloser, Lang::En) => "Please come closer",
+        (FaceTheCamera, Lang::Vi) => "Xin mời nhìn thẳng vào camera",
+        (FaceTheCamera, Lang::En) => "Please face the camera",
+        (HoldStill, Lang::Vi) => "Xin đứng yên một chút",
+        (HoldStill, Lang::En) => "Please hold still",
+        (TooDark, Lang::Vi) => "Quá tối",
+        (TooDark, Lang::En) => "Too dark",
+        (Backlit, Lang::Vi) => "Ngược sáng — xin đổi hướng đứng",
+        (Backlit, Lang::En) => "Too much light behind you",
+        (TooBright, Lang::Vi) => "Quá sáng",
+        (TooBright, Lang::En) => "Too bright",
+        (OnePersonAtATime, Lang::Vi) => "Xin mời từng người một",
+        (OnePersonAtATime, Lang::En) => "One person at a time, please",
+    }
+}

@@ -1,0 +1,239 @@
+//! The kiosk window: draws the `Model`, turns touches and keys into
+//! `Action`s. No recognition, no database here.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use eframe::egui::{
+    self, Align, Color32, FontData, FontDefinitions, FontFamily, FontId, Layout, RichText, Stroke, StrokeKind, Vec2,
+};
+use image::RgbImage;
+
+use crate::present::model::{Action, Model, Screen};
+use crate::present::text::{Text, t};
+use crate::record::clock;
+
+const NOTO: &[u8] = include_bytes!("../../assets/fonts/NotoSans-Regular.ttf");
+const NOTO_BOLD: &[u8] = include_bytes!("../../assets/fonts/NotoSans-Bold.ttf");
+const ACCENT: Color32 = Color32::from_rgb(176, 24, 32);
+
+/// Noto Sans first (every Vietnamese diacritic), egui's own fonts as fallback.
+pub fn install_fonts(ctx: &egui::Context) {
+    let mut fonts = FontDefinitions::default();
+    fonts.font_data.insert("noto".into(), Arc::new(FontData::from_static(NOTO)));
+    fonts.font_data.insert("noto-bold".into(), Arc::new(FontData::from_static(NOTO_BOLD)));
+    fonts.families.entry(FontFamily::Proportional).or_default().insert(0, "noto".into());
+    fonts.families.insert(FontFamily::Name("bold".into()), vec!["noto-bold".into(), "noto".into()]);
+    ctx.set_fonts(fonts);
+    ctx.set_visuals(egui::Visuals::light());
+}
+
+fn bold(size: f32) -> FontId {
+    FontId::new(size, FontFamily::Name("bold".into()))
+}
+
+/// The latest camera frame as a texture, uploaded only when it changes.
+#[derive(Default)]
+pub struct Preview {
+    texture: Option<egui::TextureHandle>,
+    size: [usize; 2],
+}
+
+impl Preview {
+    pub fn set(&mut self, ctx: &egui::Context, frame: &RgbImage) {
+        let size = [frame.width() as usize, frame.height() as usize];
+        let image = egui::ColorImage::from_rgb(size, frame.as_raw());
+        match &mut self.texture {
+            Some(tex) => tex.set(image, egui::TextureOptions::LINEAR),
+            None => self.texture = Some(ctx.load_texture("camera", image, egui::TextureOptions::LINEAR)),
+        }
+        self.size = size;
+    }
+}
+
+/// Draws one frame of the kiosk; returns what the person did.
+pub fn draw(ui: &mut egui::Ui, model: &Model, preview: &Preview) -> Vec<Action> {
+    let mut actions = Vec::new();
+    for event in ui.input(|i| i.events.clone()) {
+        if let egui::Event::Text(text) = event {
+            actions.extend(text.chars().map(Action::Type));
+        }
+    }
+    if ui.input(|i| i.key_pressed(egui::Key::Backspace)) {
+        actions.push(Action::Backspace);
+    }
+    let lang = model.lang;
+    egui::Panel::top("top").show(ui, |ui| {
+        ui.horizontal(|ui| {
+            ui.label(RichText::new(&model.event_name).font(bold(26.0)).color(ACCENT));
+            ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
+                if ui.button(RichText::new(t(lang, Text::SwitchLanguage)).size(20.0)).clicked() {
+                    actions.push(Action::ToggleLanguage);
+                }
+                let counts =
+                    format!("{} · {}/{} {}", model.session, model.checked_in, model.total, t(lang, Text::CheckedIn));
+                ui.label(RichText::new(counts).size(20.0));
+            });
+        });
+    });
+    egui::CentralPanel::default().show(ui, |ui| {
+        ui.vertical_centered(|ui| match &model.screen {
+            Screen::Idle | Screen::Live => camera_view(ui, model, preview, &mut actions),
+            Screen::Welcome { delegate, at, already, .. } => {
+                ui.add_space(40.0);
+                let greeting = if *already {
+                    format!("{} {}", t(lang, Text::AlreadyCheckedIn), clock(at))
+                } else {
+                    t(lang, Text::Welcome).to_string()
+                };
+                ui.label(RichText::new(greeting).size(34.0));
+                ui.add_space(16.0);
+                ui.label(RichText::new(&delegate.name).font(bold(64.0)).color(ACCENT));
+                ui.add_space(16.0);
+                // Rosters write the delegation in full ("Đoàn Hà Nội"): no label in front.
+                ui.label(RichText::new(&delegate.delegation).size(32.0));
+                ui.label(RichText::new(format!("{}: {}", t(lang, Text::Seat), delegate.seat)).font(bold(40.0)));
+                ui.label(RichText::new(format!("{}: {}", t(lang, Text::Time), clock(at))).size(26.0));
+            }
+            Screen::Unknown { .. } => {
+                ui.add_space(60.0);
+                ui.label(RichText::new(t(lang, Text::NotRecognised)).font(bold(40.0)));
+                ui.add_space(12.0);
+                ui.label(RichText::new(t(lang, Text::NotRecognisedHelp)).size(28.0));
+                ui.add_space(30.0);
+                if big_button(ui, t(lang, Text::FindByName)) {
+                    actions.push(Action::OpenSearch);
+                }
+                ui.add_space(20.0);
+                ui.label(RichText::new(t(lang, Text::HelpDesk)).size(24.0));
+            }
+            Screen::Search => search_view(ui, model, &mut actions),
+            Screen::Confirm { delegate } => {
+                ui.add_space(60.0);
+                ui.label(RichText::new(t(lang, Text::ConfirmQuestion)).size(32.0));
+                ui.add_space(16.0);
+                ui.label(RichText::new(&delegate.name).font(bold(52.0)).color(ACCENT));
+                ui.label(RichText::new(format!("{} · {}", delegate.code, delegate.delegation)).size(28.0));
+                ui.add_space(30.0);
+                ui.horizontal(|ui| {
+                    ui.add_space((ui.available_width() - 520.0).max(0.0) / 2.0);
+                    if big_button(ui, t(lang, Text::Confirm)) {
+                        actions.push(Action::Confirm);
+                    }
+                    ui.add_space(40.0);
+                    if big_button(ui, t(lang, Text::Cancel)) {
+                        actions.push(Action::Cancel);
+                    }
+                });
+            }
+        });
+    });
+    actions
+}
+
+fn big_button(ui: &mut egui::Ui, label: &str) -> bool {
+    ui.add(egui::Button::new(RichText::new(label).size(30.0)).min_size(Vec2::new(240.0, 72.0))).clicked()
+}
+
+fn camera_view(ui: &mut egui::Ui, model: &Model, preview: &Preview, actions: &mut Vec<Action>) {
+    let lang = model.lang;
+    let message = match (&model.camera_problem, model.guidance, &model.screen) {
+        (Some(_), _, _) => t(lang, Text::NoCamera),
+        (None, Some(g), _) => t(lang, Text::Guidance(g)),
+        _ => t(lang, Text::LookAtCamera),
+    };
+    ui.add_space(8.0);
+    ui.label(RichText::new(message).font(bold(34.0)));
+    ui.add_space(8.0);
+    let room = ui.available_size() - Vec2::new(0.0, 110.0);
+    if let (Some(tex), [w, h]) = (&preview.texture, preview.size) {
+        let scale = (room.x / w as f32).min(room.y / h as f32).max(0.01);
+        let (rect, _) = ui.allocate_exact_size(Vec2::new(w as f32 * scale, h as f32 * scale), egui::Sense::hover());
+        let uv = egui::Rect::from_min_max(egui::pos2(0.0, 0.0), egui::pos2(1.0, 1.0));
+        ui.painter().image(tex.id(), rect, uv, Color32::WHITE);
+        for (i, b) in model.faces.iter().enumerate() {
+            let r = egui::Rect::from_min_max(
+                rect.min + Vec2::new(b.x0, b.y0) * scale,
+                rect.min + Vec2::new(b.x1, b.y1) * scale,
+            );
+            let colour = if i == 0 { Color32::from_rgb(40, 200, 90) } else { Color32::from_gray(200) };
+            ui.painter().rect_stroke(r, 6.0, Stroke::new(4.0, colour), StrokeKind::Outside);
+        }
+    } else {
+        ui.allocate_exact_size(room, egui::Sense::hover());
+    }
+    ui.add_space(12.0);
+    if big_button(ui, t(lang, Text::FindByName)) {
+        actions.push(Action::OpenSearch);
+    }
+}
+
+const KEYS: [&str; 4] = ["1234567890", "qwertyuiop", "asdfghjkl", "zxcvbnm"];
+
+fn search_view(ui: &mut egui::Ui, model: &Model, actions: &mut Vec<Action>) {
+    let lang = model.lang;
+    ui.add_space(12.0);
+    ui.label(RichText::new(t(lang, Text::SearchPrompt)).size(28.0));
+    let shown = if model.query.is_empty() { "…".to_string() } else { model.query.clone() };
+    ui.label(RichText::new(shown).font(bold(40.0)).color(ACCENT));
+    ui.add_space(8.0);
+    if model.results.is_empty() && !model.query.trim().is_empty() {
+        ui.label(RichText::new(t(lang, Text::NoResults)).size(24.0));
+    }
+    for d in &model.results {
+        let label = format!("{}  ·  {}  ·  {}", d.name, d.code, d.delegation);
+        if ui.add(egui::Button::new(RichText::new(label).size(26.0)).min_size(Vec2::new(700.0, 52.0))).clicked() {
+            actions.push(Action::Pick(d.code.clone()));
+        }
+    }
+    ui.add_space(16.0);
+    for row in KEYS {
+        ui.horizontal(|ui| {
+            let width = row.len() as f32 * 78.0;
+            ui.add_space((ui.available_width() - width).max(0.0) / 2.0);
+            for c in row.chars() {
+                let key = egui::Button::new(RichText::new(c.to_uppercase().to_string()).size(28.0))
+                    .min_size(Vec2::splat(70.0));
+                if ui.add(key).clicked() {
+                    actions.push(Action::Type(c));
+                }
+            }
+        });
+    }
+    ui.horizontal(|ui| {
+        ui.add_space((ui.available_width() - 760.0).max(0.0) / 2.0);
+        if ui.add(egui::Button::new(RichText::new("␣").size(28.0)).min_size(Vec2::new(360.0, 70.0))).clicked() {
+            actions.push(Action::Type(' '));
+        }
+        if ui.add(egui::Button::new(RichText::new("⌫").size(28.0)).min_size(Vec2::new(160.0, 70.0))).clicked() {
+            actions.push(Action::Backspace);
+        }
+        if ui
+            .add(egui::Button::new(RichText::new(t(lang, Text::Cancel)).size(28.0)).min_size(Vec2::new(200.0, 70.0)))
+            .clicked()
+        {
+            actions.push(Action::Cancel);
+        }
+    });
+}
+
+/// Frames per second of the window, over the last second or so.
+#[derive(Default)]
+pub struct FpsMeter {
+    window_start: Option<Instant>,
+    frames: u32,
+    pub samples: Vec<f32>,
+}
+
+impl FpsMeter {
+    pub fn tick(&mut self, now: Instant) {
+        let start = *self.window_start.get_or_insert(now);
+        self.frames += 1;
+        let elapsed = now - start;
+        if elapsed >= Duration::from_secs(1) {
+            self.samples.push(self.frames as f32 / elapsed.as_secs_f32());
+            self.window_start = Some(now);
+            self.frames = 0;
+        }
+    }
+}
