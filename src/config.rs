@@ -180,3 +180,26 @@ impl Config {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The shipped file documents the defaults: it must parse and say the same.
+    #[test]
+    fn the_shipped_default_toml_matches_the_built_in_defaults() {
+        let path = crate::runtime::project_dir().join("kiosk-config/default.toml");
+        let shipped = Config::load(Some(&path)).unwrap();
+        let as_json = |c: &Config| serde_json::to_value(c).unwrap();
+        assert_eq!(as_json(&shipped), as_json(&Config::default()));
+    }
+
+    #[test]
+    fn an_unknown_setting_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.toml");
+        std::fs::write(&path, "[engine]\nembeder = \"dlib\"\n").unwrap();
+        let err = Config::load(Some(&path)).unwrap_err().to_string();
+        assert!(err.contains("embeder") && err.contains("default.toml"), "{err}");
+    }
+}

@@ -202,10 +202,16 @@ fn search_view(ui: &mut egui::Ui, model: &Model, actions: &mut Vec<Action>) {
     }
     ui.horizontal(|ui| {
         ui.add_space((ui.available_width() - 760.0).max(0.0) / 2.0);
-        if ui.add(egui::Button::new(RichText::new("␣").size(28.0)).min_size(Vec2::new(360.0, 70.0))).clicked() {
+        if ui
+            .add(egui::Button::new(RichText::new(t(lang, Text::Space)).size(28.0)).min_size(Vec2::new(360.0, 70.0)))
+            .clicked()
+        {
             actions.push(Action::Type(' '));
         }
-        if ui.add(egui::Button::new(RichText::new("⌫").size(28.0)).min_size(Vec2::new(160.0, 70.0))).clicked() {
+        if ui
+            .add(egui::Button::new(RichText::new(t(lang, Text::Delete)).size(28.0)).min_size(Vec2::new(160.0, 70.0)))
+            .clicked()
+        {
             actions.push(Action::Backspace);
         }
         if ui

@@ -1,0 +1,146 @@
+//! The kiosk screens, driven through egui_kittest: what a person sees and
+//! what their touches do, without a window or a camera.
+
+use std::time::{Duration, Instant};
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use kiosk::checkin::{Event, Update};
+use kiosk::present::model::{Effect, Model, Screen};
+use kiosk::present::text::Lang;
+use kiosk::present::ui::{Preview, draw, install_fonts};
+use kiosk::record::Delegate;
+
+struct State {
+    model: Model,
+    preview: Preview,
+    effects: Vec<Effect>,
+}
+
+fn delegates() -> Vec<Delegate> {
+    [
+        ("D001", "Nguyễn Văn An", "Đoàn Hà Nội", "A-12"),
+        ("D002", "Nguyễn Thị Bình", "Đoàn Huế", "B-3"),
+        ("D003", "Trần Đức Cường", "Đoàn Huế", "B-4"),
+    ]
+    .iter()
+    .map(|(c, n, d, s)| Delegate {
+        code: c.to_string(),
+        name: n.to_string(),
+        delegation: d.to_string(),
+        seat: s.to_string(),
+        ..Delegate::default()
+    })
+    .collect()
+}
+
+fn harness(lang: Lang) -> Harness<'static, State> {
+    let model = Model::new(lang, "Đại hội Công đoàn", "Phiên khai mạc", delegates(), Duration::from_secs(5));
+    let state = State { model, preview: Preview::default(), effects: Vec::new() };
+    let mut h = Harness::builder().with_size([1280.0, 800.0]).with_context_setup(install_fonts).build_ui_state(
+        |ui, state: &mut State| {
+            for action in draw(ui, &state.model, &state.preview) {
+                if let Some(effect) = state.model.act(action) {
+                    state.effects.push(effect);
+                }
+            }
+        },
+        state,
+    );
+    h.run();
+    h
+}
+
+fn update(event: Option<Event>) -> Update {
+    let face = kiosk::BBox { x0: 200.0, y0: 100.0, x1: 320.0, y1: 260.0 };
+    Update { frame_index: 0, faces: vec![face], guidance: None, event, processing: Duration::ZERO }
+}
+
+#[test]
+fn welcome_greets_by_name_delegation_and_seat_in_both_languages() {
+    let mut h = harness(Lang::Vi);
+    let welcome = Event::Welcome {
+        delegate: delegates()[0].clone(),
+        at: "2026-11-28T08:12:03.000+07:00".into(),
+        already: false,
+        latency_ms: 150,
+    };
+    h.state_mut().model.on_update(&update(Some(welcome)), Instant::now());
+    h.run();
+    h.get_by_label("Chào mừng đại biểu");
+    h.get_by_label("Nguyễn Văn An");
+    h.get_by_label("Đoàn Hà Nội");
+    h.get_by_label("Ghế: A-12");
+    h.get_by_label("Thời gian: 08:12");
+    h.get_by_label_contains("1/3 đã điểm danh");
+    h.get_by_label("English").click();
+    h.run();
+    h.get_by_label("Welcome");
+    h.get_by_label("Seat: A-12");
+    h.get_by_label("Tiếng Việt");
+}
+
+#[test]
+fn someone_already_checked_in_sees_when() {
+    let mut h = harness(Lang::En);
+    let again = Event::Welcome {
+        delegate: delegates()[1].clone(),
+        at: "2026-11-28T08:05:00.000+07:00".into(),
+        already: true,
+        latency_ms: 90,
+    };
+    h.state_mut().model.on_update(&update(Some(again)), Instant::now());
+    h.run();
+    h.get_by_label("Already checked in at 08:05");
+    h.get_by_label_contains("0/3 checked in");
+}
+
+#[test]
+fn an_unknown_face_is_offered_the_search_lane_and_can_check_in_by_name() {
+    let mut h = harness(Lang::Vi);
+    h.state_mut().model.on_update(&update(Some(Event::Unknown)), Instant::now());
+    h.run();
+    h.get_by_label("Xin lỗi, hệ thống chưa nhận ra quý đại biểu");
+    h.get_by_label("Tìm theo tên / mã đại biểu").click();
+    h.run();
+    assert_eq!(h.state().model.screen, Screen::Search);
+    // "nguyen b" on the on-screen keyboard, no diacritics needed.
+    for key in ["N", "G", "U", "Y", "E", "N"] {
+        h.get_by_label(key).click();
+        h.run();
+    }
+    h.get_by_label("Dấu cách").click();
+    h.run();
+    h.get_by_label("B").click();
+    h.run();
+    assert_eq!(h.state().model.query, "nguyen b");
+    h.get_by_label("Xóa").click();
+    h.run();
+    assert_eq!(h.state().model.results.len(), 2, "both Nguyễn again");
+    h.get_by_label("B").click();
+    h.run();
+    h.get_by_label_contains("Nguyễn Thị Bình").click();
+    h.run();
+    h.get_by_label("Điểm danh cho đại biểu này?");
+    h.get_by_label("Xác nhận").click();
+    h.run();
+    assert_eq!(h.state().effects, [Effect::ManualCheckIn { code: "D002".into() }]);
+}
+
+#[test]
+fn guidance_and_the_camera_view_follow_the_frames() {
+    let mut h = harness(Lang::En);
+    let mut u = update(None);
+    u.guidance = Some(kiosk::decide::Guidance::MoveCloser);
+    h.state_mut().model.on_update(&u, Instant::now());
+    h.run();
+    assert_eq!(h.state().model.screen, Screen::Live);
+    h.get_by_label("Please come closer");
+    h.get_by_label("Find by name / delegate code");
+    let mut gone = update(None);
+    gone.faces.clear();
+    h.state_mut().model.on_update(&gone, Instant::now());
+    h.run();
+    assert_eq!(h.state().model.screen, Screen::Idle);
+    h.get_by_label("Please look at the camera");
+}
