@@ -90,6 +90,24 @@ impl Method {
     }
 }
 
+/// Attendance of one delegation in one session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DelegationCount {
+    pub delegation: String,
+    pub present: usize,
+    pub total: usize,
+}
+
+/// One recorded check-in, for the latest-check-ins list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Attendance {
+    pub code: String,
+    pub name: String,
+    pub delegation: String,
+    pub at: String,
+    pub method: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum CheckIn {
@@ -282,7 +300,82 @@ impl Store {
         kiosk: &str,
         score: Option<f32>,
     ) -> Result<CheckIn> {
-        self.transaction(|tx| tx.check_in(session, code, method, kiosk, score))
+        self.transaction(|tx| tx.check_in(session, code, method, kiosk, score, None))
+    }
+
+    /// A check-in made by staff, with the reason kept in the audit log.
+    pub fn manual_check_in(&mut self, session: &str, code: &str, kiosk: &str, reason: &str) -> Result<CheckIn> {
+        self.transaction(|tx| tx.check_in(session, code, Method::Manual, kiosk, None, Some(reason)))
+    }
+
+    /// Removes a check-in (a wrong match, a delegate who left); the audit log
+    /// keeps what was removed and why. False if there was nothing to undo.
+    pub fn undo_check_in(&mut self, session: &str, code: &str, kiosk: &str, reason: &str) -> Result<bool> {
+        self.transaction(|tx| {
+            let removed: Option<(String, String, String)> = tx
+                .tx
+                .query_row(
+                    "DELETE FROM attendance WHERE delegate_code = ?2 AND session_id = (SELECT id FROM sessions WHERE name = ?1)
+                     RETURNING checked_in_at, method, kiosk",
+                    [session, code],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()
+                .map_err(|e| tx.fail(e))?;
+            let Some((at, method, by)) = removed else { return Ok(false) };
+            let detail = serde_json::json!({"session": session, "code": code, "reason": reason, "kiosk": kiosk,
+                "removed": {"checked_in_at": at, "method": method, "kiosk": by}});
+            tx.audit("undo_check_in", &detail.to_string())?;
+            Ok(true)
+        })
+    }
+
+    pub fn sessions(&self) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare("SELECT name FROM sessions ORDER BY id").map_err(|e| self.fail(e))?;
+        let rows = stmt.query_map([], |r| r.get(0)).map_err(|e| self.fail(e))?;
+        rows.collect::<rusqlite::Result<_>>().map_err(|e| self.fail(e))
+    }
+
+    /// Present and roster counts per delegation.
+    pub fn counts_by_delegation(&self, session: &str) -> Result<Vec<DelegationCount>> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT d.delegation, count(a.delegate_code), count(*) FROM delegates d
+                 LEFT JOIN attendance a ON a.delegate_code = d.code
+                   AND a.session_id = (SELECT id FROM sessions WHERE name = ?1)
+                 GROUP BY d.delegation ORDER BY d.delegation",
+            )
+            .map_err(|e| self.fail(e))?;
+        let rows = stmt
+            .query_map([session], |r| {
+                Ok(DelegationCount { delegation: r.get(0)?, present: r.get(1)?, total: r.get(2)? })
+            })
+            .map_err(|e| self.fail(e))?;
+        rows.collect::<rusqlite::Result<_>>().map_err(|e| self.fail(e))
+    }
+
+    pub fn latest_check_ins(&self, session: &str, limit: usize) -> Result<Vec<Attendance>> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT d.code, d.name, d.delegation, a.checked_in_at, a.method FROM attendance a
+                 JOIN sessions s ON s.id = a.session_id JOIN delegates d ON d.code = a.delegate_code
+                 WHERE s.name = ?1 ORDER BY a.checked_in_at DESC, a.rowid DESC LIMIT ?2",
+            )
+            .map_err(|e| self.fail(e))?;
+        let rows = stmt
+            .query_map(params![session, limit as i64], |r| {
+                Ok(Attendance {
+                    code: r.get(0)?,
+                    name: r.get(1)?,
+                    delegation: r.get(2)?,
+                    at: r.get(3)?,
+                    method: r.get(4)?,
+                })
+            })
+            .map_err(|e| self.fail(e))?;
+        rows.collect::<rusqlite::Result<_>>().map_err(|e| self.fail(e))
     }
 }
 
@@ -353,6 +446,7 @@ impl Tx<'_> {
         method: Method,
         kiosk: &str,
         score: Option<f32>,
+        reason: Option<&str>,
     ) -> Result<CheckIn> {
         let session_id = self.ensure_session(session)?;
         let at = now();
@@ -375,8 +469,8 @@ impl Tx<'_> {
                 .map_err(|e| self.fail(e))?;
             return Ok(CheckIn::AlreadyCheckedIn { at: earlier });
         }
-        let detail =
-            serde_json::json!({"session": session, "code": code, "method": method, "kiosk": kiosk, "score": score});
+        let detail = serde_json::json!({"session": session, "code": code, "method": method, "kiosk": kiosk,
+            "score": score, "reason": reason});
         self.audit("check_in", &detail.to_string())?;
         Ok(CheckIn::Recorded { at })
     }

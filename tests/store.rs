@@ -107,3 +107,40 @@ fn a_file_that_is_not_a_database_is_named_and_left_alone() {
     assert!(err.contains("notes.db") && err.contains("not a kiosk database"), "{err}");
     assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
 }
+
+#[test]
+fn staff_check_ins_and_undos_are_counted_and_audited_with_their_reason() {
+    let (_dir, mut store) = store_with_two();
+    store
+        .transaction(|tx| {
+            tx.upsert_delegate(&Delegate { delegation: "Đoàn Huế".into(), ..delegate("D3", "Lê Văn Cường") })
+        })
+        .unwrap();
+    store.check_in("S", "D1", Method::Face, "kiosk-1", Some(0.9)).unwrap();
+    assert!(matches!(
+        store.manual_check_in("S", "D3", "kiosk-1", "quên thẻ / forgot badge").unwrap(),
+        CheckIn::Recorded { .. }
+    ));
+    let counts = store.counts_by_delegation("S").unwrap();
+    let summary: Vec<(&str, usize, usize)> =
+        counts.iter().map(|c| (c.delegation.as_str(), c.present, c.total)).collect();
+    assert_eq!(summary, [("Đoàn Huế", 1, 1), ("Đoàn Hà Nội", 1, 2)]);
+    let latest = store.latest_check_ins("S", 10).unwrap();
+    assert_eq!(
+        latest.iter().map(|a| (a.code.as_str(), a.method.as_str())).collect::<Vec<_>>(),
+        [("D3", "manual"), ("D1", "face")]
+    );
+
+    assert!(store.undo_check_in("S", "D1", "kiosk-1", "nhầm người / wrong person").unwrap());
+    assert!(!store.undo_check_in("S", "D1", "kiosk-1", "again").unwrap(), "nothing left to undo");
+    assert_eq!(store.attendance("S", "D1").unwrap(), None);
+    assert_eq!(store.attendance_count("S").unwrap(), 1);
+    let audit = store.audit_entries().unwrap();
+    let actions: Vec<&str> = audit.iter().map(|(a, _)| a.as_str()).collect();
+    assert_eq!(actions, ["check_in", "check_in", "undo_check_in"]);
+    assert!(audit[1].1.contains("forgot badge"));
+    assert!(audit[2].1.contains("wrong person") && audit[2].1.contains("\"method\":\"face\""), "{}", audit[2].1);
+    // Checked in again after the undo: a fresh record.
+    assert!(matches!(store.check_in("S", "D1", Method::Face, "kiosk-1", None).unwrap(), CheckIn::Recorded { .. }));
+    assert_eq!(store.sessions().unwrap(), ["S"]);
+}
