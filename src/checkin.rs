@@ -3,6 +3,7 @@
 //! delegate is greeted. Runs on the recognition thread, never on the UI's.
 
 use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -39,7 +40,9 @@ pub struct Station {
     store: Store,
     agreement: Agreement,
     settings: KioskConfig,
-    session: String,
+    /// The congress session, switchable from the admin screen while running.
+    session: Arc<RwLock<String>>,
+    greeted_in: String,
     kiosk_id: String,
     greeted: HashMap<String, Instant>,
     /// When the face now in front of the camera first appeared.
@@ -47,14 +50,15 @@ pub struct Station {
 }
 
 impl Station {
-    pub fn new(cfg: &Config, store: Store, session: &str) -> Result<Self> {
+    pub fn new(cfg: &Config, store: Store, session: Arc<RwLock<String>>) -> Result<Self> {
         let recognizer = Recognizer::load(cfg, &store)?;
         Ok(Self {
             recognizer,
             store,
             agreement: Agreement::new(cfg.kiosk.frames_to_agree, cfg.kiosk.unknown_after_frames),
             settings: cfg.kiosk.clone(),
-            session: session.to_string(),
+            session,
+            greeted_in: String::new(),
             kiosk_id: cfg.event.kiosk_id.clone(),
             greeted: HashMap::new(),
             track_start: None,
@@ -90,12 +94,18 @@ impl Station {
 
     fn greet(&mut self, person: usize, captured: Instant) -> Result<Option<Event>> {
         let Some(delegate) = self.recognizer.people().get(person).cloned() else { return Ok(None) };
+        let session = self.session.read().unwrap_or_else(|p| p.into_inner()).clone();
+        if session != self.greeted_in {
+            // A new congress session: everyone may be greeted (and recorded) again.
+            self.greeted.clear();
+            self.greeted_in = session.clone();
+        }
         let cooldown = Duration::from_secs(self.settings.cooldown_seconds);
         if self.greeted.get(&delegate.code).is_some_and(|t| t.elapsed() < cooldown) {
             return Ok(None);
         }
         self.greeted.insert(delegate.code.clone(), Instant::now());
-        let outcome = self.store.check_in(&self.session, &delegate.code, Method::Face, &self.kiosk_id, None)?;
+        let outcome = self.store.check_in(&session, &delegate.code, Method::Face, &self.kiosk_id, None)?;
         let latency_ms = self.track_start.unwrap_or(captured).elapsed().as_millis() as u64;
         let (at, already) = match outcome {
             CheckIn::Recorded { at } => (at, false),

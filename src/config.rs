@@ -35,6 +35,8 @@ pub struct KioskConfig {
     pub language: String,
     /// How long the welcome screen stays, in seconds.
     pub welcome_seconds: f32,
+    /// Argon2 hash of the admin PIN (`kiosk admin-pin` makes one); empty = admin screen locked.
+    pub admin_pin_hash: String,
 }
 
 impl Default for KioskConfig {
@@ -46,6 +48,7 @@ impl Default for KioskConfig {
             frames_fps: 30.0,
             language: "vi".into(),
             welcome_seconds: 4.0,
+            admin_pin_hash: String::new(),
         }
     }
 }

@@ -96,6 +96,8 @@ enum Command {
     },
     /// List the cameras attached.
     Cameras,
+    /// Read an admin PIN (4+ digits) from standard input and print the line for the settings file.
+    AdminPin,
     /// Measure speed and memory, per stage and end to end.
     Bench {
         /// Real face photos to measure with (default: ../shared/faces/dev).
@@ -157,6 +159,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             let summary = kiosk::present::run(&cfg, opts)?;
             println!("{}", summary.report());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::AdminPin => {
+            let mut pin = String::new();
+            std::io::stdin().read_line(&mut pin).context("reading the PIN from standard input")?;
+            let hash = kiosk::present::admin::hash_pin(pin.trim())?;
+            println!("# put this line in the [kiosk] section of your settings file:");
+            println!("admin_pin_hash = \"{hash}\"");
             Ok(ExitCode::SUCCESS)
         }
         Command::Cameras => {

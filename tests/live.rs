@@ -73,7 +73,12 @@ fn each_person_in_turn_is_checked_in_exactly_once_and_a_stranger_never() {
 
     let mut cfg = Config::default();
     cfg.kiosk.cooldown_seconds = 0;
-    let mut station = Station::new(&cfg, Store::open(&db).unwrap(), "Phiên thử").unwrap();
+    let mut station = Station::new(
+        &cfg,
+        Store::open(&db).unwrap(),
+        std::sync::Arc::new(std::sync::RwLock::new("Phiên thử".to_string())),
+    )
+    .unwrap();
     let mut source = FolderSource::open(&folder, 1000.0).unwrap();
     let mut welcomes = Vec::new();
     let mut unknowns = 0;

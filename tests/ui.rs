@@ -124,7 +124,7 @@ fn an_unknown_face_is_offered_the_search_lane_and_can_check_in_by_name() {
     h.get_by_label("Điểm danh cho đại biểu này?");
     h.get_by_label("Xác nhận").click();
     h.run();
-    assert_eq!(h.state().effects, [Effect::ManualCheckIn { code: "D002".into() }]);
+    assert_eq!(h.state().effects, [Effect::ManualCheckIn { code: "D002".into(), by_staff: false }]);
 }
 
 #[test]
@@ -143,4 +143,60 @@ fn guidance_and_the_camera_view_follow_the_frames() {
     h.run();
     assert_eq!(h.state().model.screen, Screen::Idle);
     h.get_by_label("Please look at the camera");
+}
+
+#[test]
+fn the_admin_screen_opens_only_with_the_pin_and_can_undo_and_switch_sessions() {
+    use kiosk::present::admin::{hash_pin, verify_pin};
+    use kiosk::present::model::{AdminView, UndoReason};
+    use kiosk::record::{Attendance, DelegationCount};
+
+    let hash = hash_pin("2468").unwrap();
+    let view = AdminView {
+        sessions: vec!["Phiên khai mạc".into(), "Phiên bế mạc".into()],
+        counts: vec![
+            DelegationCount { delegation: "Đoàn Hà Nội".into(), present: 1, total: 1 },
+            DelegationCount { delegation: "Đoàn Huế".into(), present: 0, total: 2 },
+        ],
+        latest: vec![Attendance {
+            code: "D001".into(),
+            name: "Nguyễn Văn An".into(),
+            delegation: "Đoàn Hà Nội".into(),
+            at: "2026-11-28T08:12:00.000+07:00".into(),
+            method: "face".into(),
+        }],
+    };
+    let mut h = harness(Lang::Vi);
+    let submit = |h: &mut Harness<'static, State>, pin: &str| {
+        h.get_by_label("Quản trị").click();
+        h.run();
+        for c in pin.chars() {
+            h.get_by_label(&c.to_string()).click();
+            h.run();
+        }
+        h.get_by_label("OK").click();
+        h.run();
+        let Some(Effect::CheckPin(entered)) = h.state_mut().effects.pop() else { panic!("no PIN check") };
+        let ok = verify_pin(&entered, &hash);
+        h.state_mut().model.on_pin_checked(ok.then(|| view.clone()));
+        h.run();
+    };
+    submit(&mut h, "1357");
+    assert_eq!(h.state().model.screen, Screen::Pin);
+    h.get_by_label_contains("Sai mã PIN");
+    submit(&mut h, "2468");
+    assert_eq!(h.state().model.screen, Screen::Admin);
+    h.get_by_label("Đoàn Huế");
+    h.get_by_label("0/2");
+    h.get_by_label_contains("Nguyễn Văn An");
+    h.get_by_label("Hủy: nhận nhầm người").click();
+    h.run();
+    assert_eq!(h.state().effects, [Effect::Undo { code: "D001".into(), reason: UndoReason::WrongPerson }]);
+    h.get_by_label("Phiên bế mạc").click();
+    h.run();
+    assert_eq!(h.state().effects[1], Effect::SwitchSession("Phiên bế mạc".into()));
+    h.get_by_label("Đóng").click();
+    h.run();
+    assert_eq!(h.state().model.screen, Screen::Idle);
+    assert!(h.state().model.admin.is_none(), "closing the admin screen locks it again");
 }

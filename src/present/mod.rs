@@ -2,13 +2,14 @@
 //! window, joined by channels. Recognition always takes the newest frame;
 //! the window never waits on a model.
 
+pub mod admin;
 pub mod model;
 pub mod text;
 pub mod ui;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex, RwLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -21,7 +22,7 @@ use crate::checkin::{Event, Station, Update};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::record::{CheckIn, Method, Store};
-use model::{Effect, Model};
+use model::{AdminView, Effect, Model};
 use text::Lang;
 
 pub struct RunOptions {
@@ -125,7 +126,8 @@ pub fn run(cfg: &Config, opts: RunOptions) -> Result<Summary> {
     let store = Store::open(&opts.db)?;
     let delegates = store.delegates()?;
     let checked_in = store.attendance_count(&opts.session)?;
-    let station = Station::new(cfg, store, &opts.session)?;
+    let session = Arc::new(RwLock::new(opts.session.clone()));
+    let station = Station::new(cfg, store, session.clone())?;
     let ui_store = Store::open(&opts.db)?;
 
     let (tx, rx) = crossbeam_channel::unbounded::<Msg>();
@@ -164,7 +166,8 @@ pub fn run(cfg: &Config, opts: RunOptions) -> Result<Summary> {
         preview_rx,
         preview: ui::Preview::default(),
         store: ui_store,
-        session: opts.session.clone(),
+        session,
+        pin_hash: cfg.kiosk.admin_pin_hash.clone(),
         kiosk_id: cfg.event.kiosk_id.clone(),
         once: opts.once,
         finished: None,
@@ -299,7 +302,8 @@ struct KioskApp {
     preview_rx: Receiver<Msg>,
     preview: ui::Preview,
     store: Store,
-    session: String,
+    session: Arc<RwLock<String>>,
+    pin_hash: String,
     kiosk_id: String,
     once: bool,
     finished: Option<Instant>,
@@ -318,15 +322,15 @@ impl eframe::App for KioskApp {
         for msg in self.rx.try_iter() {
             match msg {
                 Msg::Update(u) => self.model.on_update(&u, now),
-                Msg::CameraProblem(p) => self.model.camera_problem = Some(p),
+                Msg::CameraProblem(p) => self.model.problem = Some(p),
                 Msg::Finished => self.finished = Some(now),
                 Msg::Preview(_) => {}
             }
         }
         self.model.tick(now);
         for action in ui::draw(ui, &self.model, &self.preview) {
-            if let Some(Effect::ManualCheckIn { code }) = self.model.act(action) {
-                self.manual_check_in(&code, now);
+            if let Some(effect) = self.model.act(action) {
+                self.apply(effect, now);
             }
         }
         if self.once && self.finished.is_some_and(|f| now - f > Duration::from_millis(1500)) {
@@ -338,14 +342,68 @@ impl eframe::App for KioskApp {
 }
 
 impl KioskApp {
-    fn manual_check_in(&mut self, code: &str, now: Instant) {
-        let delegate = self.store.delegate(code).ok().flatten();
-        let outcome = self.store.check_in(&self.session, code, Method::Search, &self.kiosk_id, None);
-        match (delegate, outcome) {
-            (Some(d), Ok(CheckIn::Recorded { at })) => self.model.on_manual_check_in(d, at, false, now),
-            (Some(d), Ok(CheckIn::AlreadyCheckedIn { at })) => self.model.on_manual_check_in(d, at, true, now),
-            (_, Err(e)) => self.model.camera_problem = Some(e.to_string()),
-            (None, _) => {}
+    fn session(&self) -> String {
+        self.session.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    fn apply(&mut self, effect: Effect, now: Instant) {
+        let session = self.session();
+        let done = match effect {
+            Effect::ManualCheckIn { code, by_staff } => self.manual_check_in(&session, &code, by_staff, now),
+            Effect::CheckPin(pin) => {
+                let view = if admin::verify_pin(&pin, &self.pin_hash) { self.admin_view(&session).ok() } else { None };
+                self.model.on_pin_checked(view);
+                Ok(())
+            }
+            Effect::SwitchSession(name) => {
+                *self.session.write().unwrap_or_else(|p| p.into_inner()) = name.clone();
+                self.refresh_admin(&name)
+            }
+            Effect::Undo { code, reason } => self
+                .store
+                .undo_check_in(&session, &code, &self.kiosk_id, reason.audit_text())
+                .and_then(|_| self.refresh_admin(&session)),
+        };
+        if let Err(e) = done {
+            self.model.problem = Some(e.to_string());
         }
+    }
+
+    fn manual_check_in(&mut self, session: &str, code: &str, by_staff: bool, now: Instant) -> Result<()> {
+        let outcome = if by_staff {
+            self.store.manual_check_in(session, code, &self.kiosk_id, "checked in by staff from the admin screen")?
+        } else {
+            self.store.check_in(session, code, Method::Search, &self.kiosk_id, None)?
+        };
+        if by_staff {
+            return self.refresh_admin(session);
+        }
+        if let Some(d) = self.store.delegate(code)? {
+            let (at, already) = match outcome {
+                CheckIn::Recorded { at } => (at, false),
+                CheckIn::AlreadyCheckedIn { at } => (at, true),
+            };
+            self.model.on_manual_check_in(d, at, already, now);
+        }
+        Ok(())
+    }
+
+    fn admin_view(&self, session: &str) -> Result<AdminView> {
+        let mut sessions = self.store.sessions()?;
+        if !sessions.iter().any(|s| s == session) {
+            sessions.push(session.to_string());
+        }
+        Ok(AdminView {
+            sessions,
+            counts: self.store.counts_by_delegation(session)?,
+            latest: self.store.latest_check_ins(session, 10)?,
+        })
+    }
+
+    fn refresh_admin(&mut self, session: &str) -> Result<()> {
+        let view = self.admin_view(session)?;
+        let present = self.store.attendance_count(session)?;
+        self.model.on_admin_refreshed(session, present, view);
+        Ok(())
     }
 }

@@ -8,7 +8,7 @@ use crate::decide::Guidance;
 use crate::face::BBox;
 use crate::lookup;
 use crate::present::text::Lang;
-use crate::record::Delegate;
+use crate::record::{Attendance, Delegate, DelegationCount};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Screen {
@@ -30,6 +30,37 @@ pub enum Screen {
     Confirm {
         delegate: Delegate,
     },
+    /// Staff only: the PIN pad, then the admin screen.
+    Pin,
+    Admin,
+}
+
+/// Why staff undo a check-in; the words go into the audit log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UndoReason {
+    WrongPerson,
+    LeftTheHall,
+    EnteredByMistake,
+}
+
+impl UndoReason {
+    pub const ALL: [UndoReason; 3] = [UndoReason::WrongPerson, UndoReason::LeftTheHall, UndoReason::EnteredByMistake];
+
+    pub fn audit_text(self) -> &'static str {
+        match self {
+            UndoReason::WrongPerson => "wrong person recognised",
+            UndoReason::LeftTheHall => "delegate left the hall",
+            UndoReason::EnteredByMistake => "entered by mistake",
+        }
+    }
+}
+
+/// What the admin screen shows, loaded from the store when it opens.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AdminView {
+    pub sessions: Vec<String>,
+    pub counts: Vec<DelegationCount>,
+    pub latest: Vec<Attendance>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -41,12 +72,27 @@ pub enum Action {
     Pick(String),
     Confirm,
     Cancel,
+    OpenAdmin,
+    SubmitPin,
+    SelectSession(String),
+    StaffCheckIn,
+    Undo { code: String, reason: UndoReason },
 }
 
 /// Work the model asks of the application (it owns the store).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
-    ManualCheckIn { code: String },
+    /// From the search lane; `by_staff` when an admin made it.
+    ManualCheckIn {
+        code: String,
+        by_staff: bool,
+    },
+    CheckPin(String),
+    SwitchSession(String),
+    Undo {
+        code: String,
+        reason: UndoReason,
+    },
 }
 
 pub struct Model {
@@ -60,7 +106,12 @@ pub struct Model {
     pub total: usize,
     pub query: String,
     pub results: Vec<Delegate>,
-    pub camera_problem: Option<String>,
+    pub problem: Option<String>,
+    pub pin: String,
+    pub pin_rejected: bool,
+    pub admin: Option<AdminView>,
+    /// The search lane was opened from the admin screen.
+    staff_search: bool,
     delegates: Vec<Delegate>,
     welcome_for: Duration,
 }
@@ -80,7 +131,11 @@ impl Model {
             total: delegates.len(),
             query: String::new(),
             results: Vec::new(),
-            camera_problem: None,
+            problem: None,
+            pin: String::new(),
+            pin_rejected: false,
+            admin: None,
+            staff_search: false,
             delegates,
             welcome_for,
         }
@@ -90,7 +145,7 @@ impl Model {
     pub fn on_update(&mut self, update: &Update, now: Instant) {
         self.faces = update.faces.clone();
         self.guidance = update.guidance;
-        self.camera_problem = None;
+        self.problem = None;
         match &update.event {
             Some(Event::Welcome { delegate, at, already, .. }) => {
                 if !already {
@@ -121,21 +176,26 @@ impl Model {
         }
     }
 
+    /// Screens a person is busy with: recognition events do not interrupt them.
     fn in_search(&self) -> bool {
-        matches!(self.screen, Screen::Search | Screen::Confirm { .. })
+        matches!(self.screen, Screen::Search | Screen::Confirm { .. } | Screen::Pin | Screen::Admin)
     }
 
     pub fn act(&mut self, action: Action) -> Option<Effect> {
         match action {
             Action::ToggleLanguage => self.lang = self.lang.other(),
-            Action::OpenSearch => {
-                self.query.clear();
-                self.results.clear();
-                self.screen = Screen::Search;
+            Action::OpenSearch => self.open_search(false),
+            Action::Type(c) if self.screen == Screen::Pin => {
+                if c.is_ascii_digit() && self.pin.len() < 12 {
+                    self.pin.push(c);
+                }
             }
             Action::Type(c) => {
                 self.query.push(c);
                 self.refresh_results();
+            }
+            Action::Backspace if self.screen == Screen::Pin => {
+                self.pin.pop();
             }
             Action::Backspace => {
                 self.query.pop();
@@ -148,12 +208,54 @@ impl Model {
             }
             Action::Confirm => {
                 if let Screen::Confirm { delegate } = &self.screen {
-                    return Some(Effect::ManualCheckIn { code: delegate.code.clone() });
+                    return Some(Effect::ManualCheckIn { code: delegate.code.clone(), by_staff: self.staff_search });
                 }
             }
-            Action::Cancel => self.screen = Screen::Idle,
+            Action::Cancel => {
+                self.pin.clear();
+                self.admin = None;
+                self.staff_search = false;
+                self.screen = Screen::Idle;
+            }
+            Action::OpenAdmin => {
+                self.pin.clear();
+                self.pin_rejected = false;
+                self.screen = Screen::Pin;
+            }
+            Action::SubmitPin => return Some(Effect::CheckPin(std::mem::take(&mut self.pin))),
+            Action::SelectSession(name) if self.admin.is_some() => return Some(Effect::SwitchSession(name)),
+            Action::StaffCheckIn if self.admin.is_some() => self.open_search(true),
+            Action::Undo { code, reason } if self.admin.is_some() => return Some(Effect::Undo { code, reason }),
+            Action::SelectSession(_) | Action::StaffCheckIn | Action::Undo { .. } => {}
         }
         None
+    }
+
+    fn open_search(&mut self, by_staff: bool) {
+        self.query.clear();
+        self.results.clear();
+        self.staff_search = by_staff;
+        self.screen = Screen::Search;
+    }
+
+    /// The application checked the PIN; `view` is the admin data when it was right.
+    pub fn on_pin_checked(&mut self, view: Option<AdminView>) {
+        self.pin_rejected = view.is_none();
+        if view.is_some() {
+            self.screen = Screen::Admin;
+        }
+        self.admin = view;
+    }
+
+    /// Fresh admin data (after a session switch, an undo or a staff check-in).
+    pub fn on_admin_refreshed(&mut self, session: &str, checked_in: usize, view: AdminView) {
+        self.session = session.to_string();
+        self.checked_in = checked_in;
+        self.admin = Some(view);
+        if self.staff_search {
+            self.staff_search = false;
+            self.screen = Screen::Admin;
+        }
     }
 
     /// The application performed a manual check-in; greet as for a face.
@@ -220,7 +322,7 @@ mod tests {
         assert_eq!(m.results.len(), 2);
         assert_eq!(m.act(Action::Confirm), None, "nothing to confirm yet");
         m.act(Action::Pick("D1".into()));
-        assert_eq!(m.act(Action::Confirm), Some(Effect::ManualCheckIn { code: "D1".into() }));
+        assert_eq!(m.act(Action::Confirm), Some(Effect::ManualCheckIn { code: "D1".into(), by_staff: false }));
         // An "unknown" verdict arriving meanwhile does not pull the person out of the search.
         m.on_update(&update(1, Some(Event::Unknown)), Instant::now());
         assert!(matches!(m.screen, Screen::Confirm { .. }));

@@ -42,6 +42,15 @@ pub enum Text {
     Delete,
     ConfirmQuestion,
     NoCamera,
+    Admin,
+    EnterPin,
+    WrongPin,
+    Ok,
+    Close,
+    Present,
+    LatestCheckIns,
+    StaffCheckIn,
+    Undo(crate::present::model::UndoReason),
     Guidance(Guidance),
 }
 
@@ -87,7 +96,35 @@ pub fn t(lang: Lang, text: Text) -> &'static str {
         (ConfirmQuestion, En) => "Check in this delegate?",
         (NoCamera, Vi) => "Không có camera — vẫn có thể điểm danh theo tên",
         (NoCamera, En) => "No camera — check-in by name still works",
+        (Admin, Vi) => "Quản trị",
+        (Admin, En) => "Admin",
+        (EnterPin, Vi) => "Nhập mã PIN quản trị",
+        (EnterPin, En) => "Enter the admin PIN",
+        (WrongPin, Vi) => "Sai mã PIN (hoặc chưa đặt mã: kiosk admin-pin)",
+        (WrongPin, En) => "Wrong PIN (or none set: kiosk admin-pin)",
+        (Ok, _) => "OK",
+        (Close, Vi) => "Đóng",
+        (Close, En) => "Close",
+        (Present, Vi) => "Có mặt",
+        (Present, En) => "Present",
+        (LatestCheckIns, Vi) => "Điểm danh gần nhất",
+        (LatestCheckIns, En) => "Latest check-ins",
+        (StaffCheckIn, Vi) => "Điểm danh thủ công",
+        (StaffCheckIn, En) => "Manual check-in",
+        (Undo(r), lang) => undo(r, lang),
         (Guidance(g), lang) => guidance(g, lang),
+    }
+}
+
+fn undo(r: crate::present::model::UndoReason, lang: Lang) -> &'static str {
+    use crate::present::model::UndoReason::*;
+    match (r, lang) {
+        (WrongPerson, Lang::Vi) => "Hủy: nhận nhầm người",
+        (WrongPerson, Lang::En) => "Undo: wrong person",
+        (LeftTheHall, Lang::Vi) => "Hủy: đã rời hội trường",
+        (LeftTheHall, Lang::En) => "Undo: left the hall",
+        (EnteredByMistake, Lang::Vi) => "Hủy: nhập nhầm",
+        (EnteredByMistake, Lang::En) => "Undo: by mistake",
     }
 }
 

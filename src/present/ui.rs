@@ -9,7 +9,7 @@ use eframe::egui::{
 };
 use image::RgbImage;
 
-use crate::present::model::{Action, Model, Screen};
+use crate::present::model::{Action, Model, Screen, UndoReason};
 use crate::present::text::{Text, t};
 use crate::record::clock;
 
@@ -70,6 +70,9 @@ pub fn draw(ui: &mut egui::Ui, model: &Model, preview: &Preview) -> Vec<Action> 
                 if ui.button(RichText::new(t(lang, Text::SwitchLanguage)).size(20.0)).clicked() {
                     actions.push(Action::ToggleLanguage);
                 }
+                if ui.button(RichText::new(t(lang, Text::Admin)).size(16.0)).clicked() {
+                    actions.push(Action::OpenAdmin);
+                }
                 let counts =
                     format!("{} · {}/{} {}", model.session, model.checked_in, model.total, t(lang, Text::CheckedIn));
                 ui.label(RichText::new(counts).size(20.0));
@@ -108,6 +111,8 @@ pub fn draw(ui: &mut egui::Ui, model: &Model, preview: &Preview) -> Vec<Action> 
                 ui.label(RichText::new(t(lang, Text::HelpDesk)).size(24.0));
             }
             Screen::Search => search_view(ui, model, &mut actions),
+            Screen::Pin => pin_view(ui, model, &mut actions),
+            Screen::Admin => admin_view(ui, model, &mut actions),
             Screen::Confirm { delegate } => {
                 ui.add_space(60.0);
                 ui.label(RichText::new(t(lang, Text::ConfirmQuestion)).size(32.0));
@@ -137,7 +142,7 @@ fn big_button(ui: &mut egui::Ui, label: &str) -> bool {
 
 fn camera_view(ui: &mut egui::Ui, model: &Model, preview: &Preview, actions: &mut Vec<Action>) {
     let lang = model.lang;
-    let message = match (&model.camera_problem, model.guidance, &model.screen) {
+    let message = match (&model.problem, model.guidance, &model.screen) {
         (Some(_), _, _) => t(lang, Text::NoCamera),
         (None, Some(g), _) => t(lang, Text::Guidance(g)),
         _ => t(lang, Text::LookAtCamera),
@@ -218,6 +223,113 @@ fn search_view(ui: &mut egui::Ui, model: &Model, actions: &mut Vec<Action>) {
             .add(egui::Button::new(RichText::new(t(lang, Text::Cancel)).size(28.0)).min_size(Vec2::new(200.0, 70.0)))
             .clicked()
         {
+            actions.push(Action::Cancel);
+        }
+    });
+}
+
+fn pin_view(ui: &mut egui::Ui, model: &Model, actions: &mut Vec<Action>) {
+    let lang = model.lang;
+    ui.add_space(30.0);
+    ui.label(RichText::new(t(lang, Text::EnterPin)).size(30.0));
+    ui.label(RichText::new("*".repeat(model.pin.len()) + " ").size(40.0));
+    if model.pin_rejected {
+        ui.label(RichText::new(t(lang, Text::WrongPin)).size(22.0).color(ACCENT));
+    }
+    for row in ["123", "456", "789"] {
+        ui.horizontal(|ui| {
+            ui.add_space((ui.available_width() - 3.0 * 98.0).max(0.0) / 2.0);
+            for c in row.chars() {
+                if ui
+                    .add(egui::Button::new(RichText::new(c.to_string()).size(32.0)).min_size(Vec2::splat(90.0)))
+                    .clicked()
+                {
+                    actions.push(Action::Type(c));
+                }
+            }
+        });
+    }
+    ui.horizontal(|ui| {
+        ui.add_space((ui.available_width() - 3.0 * 98.0).max(0.0) / 2.0);
+        if ui
+            .add(egui::Button::new(RichText::new(t(lang, Text::Delete)).size(24.0)).min_size(Vec2::splat(90.0)))
+            .clicked()
+        {
+            actions.push(Action::Backspace);
+        }
+        if ui.add(egui::Button::new(RichText::new("0").size(32.0)).min_size(Vec2::splat(90.0))).clicked() {
+            actions.push(Action::Type('0'));
+        }
+        if ui.add(egui::Button::new(RichText::new(t(lang, Text::Ok)).size(28.0)).min_size(Vec2::splat(90.0))).clicked()
+        {
+            actions.push(Action::SubmitPin);
+        }
+    });
+    ui.add_space(16.0);
+    if big_button(ui, t(lang, Text::Cancel)) {
+        actions.push(Action::Cancel);
+    }
+}
+
+fn admin_view(ui: &mut egui::Ui, model: &Model, actions: &mut Vec<Action>) {
+    let lang = model.lang;
+    let Some(view) = &model.admin else { return };
+    ui.horizontal_wrapped(|ui| {
+        for name in &view.sessions {
+            let current = *name == model.session;
+            let label = RichText::new(name).size(22.0);
+            if ui.add(egui::Button::new(if current { label.strong() } else { label }).selected(current)).clicked()
+                && !current
+            {
+                actions.push(Action::SelectSession(name.clone()));
+            }
+        }
+    });
+    let pct = |present: usize, total: usize| if total == 0 { 0.0 } else { 100.0 * present as f64 / total as f64 };
+    ui.label(
+        RichText::new(format!(
+            "{}: {}/{} — {:.1}%",
+            t(lang, Text::Present),
+            model.checked_in,
+            model.total,
+            pct(model.checked_in, model.total)
+        ))
+        .font(bold(30.0)),
+    );
+    ui.columns(2, |cols| {
+        egui::ScrollArea::vertical().id_salt("counts").max_height(420.0).show(&mut cols[0], |ui| {
+            egui::Grid::new("by-delegation").striped(true).num_columns(3).show(ui, |ui| {
+                for c in &view.counts {
+                    ui.label(RichText::new(&c.delegation).size(20.0));
+                    ui.label(RichText::new(format!("{}/{}", c.present, c.total)).size(20.0));
+                    ui.label(RichText::new(format!("{:.1}%", pct(c.present, c.total))).size(20.0));
+                    ui.end_row();
+                }
+            });
+        });
+        let ui = &mut cols[1];
+        ui.label(RichText::new(t(lang, Text::LatestCheckIns)).font(bold(22.0)));
+        egui::ScrollArea::vertical().id_salt("latest").max_height(400.0).show(ui, |ui| {
+            for a in &view.latest {
+                ui.label(RichText::new(format!("{} {} · {} · {}", clock(&a.at), a.name, a.code, a.method)).size(18.0));
+                ui.horizontal(|ui| {
+                    for reason in UndoReason::ALL {
+                        if ui.small_button(t(lang, Text::Undo(reason))).clicked() {
+                            actions.push(Action::Undo { code: a.code.clone(), reason });
+                        }
+                    }
+                });
+            }
+        });
+    });
+    ui.add_space(12.0);
+    ui.horizontal(|ui| {
+        ui.add_space((ui.available_width() - 540.0).max(0.0) / 2.0);
+        if big_button(ui, t(lang, Text::StaffCheckIn)) {
+            actions.push(Action::StaffCheckIn);
+        }
+        ui.add_space(40.0);
+        if big_button(ui, t(lang, Text::Close)) {
             actions.push(Action::Cancel);
         }
     });
