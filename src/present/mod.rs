@@ -44,6 +44,8 @@ pub struct Summary {
     pub processing_ms: Vec<f64>,
     pub ui_fps: Vec<f32>,
     pub rss_mib_start: f64,
+    /// (frames processed, resident memory) every 300 frames: flat when nothing leaks.
+    pub rss_mib: Vec<(u64, f64)>,
     pub rss_mib_end: f64,
 }
 
@@ -58,7 +60,7 @@ impl Summary {
         let mut processing = self.processing_ms.clone();
         let mut fps: Vec<f64> = self.ui_fps.iter().map(|&v| v as f64).collect();
         format!(
-            "frames processed: {}\ncheck-ins: {} ({})\nface to welcome: p50 {:.0} ms, p95 {:.0} ms\nrecognition per frame: p50 {:.1} ms, p95 {:.1} ms\nwindow: {:.0} fps at the slowest second, {:.0} median\nmemory (RSS): {:.0} MiB at start, {:.0} MiB at the end",
+            "frames processed: {}\ncheck-ins: {} ({})\nface to welcome: p50 {:.0} ms, p95 {:.0} ms\nrecognition per frame: p50 {:.1} ms, p95 {:.1} ms\nwindow: {:.0} fps at the slowest second, {:.0} median\nmemory (RSS): {:.0} MiB at start, {} MiB every 300 frames, {:.0} MiB at the end",
             self.frames_processed,
             self.check_ins.len(),
             self.check_ins.join(", "),
@@ -69,6 +71,7 @@ impl Summary {
             fps.iter().copied().fold(f64::INFINITY, f64::min),
             pct(&mut fps, 0.5),
             self.rss_mib_start,
+            self.rss_mib.iter().map(|(_, m)| format!("{m:.0}")).collect::<Vec<_>>().join(" "),
             self.rss_mib_end
         )
     }
@@ -274,6 +277,10 @@ fn spawn_recognition(
                     {
                         let mut s = summary.lock().unwrap_or_else(|p| p.into_inner());
                         s.frames_processed += 1;
+                        if s.frames_processed % 300 == 0 {
+                            let sample = (s.frames_processed, rss_mib());
+                            s.rss_mib.push(sample);
+                        }
                         s.processing_ms.push(update.processing.as_secs_f64() * 1000.0);
                         if let Some(Event::Welcome { delegate, already: false, latency_ms, .. }) = &update.event {
                             s.check_ins.push(delegate.code.clone());
