@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
+use image::RgbImage;
 use serde::Serialize;
 
 use crate::camera::Frame;
@@ -30,7 +31,15 @@ pub struct Update {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum Event {
     /// Checked in now (`already` false) or earlier in this session (`at` is then the first time).
-    Welcome { delegate: Delegate, at: String, already: bool, latency_ms: u64 },
+    Welcome {
+        delegate: Delegate,
+        at: String,
+        already: bool,
+        latency_ms: u64,
+        /// The enrolled face, for the welcome screen.
+        #[serde(skip)]
+        photo: Option<Arc<RgbImage>>,
+    },
     /// A face the kiosk does not know, or is not sure about.
     Unknown,
 }
@@ -112,8 +121,16 @@ impl Station {
             CheckIn::AlreadyCheckedIn { at } => (at, true),
         };
         tracing::info!(code = %delegate.code, already, latency_ms, "check-in");
-        Ok(Some(Event::Welcome { delegate, at, already, latency_ms }))
+        let photo = enrolled_photo(&self.store, &delegate.code);
+        Ok(Some(Event::Welcome { delegate, at, already, latency_ms, photo }))
     }
+}
+
+/// The thumbnail stored at enrolment, decoded; a missing or damaged one only
+/// means a welcome without a photo.
+pub fn enrolled_photo(store: &Store, code: &str) -> Option<Arc<RgbImage>> {
+    let bytes = store.thumbnail(code).ok()??;
+    crate::decode::decode_image(&bytes).ok().map(Arc::new)
 }
 
 /// Mean brightness, sampled on a sparse grid: enough to tell a backlit scene.

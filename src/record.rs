@@ -15,7 +15,8 @@ use crate::matching::Gallery;
 use crate::quality::Quality;
 
 /// Schema versions in order; `PRAGMA user_version` says how many are applied.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE delegates (
     code        TEXT PRIMARY KEY NOT NULL CHECK (code <> ''),
     name        TEXT NOT NULL CHECK (name <> ''),
@@ -60,7 +61,11 @@ CREATE TABLE audit (
     prev_hash  TEXT NOT NULL,
     hash       TEXT NOT NULL
 );
-"#];
+"#,
+    r#"
+ALTER TABLE templates ADD COLUMN thumbnail BLOB;
+"#,
+];
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Delegate {
@@ -70,6 +75,16 @@ pub struct Delegate {
     pub seat: String,
     /// Roster columns the kiosk does not interpret, kept as they were.
     pub extra: BTreeMap<String, String>,
+}
+
+/// A face template as enrolment makes it.
+#[derive(Debug, Clone)]
+pub struct NewTemplate {
+    pub photo_sha256: String,
+    pub embedding: Vec<f32>,
+    pub quality: Quality,
+    /// A small JPEG of the face, for the welcome screen.
+    pub thumbnail: Vec<u8>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -215,6 +230,18 @@ impl Store {
                 [session],
                 |r| r.get(0),
             )
+            .map_err(|e| self.fail(e))
+    }
+
+    /// The face photo shown when `code` is welcomed, from their first template.
+    pub fn thumbnail(&self, code: &str) -> Result<Option<Vec<u8>>> {
+        self.conn
+            .query_row(
+                "SELECT thumbnail FROM templates WHERE delegate_code = ?1 AND thumbnail IS NOT NULL ORDER BY id LIMIT 1",
+                [code],
+                |r| r.get(0),
+            )
+            .optional()
             .map_err(|e| self.fail(e))
     }
 
@@ -407,23 +434,16 @@ impl Tx<'_> {
 
     /// Stores the template made by `model` from `photo`, replacing the one an
     /// earlier run made from the same photo.
-    pub fn put_template(
-        &mut self,
-        code: &str,
-        photo: &str,
-        photo_sha256: &str,
-        model: &str,
-        embedding: &[f32],
-        quality: &Quality,
-    ) -> Result<()> {
-        let quality = serde_json::to_string(quality).unwrap_or_else(|_| "{}".into());
+    pub fn put_template(&mut self, code: &str, photo: &str, model: &str, t: &NewTemplate) -> Result<()> {
+        let quality = serde_json::to_string(&t.quality).unwrap_or_else(|_| "{}".into());
         self.tx
             .execute(
-                "INSERT INTO templates (delegate_code, model, embedding, photo, photo_sha256, quality, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                "INSERT INTO templates (delegate_code, model, embedding, photo, photo_sha256, quality, thumbnail, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
                  ON CONFLICT(delegate_code, photo, model) DO UPDATE SET embedding = excluded.embedding,
-                   photo_sha256 = excluded.photo_sha256, quality = excluded.quality, created_at = excluded.created_at",
-                params![code, model, embedding_to_blob(embedding), photo, photo_sha256, quality, now()],
+                   photo_sha256 = excluded.photo_sha256, quality = excluded.quality, thumbnail = excluded.thumbnail,
+                   created_at = excluded.created_at",
+                params![code, model, embedding_to_blob(&t.embedding), photo, t.photo_sha256, quality, t.thumbnail, now()],
             )
             .map_err(|e| self.fail(e))?;
         Ok(())

@@ -84,7 +84,11 @@ fn each_person_in_turn_is_checked_in_exactly_once_and_a_stranger_never() {
     let mut unknowns = 0;
     while let Some(frame) = source.next_frame().unwrap() {
         match station.process(&frame).unwrap().event {
-            Some(Event::Welcome { delegate, already, .. }) => welcomes.push((delegate.code, already)),
+            Some(Event::Welcome { delegate, already, photo, .. }) => {
+                let photo = photo.expect("the enrolled photo comes with the welcome");
+                assert_eq!(photo.height(), 240);
+                welcomes.push((delegate.code, already));
+            }
             Some(Event::Unknown) => unknowns += 1,
             None => {}
         }

@@ -39,7 +39,7 @@ fn harness(lang: Lang) -> Harness<'static, State> {
     let state = State { model, preview: Preview::default(), effects: Vec::new() };
     let mut h = Harness::builder().with_size([1280.0, 800.0]).with_context_setup(install_fonts).build_ui_state(
         |ui, state: &mut State| {
-            for action in draw(ui, &state.model, &state.preview) {
+            for action in draw(ui, &state.model, &state.preview, &state.preview) {
                 if let Some(effect) = state.model.act(action) {
                     state.effects.push(effect);
                 }
@@ -64,6 +64,7 @@ fn welcome_greets_by_name_delegation_and_seat_in_both_languages() {
         at: "2026-11-28T08:12:03.000+07:00".into(),
         already: false,
         latency_ms: 150,
+        photo: None,
     };
     h.state_mut().model.on_update(&update(Some(welcome)), Instant::now());
     h.run();
@@ -88,6 +89,7 @@ fn someone_already_checked_in_sees_when() {
         at: "2026-11-28T08:05:00.000+07:00".into(),
         already: true,
         latency_ms: 90,
+        photo: None,
     };
     h.state_mut().model.on_update(&update(Some(again)), Instant::now());
     h.run();

@@ -22,7 +22,7 @@ use crate::checkin::{Event, Station, Update};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::record::{CheckIn, Method, Store};
-use model::{AdminView, Effect, Model};
+use model::{AdminView, Effect, Model, Screen};
 use text::Lang;
 
 pub struct RunOptions {
@@ -56,24 +56,33 @@ impl Summary {
             v.sort_by(f64::total_cmp);
             v.get(((v.len() as f64 * p).ceil() as usize).saturating_sub(1)).copied().unwrap_or(0.0)
         };
-        let mut latency: Vec<f64> = self.latencies_ms.iter().map(|&v| v as f64).collect();
-        let mut processing = self.processing_ms.clone();
-        let mut fps: Vec<f64> = self.ui_fps.iter().map(|&v| v as f64).collect();
-        format!(
-            "frames processed: {}\ncheck-ins: {} ({})\nface to welcome: p50 {:.0} ms, p95 {:.0} ms\nrecognition per frame: p50 {:.1} ms, p95 {:.1} ms\nwindow: {:.0} fps at the slowest second, {:.0} median\nmemory (RSS): {:.0} MiB at start, {} MiB every 300 frames, {:.0} MiB at the end",
-            self.frames_processed,
-            self.check_ins.len(),
-            self.check_ins.join(", "),
-            pct(&mut latency.clone(), 0.5),
-            pct(&mut latency, 0.95),
-            pct(&mut processing.clone(), 0.5),
-            pct(&mut processing, 0.95),
-            fps.iter().copied().fold(f64::INFINITY, f64::min),
-            pct(&mut fps, 0.5),
-            self.rss_mib_start,
-            self.rss_mib.iter().map(|(_, m)| format!("{m:.0}")).collect::<Vec<_>>().join(" "),
-            self.rss_mib_end
-        )
+        let latency: Vec<f64> = self.latencies_ms.iter().map(|&v| v as f64).collect();
+        let fps: Vec<f64> = self.ui_fps.iter().map(|&v| v as f64).collect();
+        let samples: Vec<String> = self.rss_mib.iter().map(|(_, m)| format!("{m:.0}")).collect();
+        let mut lines = vec![
+            format!("frames processed: {}", self.frames_processed),
+            format!("check-ins: {} ({})", self.check_ins.len(), self.check_ins.join(", ")),
+            format!(
+                "face to welcome: p50 {:.0} ms, p95 {:.0} ms",
+                pct(&mut latency.clone(), 0.5),
+                pct(&mut latency.clone(), 0.95)
+            ),
+            format!(
+                "recognition per frame: p50 {:.1} ms, p95 {:.1} ms",
+                pct(&mut self.processing_ms.clone(), 0.5),
+                pct(&mut self.processing_ms.clone(), 0.95)
+            ),
+            format!(
+                "window: {:.0} fps at the slowest second, {:.0} median",
+                fps.iter().copied().fold(f64::INFINITY, f64::min),
+                pct(&mut fps.clone(), 0.5)
+            ),
+            format!("memory (RSS): {:.0} MiB at start, {:.0} MiB at the end", self.rss_mib_start, self.rss_mib_end),
+        ];
+        if !samples.is_empty() {
+            lines.push(format!("memory every 300 frames (MiB): {}", samples.join(" ")));
+        }
+        lines.join("\n")
     }
 }
 
@@ -168,6 +177,7 @@ pub fn run(cfg: &Config, opts: RunOptions) -> Result<Summary> {
         rx,
         preview_rx,
         preview: ui::Preview::default(),
+        portrait: ui::Preview::default(),
         store: ui_store,
         session,
         pin_hash: cfg.kiosk.admin_pin_hash.clone(),
@@ -308,6 +318,8 @@ struct KioskApp {
     rx: Receiver<Msg>,
     preview_rx: Receiver<Msg>,
     preview: ui::Preview,
+    /// The enrolled photo on the welcome screen.
+    portrait: ui::Preview,
     store: Store,
     session: Arc<RwLock<String>>,
     pin_hash: String,
@@ -335,7 +347,10 @@ impl eframe::App for KioskApp {
             }
         }
         self.model.tick(now);
-        for action in ui::draw(ui, &self.model, &self.preview) {
+        if let Screen::Welcome { photo: Some(photo), .. } = &self.model.screen {
+            self.portrait.show(&ctx, photo);
+        }
+        for action in ui::draw(ui, &self.model, &self.preview, &self.portrait) {
             if let Some(effect) = self.model.act(action) {
                 self.apply(effect, now);
             }
@@ -390,7 +405,8 @@ impl KioskApp {
                 CheckIn::Recorded { at } => (at, false),
                 CheckIn::AlreadyCheckedIn { at } => (at, true),
             };
-            self.model.on_manual_check_in(d, at, already, now);
+            let photo = crate::checkin::enrolled_photo(&self.store, code);
+            self.model.on_check_in(d, at, already, photo, now);
         }
         Ok(())
     }

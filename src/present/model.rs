@@ -1,7 +1,10 @@
 //! What the kiosk screen shows and how it reacts to people and frames, with
 //! no window involved: the UI only draws this and sends it `Action`s.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use image::RgbImage;
 
 use crate::checkin::{Event, Update};
 use crate::decide::Guidance;
@@ -21,6 +24,7 @@ pub enum Screen {
         at: String,
         already: bool,
         until: Instant,
+        photo: Option<Arc<RgbImage>>,
     },
     /// Not recognised: a polite message and the way to the search lane.
     Unknown {
@@ -147,12 +151,8 @@ impl Model {
         self.guidance = update.guidance;
         self.problem = None;
         match &update.event {
-            Some(Event::Welcome { delegate, at, already, .. }) => {
-                if !already {
-                    self.checked_in += 1;
-                }
-                let until = now + self.welcome_for;
-                self.screen = Screen::Welcome { delegate: delegate.clone(), at: at.clone(), already: *already, until };
+            Some(Event::Welcome { delegate, at, already, photo, .. }) => {
+                self.on_check_in(delegate.clone(), at.clone(), *already, photo.clone(), now);
             }
             Some(Event::Unknown) if !self.in_search() => {
                 self.screen = Screen::Unknown { until: now + self.welcome_for * 2 }
@@ -258,12 +258,19 @@ impl Model {
         }
     }
 
-    /// The application performed a manual check-in; greet as for a face.
-    pub fn on_manual_check_in(&mut self, delegate: Delegate, at: String, already: bool, now: Instant) {
+    /// A check-in by face or by the search lane: greet.
+    pub fn on_check_in(
+        &mut self,
+        delegate: Delegate,
+        at: String,
+        already: bool,
+        photo: Option<Arc<RgbImage>>,
+        now: Instant,
+    ) {
         if !already {
             self.checked_in += 1;
         }
-        self.screen = Screen::Welcome { delegate, at, already, until: now + self.welcome_for };
+        self.screen = Screen::Welcome { delegate, at, already, until: now + self.welcome_for, photo };
     }
 
     fn refresh_results(&mut self) {
@@ -295,7 +302,8 @@ mod tests {
         m.on_update(&update(1, None), t0);
         assert_eq!(m.screen, Screen::Live);
         let d = delegates()[0].clone();
-        let welcome = Event::Welcome { delegate: d.clone(), at: "08:12".into(), already: false, latency_ms: 120 };
+        let welcome =
+            Event::Welcome { delegate: d.clone(), at: "08:12".into(), already: false, latency_ms: 120, photo: None };
         m.on_update(&update(1, Some(welcome)), t0);
         assert!(matches!(&m.screen, Screen::Welcome { delegate, .. } if *delegate == d));
         assert_eq!(m.checked_in, 1);

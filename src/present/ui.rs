@@ -37,9 +37,28 @@ fn bold(size: f32) -> FontId {
 pub struct Preview {
     texture: Option<egui::TextureHandle>,
     size: [usize; 2],
+    shown: Option<Arc<RgbImage>>,
 }
 
 impl Preview {
+    /// Like `set`, for a picture that stays on screen: uploaded once.
+    pub fn show(&mut self, ctx: &egui::Context, image: &Arc<RgbImage>) {
+        if !self.shown.as_ref().is_some_and(|s| Arc::ptr_eq(s, image)) {
+            self.set(ctx, image);
+            self.shown = Some(image.clone());
+        }
+    }
+
+    /// Draws the picture `height` points high, keeping its proportions.
+    fn draw(&self, ui: &mut egui::Ui, height: f32) -> Option<egui::Rect> {
+        let (tex, [w, h]) = (self.texture.as_ref()?, self.size);
+        let size = Vec2::new(w as f32 * height / h.max(1) as f32, height);
+        let (rect, _) = ui.allocate_exact_size(size, egui::Sense::hover());
+        let uv = egui::Rect::from_min_max(egui::pos2(0.0, 0.0), egui::pos2(1.0, 1.0));
+        ui.painter().image(tex.id(), rect, uv, Color32::WHITE);
+        Some(rect)
+    }
+
     pub fn set(&mut self, ctx: &egui::Context, frame: &RgbImage) {
         let size = [frame.width() as usize, frame.height() as usize];
         let image = egui::ColorImage::from_rgb(size, frame.as_raw());
@@ -52,7 +71,7 @@ impl Preview {
 }
 
 /// Draws one frame of the kiosk; returns what the person did.
-pub fn draw(ui: &mut egui::Ui, model: &Model, preview: &Preview) -> Vec<Action> {
+pub fn draw(ui: &mut egui::Ui, model: &Model, preview: &Preview, portrait: &Preview) -> Vec<Action> {
     let mut actions = Vec::new();
     for event in ui.input(|i| i.events.clone()) {
         if let egui::Event::Text(text) = event {
@@ -82,8 +101,12 @@ pub fn draw(ui: &mut egui::Ui, model: &Model, preview: &Preview) -> Vec<Action> 
     egui::CentralPanel::default().show(ui, |ui| {
         ui.vertical_centered(|ui| match &model.screen {
             Screen::Idle | Screen::Live => camera_view(ui, model, preview, &mut actions),
-            Screen::Welcome { delegate, at, already, .. } => {
-                ui.add_space(40.0);
+            Screen::Welcome { delegate, at, already, photo, .. } => {
+                ui.add_space(20.0);
+                if photo.is_some() {
+                    portrait.draw(ui, 240.0);
+                }
+                ui.add_space(12.0);
                 let greeting = if *already {
                     format!("{} {}", t(lang, Text::AlreadyCheckedIn), clock(at))
                 } else {
@@ -151,11 +174,10 @@ fn camera_view(ui: &mut egui::Ui, model: &Model, preview: &Preview, actions: &mu
     ui.label(RichText::new(message).font(bold(34.0)));
     ui.add_space(8.0);
     let room = ui.available_size() - Vec2::new(0.0, 110.0);
-    if let (Some(tex), [w, h]) = (&preview.texture, preview.size) {
-        let scale = (room.x / w as f32).min(room.y / h as f32).max(0.01);
-        let (rect, _) = ui.allocate_exact_size(Vec2::new(w as f32 * scale, h as f32 * scale), egui::Sense::hover());
-        let uv = egui::Rect::from_min_max(egui::pos2(0.0, 0.0), egui::pos2(1.0, 1.0));
-        ui.painter().image(tex.id(), rect, uv, Color32::WHITE);
+    let [w, h] = preview.size;
+    let height = room.y.min(room.x * h.max(1) as f32 / w.max(1) as f32);
+    if let Some(rect) = preview.draw(ui, height) {
+        let scale = rect.height() / h.max(1) as f32;
         for (i, b) in model.faces.iter().enumerate() {
             let r = egui::Rect::from_min_max(
                 rect.min + Vec2::new(b.x0, b.y0) * scale,
