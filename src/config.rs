@@ -37,6 +37,8 @@ pub struct KioskConfig {
     pub welcome_seconds: f32,
     /// Argon2 hash of the admin PIN (`kiosk admin-pin` makes one); empty = admin screen locked.
     pub admin_pin_hash: String,
+    /// A WAV file played (with `aplay`) when someone is checked in; empty = silence.
+    pub welcome_sound: PathBuf,
 }
 
 impl Default for KioskConfig {
@@ -49,6 +51,7 @@ impl Default for KioskConfig {
             language: "vi".into(),
             welcome_seconds: 4.0,
             admin_pin_hash: String::new(),
+            welcome_sound: PathBuf::new(),
         }
     }
 }
@@ -59,6 +62,8 @@ pub struct EventConfig {
     pub name: String,
     pub session: String,
     pub kiosk_id: String,
+    /// Shown on the idle screen; relative paths are taken from the project folder.
+    pub logo: PathBuf,
 }
 
 impl Default for EventConfig {
@@ -67,6 +72,7 @@ impl Default for EventConfig {
             name: "Đại hội Công đoàn — Congress".into(),
             session: "Phiên khai mạc".into(),
             kiosk_id: "kiosk-1".into(),
+            logo: "assets/logo.png".into(),
         }
     }
 }

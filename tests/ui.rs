@@ -8,12 +8,12 @@ use egui_kittest::kittest::Queryable;
 use kiosk::checkin::{Event, Update};
 use kiosk::present::model::{Effect, Model, Screen};
 use kiosk::present::text::Lang;
-use kiosk::present::ui::{Preview, draw, install_fonts};
+use kiosk::present::ui::{Pictures, draw, install_fonts};
 use kiosk::record::Delegate;
 
 struct State {
     model: Model,
-    preview: Preview,
+    pictures: Pictures,
     effects: Vec<Effect>,
 }
 
@@ -36,10 +36,10 @@ fn delegates() -> Vec<Delegate> {
 
 fn harness(lang: Lang) -> Harness<'static, State> {
     let model = Model::new(lang, "Đại hội Công đoàn", "Phiên khai mạc", delegates(), Duration::from_secs(5));
-    let state = State { model, preview: Preview::default(), effects: Vec::new() };
+    let state = State { model, pictures: Pictures::default(), effects: Vec::new() };
     let mut h = Harness::builder().with_size([1280.0, 800.0]).with_context_setup(install_fonts).build_ui_state(
         |ui, state: &mut State| {
-            for action in draw(ui, &state.model, &state.preview, &state.preview) {
+            for action in draw(ui, &state.model, &state.pictures) {
                 if let Some(effect) = state.model.act(action) {
                     state.effects.push(effect);
                 }

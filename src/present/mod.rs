@@ -176,8 +176,9 @@ pub fn run(cfg: &Config, opts: RunOptions) -> Result<Summary> {
         model,
         rx,
         preview_rx,
-        preview: ui::Preview::default(),
-        portrait: ui::Preview::default(),
+        pictures: ui::Pictures::default(),
+        logo: load_logo(&cfg.event.logo),
+        welcome_sound: cfg.kiosk.welcome_sound.clone(),
         store: ui_store,
         session,
         pin_hash: cfg.kiosk.admin_pin_hash.clone(),
@@ -317,9 +318,10 @@ struct KioskApp {
     model: Model,
     rx: Receiver<Msg>,
     preview_rx: Receiver<Msg>,
-    preview: ui::Preview,
-    /// The enrolled photo on the welcome screen.
-    portrait: ui::Preview,
+    pictures: ui::Pictures,
+    /// Uploaded as a texture at the first frame, then dropped.
+    logo: Option<image::RgbaImage>,
+    welcome_sound: PathBuf,
     store: Store,
     session: Arc<RwLock<String>>,
     pin_hash: String,
@@ -335,12 +337,20 @@ impl eframe::App for KioskApp {
         let now = Instant::now();
         self.fps.tick(now);
         let ctx = ui.ctx().clone();
+        if let Some(logo) = self.logo.take() {
+            self.pictures.logo.set_rgba(&ctx, &logo);
+        }
         if let Some(Msg::Preview(img)) = self.preview_rx.try_iter().last() {
-            self.preview.set(&ctx, &img);
+            self.pictures.camera.set(&ctx, &img);
         }
         for msg in self.rx.try_iter() {
             match msg {
-                Msg::Update(u) => self.model.on_update(&u, now),
+                Msg::Update(u) => {
+                    if matches!(u.event, Some(Event::Welcome { already: false, .. })) {
+                        self.play_welcome();
+                    }
+                    self.model.on_update(&u, now);
+                }
                 Msg::CameraProblem(p) => self.model.problem = Some(p),
                 Msg::Finished => self.finished = Some(now),
                 Msg::Preview(_) => {}
@@ -348,9 +358,9 @@ impl eframe::App for KioskApp {
         }
         self.model.tick(now);
         if let Screen::Welcome { photo: Some(photo), .. } = &self.model.screen {
-            self.portrait.show(&ctx, photo);
+            self.pictures.portrait.show(&ctx, photo);
         }
-        for action in ui::draw(ui, &self.model, &self.preview, &self.portrait) {
+        for action in ui::draw(ui, &self.model, &self.pictures) {
             if let Some(effect) = self.model.act(action) {
                 self.apply(effect, now);
             }
@@ -363,7 +373,41 @@ impl eframe::App for KioskApp {
     }
 }
 
+/// The event's logo; a missing or unreadable one only leaves the idle screen without it.
+fn load_logo(path: &std::path::Path) -> Option<image::RgbaImage> {
+    if path.as_os_str().is_empty() {
+        return None;
+    }
+    let path = crate::runtime::project_dir().join(path);
+    match image::open(&path) {
+        Ok(img) => Some(img.to_rgba8()),
+        Err(e) => {
+            tracing::warn!("logo {}: {e}", path.display());
+            None
+        }
+    }
+}
+
 impl KioskApp {
+    /// Plays the configured sound without waiting for it; no sound device
+    /// or no `aplay` only costs the sound.
+    fn play_welcome(&self) {
+        if self.welcome_sound.as_os_str().is_empty() {
+            return;
+        }
+        let played = std::process::Command::new("aplay")
+            .arg("-q")
+            .arg(&self.welcome_sound)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn();
+        match played {
+            // Reaped on its own thread, so that finished players do not linger.
+            Ok(mut child) => drop(thread::spawn(move || child.wait())),
+            Err(e) => tracing::warn!("welcome sound {}: {e}", self.welcome_sound.display()),
+        }
+    }
+
     fn session(&self) -> String {
         self.session.read().unwrap_or_else(|p| p.into_inner()).clone()
     }

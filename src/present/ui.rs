@@ -61,7 +61,17 @@ impl Preview {
 
     pub fn set(&mut self, ctx: &egui::Context, frame: &RgbImage) {
         let size = [frame.width() as usize, frame.height() as usize];
-        let image = egui::ColorImage::from_rgb(size, frame.as_raw());
+        self.set_image(ctx, egui::ColorImage::from_rgb(size, frame.as_raw()));
+    }
+
+    /// A picture with transparency, such as a logo.
+    pub fn set_rgba(&mut self, ctx: &egui::Context, picture: &image::RgbaImage) {
+        let size = [picture.width() as usize, picture.height() as usize];
+        self.set_image(ctx, egui::ColorImage::from_rgba_unmultiplied(size, picture.as_raw()));
+    }
+
+    fn set_image(&mut self, ctx: &egui::Context, image: egui::ColorImage) {
+        let size = image.size;
         match &mut self.texture {
             Some(tex) => tex.set(image, egui::TextureOptions::LINEAR),
             None => self.texture = Some(ctx.load_texture("camera", image, egui::TextureOptions::LINEAR)),
@@ -71,7 +81,16 @@ impl Preview {
 }
 
 /// Draws one frame of the kiosk; returns what the person did.
-pub fn draw(ui: &mut egui::Ui, model: &Model, preview: &Preview, portrait: &Preview) -> Vec<Action> {
+/// The pictures the screens show besides text.
+#[derive(Default)]
+pub struct Pictures {
+    pub camera: Preview,
+    /// The enrolled photo on the welcome screen.
+    pub portrait: Preview,
+    pub logo: Preview,
+}
+
+pub fn draw(ui: &mut egui::Ui, model: &Model, pictures: &Pictures) -> Vec<Action> {
     let mut actions = Vec::new();
     for event in ui.input(|i| i.events.clone()) {
         if let egui::Event::Text(text) = event {
@@ -100,11 +119,22 @@ pub fn draw(ui: &mut egui::Ui, model: &Model, preview: &Preview, portrait: &Prev
     });
     egui::CentralPanel::default().show(ui, |ui| {
         ui.vertical_centered(|ui| match &model.screen {
-            Screen::Idle | Screen::Live => camera_view(ui, model, preview, &mut actions),
+            Screen::Idle => {
+                ui.add_space(8.0);
+                if pictures.logo.draw(ui, 130.0).is_some() {
+                    ui.add_space(6.0);
+                }
+                ui.label(RichText::new(&model.event_name).font(bold(40.0)).color(ACCENT));
+                let counts =
+                    format!("{} · {}/{} {}", model.session, model.checked_in, model.total, t(lang, Text::CheckedIn));
+                ui.label(RichText::new(counts).size(28.0));
+                camera_view(ui, model, &pictures.camera, &mut actions);
+            }
+            Screen::Live => camera_view(ui, model, &pictures.camera, &mut actions),
             Screen::Welcome { delegate, at, already, photo, .. } => {
                 ui.add_space(20.0);
                 if photo.is_some() {
-                    portrait.draw(ui, 240.0);
+                    pictures.portrait.draw(ui, 240.0);
                 }
                 ui.add_space(12.0);
                 let greeting = if *already {
