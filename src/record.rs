@@ -192,6 +192,18 @@ impl Store {
         store_error(&self.path, e)
     }
 
+    /// Every row of a query, each read by `read`.
+    fn rows<T>(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+        read: impl FnMut(&rusqlite::Row) -> rusqlite::Result<T>,
+    ) -> Result<Vec<T>> {
+        let mut stmt = self.conn.prepare(sql).map_err(|e| self.fail(e))?;
+        let rows = stmt.query_map(params, read).map_err(|e| self.fail(e))?;
+        rows.collect::<rusqlite::Result<_>>().map_err(|e| self.fail(e))
+    }
+
     /// Runs `f` in one transaction: all of it is stored, or none.
     pub fn transaction<T>(&mut self, f: impl FnOnce(&mut Tx) -> Result<T>) -> Result<T> {
         let path = self.path.clone();
@@ -215,12 +227,7 @@ impl Store {
 
     /// Every delegate, in code order.
     pub fn delegates(&self) -> Result<Vec<Delegate>> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT code, name, delegation, seat, extra FROM delegates ORDER BY code")
-            .map_err(|e| self.fail(e))?;
-        let rows = stmt.query_map([], read_delegate).map_err(|e| self.fail(e))?;
-        rows.collect::<rusqlite::Result<_>>().map_err(|e| self.fail(e))
+        self.rows("SELECT code, name, delegation, seat, extra FROM delegates ORDER BY code", [], read_delegate)
     }
 
     pub fn attendance_count(&self, session: &str) -> Result<usize> {
@@ -251,12 +258,9 @@ impl Store {
 
     /// How many templates each model has made.
     pub fn template_models(&self) -> Result<Vec<(String, usize)>> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT model, count(*) FROM templates GROUP BY model ORDER BY model")
-            .map_err(|e| self.fail(e))?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).map_err(|e| self.fail(e))?;
-        rows.collect::<rusqlite::Result<_>>().map_err(|e| self.fail(e))
+        self.rows("SELECT model, count(*) FROM templates GROUP BY model ORDER BY model", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
     }
 
     /// Everyone with a template from `model`, and those templates ready to search.
@@ -313,9 +317,7 @@ impl Store {
     }
 
     pub fn audit_entries(&self) -> Result<Vec<(String, String)>> {
-        let mut stmt = self.conn.prepare("SELECT action, detail FROM audit ORDER BY id").map_err(|e| self.fail(e))?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).map_err(|e| self.fail(e))?;
-        rows.collect::<rusqlite::Result<_>>().map_err(|e| self.fail(e))
+        self.rows("SELECT action, detail FROM audit ORDER BY id", [], |r| Ok((r.get(0)?, r.get(1)?)))
     }
 
     /// Records `code` as present in `session` (created if new) exactly once.
@@ -358,41 +360,28 @@ impl Store {
     }
 
     pub fn sessions(&self) -> Result<Vec<String>> {
-        let mut stmt = self.conn.prepare("SELECT name FROM sessions ORDER BY id").map_err(|e| self.fail(e))?;
-        let rows = stmt.query_map([], |r| r.get(0)).map_err(|e| self.fail(e))?;
-        rows.collect::<rusqlite::Result<_>>().map_err(|e| self.fail(e))
+        self.rows("SELECT name FROM sessions ORDER BY id", [], |r| r.get(0))
     }
 
     /// Present and roster counts per delegation.
     pub fn counts_by_delegation(&self, session: &str) -> Result<Vec<DelegationCount>> {
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT d.delegation, count(a.delegate_code), count(*) FROM delegates d
-                 LEFT JOIN attendance a ON a.delegate_code = d.code
-                   AND a.session_id = (SELECT id FROM sessions WHERE name = ?1)
-                 GROUP BY d.delegation ORDER BY d.delegation",
-            )
-            .map_err(|e| self.fail(e))?;
-        let rows = stmt
-            .query_map([session], |r| {
-                Ok(DelegationCount { delegation: r.get(0)?, present: r.get(1)?, total: r.get(2)? })
-            })
-            .map_err(|e| self.fail(e))?;
-        rows.collect::<rusqlite::Result<_>>().map_err(|e| self.fail(e))
+        self.rows(
+            "SELECT d.delegation, count(a.delegate_code), count(*) FROM delegates d
+             LEFT JOIN attendance a ON a.delegate_code = d.code
+               AND a.session_id = (SELECT id FROM sessions WHERE name = ?1)
+             GROUP BY d.delegation ORDER BY d.delegation",
+            [session],
+            |r| Ok(DelegationCount { delegation: r.get(0)?, present: r.get(1)?, total: r.get(2)? }),
+        )
     }
 
     pub fn latest_check_ins(&self, session: &str, limit: usize) -> Result<Vec<Attendance>> {
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT d.code, d.name, d.delegation, a.checked_in_at, a.method FROM attendance a
-                 JOIN sessions s ON s.id = a.session_id JOIN delegates d ON d.code = a.delegate_code
-                 WHERE s.name = ?1 ORDER BY a.checked_in_at DESC, a.rowid DESC LIMIT ?2",
-            )
-            .map_err(|e| self.fail(e))?;
-        let rows = stmt
-            .query_map(params![session, limit as i64], |r| {
+        self.rows(
+            "SELECT d.code, d.name, d.delegation, a.checked_in_at, a.method FROM attendance a
+             JOIN sessions s ON s.id = a.session_id JOIN delegates d ON d.code = a.delegate_code
+             WHERE s.name = ?1 ORDER BY a.checked_in_at DESC, a.rowid DESC LIMIT ?2",
+            params![session, limit as i64],
+            |r| {
                 Ok(Attendance {
                     code: r.get(0)?,
                     name: r.get(1)?,
@@ -400,9 +389,8 @@ impl Store {
                     at: r.get(3)?,
                     method: r.get(4)?,
                 })
-            })
-            .map_err(|e| self.fail(e))?;
-        rows.collect::<rusqlite::Result<_>>().map_err(|e| self.fail(e))
+            },
+        )
     }
 }
 
