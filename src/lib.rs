@@ -10,6 +10,7 @@ pub mod align;
 pub mod bench;
 pub mod camera;
 pub mod checkin;
+pub mod collate;
 pub mod config;
 pub mod decide;
 pub mod decode;

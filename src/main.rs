@@ -69,6 +69,42 @@ enum Command {
         #[arg(long, value_name = "NAME")]
         session: Option<String>,
     },
+    /// Congress sessions: add one (or set its times), list them.
+    Session {
+        #[command(subcommand)]
+        action: SessionAction,
+    },
+    /// Attendance of a session: present / total, quorum percentage, by delegation.
+    Stats {
+        #[arg(long, value_name = "DB")]
+        db: Option<PathBuf>,
+        #[arg(long, value_name = "NAME")]
+        session: Option<String>,
+    },
+    /// The audit log.
+    Audit {
+        #[command(subcommand)]
+        action: AuditAction,
+    },
+    /// Write the attendance list of a session (one row per delegate, sorted by given name).
+    Export {
+        #[arg(long, value_name = "DB")]
+        db: Option<PathBuf>,
+        #[arg(long, value_name = "NAME")]
+        session: Option<String>,
+        #[arg(long, value_enum, default_value = "csv")]
+        format: ExportFormat,
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Delete biometric data for good.
+    Purge {
+        #[arg(long, value_name = "DB")]
+        db: Option<PathBuf>,
+        /// Every face template and enrolled photo; the file is compacted and checked.
+        #[arg(long, required = true)]
+        biometrics: bool,
+    },
     /// Measure accuracy on a labelled folder laid out like ../shared/faces/dev.
     Eval {
         #[arg(value_name = "DIR")]
@@ -109,6 +145,40 @@ enum Command {
     },
 }
 
+#[derive(Subcommand)]
+enum SessionAction {
+    /// Add a session, or set the opening and closing times of an existing one.
+    Add {
+        name: String,
+        #[arg(long, value_name = "DB")]
+        db: Option<PathBuf>,
+        /// When it opens, e.g. "2026-11-28 08:00".
+        #[arg(long, value_name = "TIME")]
+        opens: Option<String>,
+        #[arg(long, value_name = "TIME")]
+        closes: Option<String>,
+    },
+    /// List the sessions with their attendance.
+    List {
+        #[arg(long, value_name = "DB")]
+        db: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditAction {
+    /// Check that no entry of the audit log was edited or removed.
+    Verify {
+        #[arg(long, value_name = "DB")]
+        db: Option<PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ExportFormat {
+    Csv,
+}
+
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_env("KIOSK_LOG"))
@@ -136,6 +206,59 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Checkin { db, image, session } => {
             let session = session.unwrap_or_else(|| cfg.event.session.clone());
             checkin(&cfg, &db_path(&cfg, db), &image, &session)
+        }
+        Command::Session { action: SessionAction::Add { name, db, opens, closes } } => {
+            let mut store = open_existing(&db_path(&cfg, db))?;
+            store.transaction(|tx| tx.add_session(&name, opens.as_deref(), closes.as_deref()))?;
+            println!("session \"{name}\" saved");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Session { action: SessionAction::List { db } } => {
+            let store = open_existing(&db_path(&cfg, db))?;
+            for (name, opens, closes, present) in store.session_summaries()? {
+                let when = |t: Option<String>| t.unwrap_or_else(|| "-".into());
+                println!("{name}\topens {}\tcloses {}\t{present} present", when(opens), when(closes));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Stats { db, session } => {
+            let store = open_existing(&db_path(&cfg, db))?;
+            let session = session.unwrap_or_else(|| cfg.event.session.clone());
+            print_stats(&store, &session)
+        }
+        Command::Audit { action: AuditAction::Verify { db } } => {
+            let store = open_existing(&db_path(&cfg, db))?;
+            match store.verify_audit()? {
+                (n, None) => {
+                    println!("audit log intact: {n} entries, each chained to the one before");
+                    Ok(ExitCode::SUCCESS)
+                }
+                (n, Some((id, what))) => {
+                    println!("audit log BROKEN: entry {id} (of {n}) {what}");
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
+        Command::Export { db, session, format: ExportFormat::Csv, out } => {
+            let store = open_existing(&db_path(&cfg, db))?;
+            let session = session.unwrap_or_else(|| cfg.event.session.clone());
+            if store.session_id(&session)?.is_none() {
+                bail!("there is no session \"{session}\" in {} (see `kiosk session list`)", store.path().display());
+            }
+            let rows = store.attendance_list(&session)?;
+            write_csv(&out, &rows)?;
+            let present = rows.iter().filter(|r| r.checked_in_at.is_some()).count();
+            println!("{} delegates ({present} present) written to {}", rows.len(), out.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Purge { db, biometrics: _ } => {
+            let mut store = open_existing(&db_path(&cfg, db))?;
+            let deleted = store.purge_biometrics()?;
+            println!(
+                "{deleted} face templates and enrolled photos deleted; the file was compacted and no embedding bytes remain in {}",
+                store.path().display()
+            );
+            Ok(ExitCode::SUCCESS)
         }
         Command::Eval { dir, scores } => {
             let report = kiosk::eval::evaluate(&cfg, &dir, scores.as_deref())?;
@@ -371,6 +494,45 @@ fn checkin(cfg: &Config, db: &Path, image: &Path, session: &str) -> Result<ExitC
         ),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn print_stats(store: &Store, session: &str) -> Result<ExitCode> {
+    if store.session_id(session)?.is_none() {
+        bail!("there is no session \"{session}\" in {} (see `kiosk session list`)", store.path().display());
+    }
+    let counts = store.counts_by_delegation(session)?;
+    let (present, total) = counts.iter().fold((0, 0), |(p, t), c| (p + c.present, t + c.total));
+    let pct = |p: usize, t: usize| if t == 0 { 0.0 } else { 100.0 * p as f64 / t as f64 };
+    println!("session \"{session}\": {present} / {total} present, quorum {:.1}%", pct(present, total));
+    for c in counts {
+        println!("  {:<40} {:>6} / {:<6} {:>6.1}%", c.delegation, c.present, c.total, pct(c.present, c.total));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// UTF-8 with a byte-order mark, so that Excel shows the diacritics.
+fn write_csv(out: &Path, rows: &[kiosk::record::ListRow]) -> Result<()> {
+    let file = std::fs::File::create(out).with_context(|| format!("cannot write {}", out.display()))?;
+    let mut file = std::io::BufWriter::new(file);
+    std::io::Write::write_all(&mut file, b"\xEF\xBB\xBF")?;
+    let mut w = csv::Writer::from_writer(file);
+    w.write_record(["code", "name", "delegation", "seat", "status", "time", "method", "kiosk"])?;
+    for r in rows {
+        let status = if r.checked_in_at.is_some() { "present" } else { "absent" };
+        let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+        w.write_record([
+            &r.code,
+            &r.name,
+            &r.delegation,
+            &r.seat,
+            status,
+            &opt(&r.checked_in_at),
+            &opt(&r.method),
+            &opt(&r.kiosk),
+        ])?;
+    }
+    w.flush().with_context(|| format!("cannot write {}", out.display()))?;
+    Ok(())
 }
 
 fn open_existing(db: &Path) -> Result<Store> {

@@ -113,6 +113,18 @@ pub struct DelegationCount {
     pub total: usize,
 }
 
+/// One line of the attendance list: a delegate, present or not.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ListRow {
+    pub code: String,
+    pub name: String,
+    pub delegation: String,
+    pub seat: String,
+    pub checked_in_at: Option<String>,
+    pub method: Option<String>,
+    pub kiosk: Option<String>,
+}
+
 /// One recorded check-in, for the latest-check-ins list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Attendance {
@@ -365,14 +377,103 @@ impl Store {
 
     /// Present and roster counts per delegation.
     pub fn counts_by_delegation(&self, session: &str) -> Result<Vec<DelegationCount>> {
-        self.rows(
+        let mut counts = self.rows(
             "SELECT d.delegation, count(a.delegate_code), count(*) FROM delegates d
              LEFT JOIN attendance a ON a.delegate_code = d.code
                AND a.session_id = (SELECT id FROM sessions WHERE name = ?1)
-             GROUP BY d.delegation ORDER BY d.delegation",
+             GROUP BY d.delegation",
             [session],
             |r| Ok(DelegationCount { delegation: r.get(0)?, present: r.get(1)?, total: r.get(2)? }),
+        )?;
+        counts.sort_by(|a, b| crate::collate::compare(&a.delegation, &b.delegation));
+        Ok(counts)
+    }
+
+    /// Every delegate with their attendance in `session`, in the order of
+    /// the official list: by given name, the Vietnamese way.
+    pub fn attendance_list(&self, session: &str) -> Result<Vec<ListRow>> {
+        let mut rows = self.rows(
+            "SELECT d.code, d.name, d.delegation, d.seat, a.checked_in_at, a.method, a.kiosk FROM delegates d
+             LEFT JOIN attendance a ON a.delegate_code = d.code
+               AND a.session_id = (SELECT id FROM sessions WHERE name = ?1)",
+            [session],
+            |r| {
+                Ok(ListRow {
+                    code: r.get(0)?,
+                    name: r.get(1)?,
+                    delegation: r.get(2)?,
+                    seat: r.get(3)?,
+                    checked_in_at: r.get(4)?,
+                    method: r.get(5)?,
+                    kiosk: r.get(6)?,
+                })
+            },
+        )?;
+        rows.sort_by(|a, b| crate::collate::compare_names(&a.name, &b.name).then_with(|| a.code.cmp(&b.code)));
+        Ok(rows)
+    }
+
+    /// Sessions with their opening and closing times and how many attended.
+    pub fn session_summaries(&self) -> Result<Vec<(String, Option<String>, Option<String>, usize)>> {
+        self.rows(
+            "SELECT s.name, s.opens, s.closes, count(a.delegate_code) FROM sessions s
+             LEFT JOIN attendance a ON a.session_id = s.id GROUP BY s.id ORDER BY s.id",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
         )
+    }
+
+    /// Walks the audit log: each entry must hash to what it says, and name
+    /// the previous entry's hash. The first entry that does not is returned.
+    pub fn verify_audit(&self) -> Result<(usize, Option<(i64, String)>)> {
+        let entries: Vec<(i64, String, String, String, String, String)> =
+            self.rows("SELECT id, at, action, detail, prev_hash, hash FROM audit ORDER BY id", [], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+            })?;
+        let mut prev = String::new();
+        for (id, at, action, detail, prev_hash, hash) in &entries {
+            if *prev_hash != prev {
+                return Ok((
+                    entries.len(),
+                    Some((*id, "does not follow the entry before it (one was removed or changed)".into())),
+                ));
+            }
+            if *hash != audit_hash(prev_hash, at, action, detail) {
+                return Ok((entries.len(), Some((*id, "was edited after it was written".into()))));
+            }
+            prev = hash.clone();
+        }
+        Ok((entries.len(), None))
+    }
+
+    /// Deletes every face template and enrolled photo, compacts the file, and
+    /// checks that no byte sequence of any deleted embedding is left in it.
+    /// Returns how many templates were deleted.
+    pub fn purge_biometrics(&mut self) -> Result<usize> {
+        let blobs: Vec<Vec<u8>> = self.rows("SELECT embedding FROM templates", [], |r| r.get(0))?;
+        let count = blobs.len();
+        self.transaction(|tx| {
+            tx.tx.execute("DELETE FROM templates", []).map_err(|e| tx.fail(e))?;
+            tx.audit("purge_biometrics", &serde_json::json!({"templates": count}).to_string())
+        })?;
+        // VACUUM rewrites the file without the freed pages; the checkpoint
+        // empties the write-ahead log, which held the deleted pages too.
+        self.conn
+            .execute_batch("PRAGMA secure_delete = ON; VACUUM; PRAGMA wal_checkpoint(TRUNCATE);")
+            .map_err(|e| self.fail(e))?;
+        let mut file = std::fs::read(&self.path).map_err(|e| Error::io(&self.path, &e))?;
+        let wal = PathBuf::from(format!("{}-wal", self.path.display()));
+        if let Ok(bytes) = std::fs::read(&wal) {
+            file.extend_from_slice(&bytes);
+        }
+        let left = blobs.iter().filter(|b| b.len() >= 32 && file.windows(32).any(|w| w == &b[..32])).count();
+        if left > 0 {
+            return Err(Error::Store(format!(
+                "{}: {left} embeddings are still readable in the file after the purge; copy the attendance out and delete the file",
+                self.path.display()
+            )));
+        }
+        Ok(count)
     }
 
     pub fn latest_check_ins(&self, session: &str, limit: usize) -> Result<Vec<Attendance>> {
@@ -435,6 +536,19 @@ impl Tx<'_> {
             )
             .map_err(|e| self.fail(e))?;
         Ok(())
+    }
+
+    /// Adds a congress session, or sets the opening and closing times of an existing one.
+    pub fn add_session(&mut self, name: &str, opens: Option<&str>, closes: Option<&str>) -> Result<()> {
+        self.ensure_session(name)?;
+        self.tx
+            .execute(
+                "UPDATE sessions SET opens = coalesce(?2, opens), closes = coalesce(?3, closes) WHERE name = ?1",
+                params![name, opens, closes],
+            )
+            .map_err(|e| self.fail(e))?;
+        let detail = serde_json::json!({"session": name, "opens": opens, "closes": closes});
+        self.audit("session", &detail.to_string())
     }
 
     pub fn ensure_session(&mut self, name: &str) -> Result<i64> {

@@ -1,0 +1,136 @@
+//! The secretariat's commands on a real enrolled database: sessions, stats,
+//! the attendance list, the audit chain and the biometric purge.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::*;
+use kiosk::record::{Method, Store};
+use rusqlite::Connection;
+
+/// Five delegates with real dev/ photos; names share family names on purpose.
+fn enrolled(faces: &Path, dir: &Path) -> PathBuf {
+    let names = ["Nguyễn Văn Bình", "Trần Thị Anh", "Nguyễn Thị Ánh", "Lê Đức Anh", "Phạm Văn Dũng"];
+    let mut csv = String::from("code,name,delegation,seat,photo\n");
+    for (i, ((_, photo), name)) in gallery(faces, 5).iter().zip(names).enumerate() {
+        let delegation = ["Đoàn Đà Nẵng", "Đoàn Hà Nội"][i % 2];
+        csv.push_str(&format!("S{i},{name},{delegation},A-{i},{}\n", photo.display()));
+    }
+    let roster = dir.join("roster.csv");
+    std::fs::write(&roster, csv).unwrap();
+    let db = dir.join("s.db");
+    let out = kiosk(&["enroll", "--db", path_str(&db), "--roster", path_str(&roster), "--photos", "/"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    db
+}
+
+#[test]
+fn stats_and_the_attendance_list_sort_the_vietnamese_way() {
+    let Some(faces) = faces("secretariat lists") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let db = enrolled(&faces, dir.path());
+    let out = kiosk(&["session", "add", "Phiên 1", "--db", path_str(&db), "--opens", "2026-11-28 08:00"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut store = Store::open(&db).unwrap();
+    store.check_in("Phiên 1", "S0", Method::Face, "k1", Some(0.8)).unwrap();
+    store.manual_check_in("Phiên 1", "S3", "k2", "badge").unwrap();
+    drop(store);
+
+    let stats = stdout(&kiosk(&["stats", "--db", path_str(&db), "--session", "Phiên 1"]));
+    assert!(stats.contains("2 / 5 present, quorum 40.0%"), "{stats}");
+    let hn = stats.find("Đoàn Hà Nội").unwrap();
+    let dn = stats.find("Đoàn Đà Nẵng").unwrap();
+    assert!(dn < hn, "Đ comes right after D in the alphabet, before H: {stats}");
+
+    let csv_path = dir.path().join("list.csv");
+    let out = kiosk(&["export", "--db", path_str(&db), "--session", "Phiên 1", "--out", path_str(&csv_path)]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let bytes = std::fs::read(&csv_path).unwrap();
+    assert!(bytes.starts_with(b"\xEF\xBB\xBF"), "a BOM so that Excel reads UTF-8");
+    let mut reader = csv::Reader::from_reader(&bytes[3..]);
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let names: Vec<&str> = rows.iter().map(|r| &r[1]).collect();
+    // By given name (Anh, Anh, Ánh, Bình, Dũng), then family name (Lê before Trần).
+    assert_eq!(names, ["Lê Đức Anh", "Trần Thị Anh", "Nguyễn Thị Ánh", "Nguyễn Văn Bình", "Phạm Văn Dũng"]);
+    let row = |code: &str| rows.iter().find(|r| &r[0] == code).unwrap().clone();
+    assert_eq!(&row("S0")[4], "present");
+    assert_eq!(&row("S0")[6], "face");
+    assert_eq!(&row("S3")[6], "manual");
+    assert_eq!(&row("S3")[7], "k2");
+    assert_eq!(&row("S1")[4], "absent");
+    assert_eq!(&row("S1")[5], "");
+    assert_eq!(&row("S2")[2], "Đoàn Đà Nẵng");
+
+    let list = stdout(&kiosk(&["session", "list", "--db", path_str(&db)]));
+    assert!(list.contains("Phiên 1\topens 2026-11-28 08:00\tcloses -\t2 present"), "{list}");
+    let missing = kiosk(&["export", "--db", path_str(&db), "--session", "Nope", "--out", path_str(&csv_path)]);
+    assert!(!missing.status.success() && stderr(&missing).contains("no session \"Nope\""));
+}
+
+#[test]
+fn the_audit_chain_shows_an_edited_or_removed_entry() {
+    let Some(faces) = faces("audit chain") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let db = enrolled(&faces, dir.path());
+    let mut store = Store::open(&db).unwrap();
+    for code in ["S0", "S1", "S2"] {
+        store.check_in("P", code, Method::Face, "k", None).unwrap();
+    }
+    store.undo_check_in("P", "S1", "k", "wrong person").unwrap();
+    drop(store);
+    let verify = || kiosk(&["audit", "verify", "--db", path_str(&db)]);
+    let ok = verify();
+    assert!(ok.status.success() && stdout(&ok).contains("audit log intact: 5 entries"), "{}", stdout(&ok));
+
+    let raw = Connection::open(&db).unwrap();
+    raw.execute("UPDATE audit SET detail = replace(detail, 'S2', 'S4') WHERE id = 4", []).unwrap();
+    let edited = verify();
+    assert!(!edited.status.success());
+    assert!(stdout(&edited).contains("entry 4 (of 5) was edited"), "{}", stdout(&edited));
+    raw.execute("UPDATE audit SET detail = replace(detail, 'S4', 'S2') WHERE id = 4", []).unwrap();
+    raw.execute("DELETE FROM audit WHERE id = 3", []).unwrap();
+    let removed = verify();
+    assert!(stdout(&removed).contains("entry 4 (of 4) does not follow"), "{}", stdout(&removed));
+}
+
+#[test]
+fn purge_deletes_every_embedding_byte_and_keeps_the_attendance() {
+    let Some(faces) = faces("purge") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let db = enrolled(&faces, dir.path());
+    Store::open(&db).unwrap().check_in("P", "S2", Method::Face, "k", None).unwrap();
+    let raw = Connection::open(&db).unwrap();
+    let blobs: Vec<Vec<u8>> = raw
+        .prepare("SELECT embedding FROM templates")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    drop(raw);
+    assert_eq!(blobs.len(), 5);
+    let contains = |hay: &[u8], needle: &[u8]| hay.windows(needle.len()).any(|w| w == needle);
+    let before = std::fs::read(&db).unwrap();
+    let wal = std::fs::read(format!("{}-wal", db.display())).unwrap_or_default();
+    assert!(
+        blobs.iter().any(|b| contains(&before, &b[..64]) || contains(&wal, &b[..64])),
+        "embeddings are in the file before"
+    );
+
+    let out = kiosk(&["purge", "--biometrics", "--db", path_str(&db)]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("5 face templates and enrolled photos deleted"), "{}", stdout(&out));
+    let after = std::fs::read(&db).unwrap();
+    let wal = std::fs::read(format!("{}-wal", db.display())).unwrap_or_default();
+    for b in &blobs {
+        for chunk in b.chunks(64) {
+            assert!(!contains(&after, chunk) && !contains(&wal, chunk), "embedding bytes left in the file");
+        }
+    }
+    let store = Store::open(&db).unwrap();
+    assert_eq!(store.template_models().unwrap(), []);
+    assert_eq!(store.delegate_count().unwrap(), 5, "the roster stays");
+    assert!(store.attendance("P", "S2").unwrap().is_some(), "the attendance stays");
+    assert!(store.audit_entries().unwrap().iter().any(|(a, _)| a == "purge_biometrics"));
+}
