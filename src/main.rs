@@ -215,9 +215,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Session { action: SessionAction::List { db } } => {
             let store = open_existing(&db_path(&cfg, db))?;
-            for (name, opens, closes, present) in store.session_summaries()? {
+            for s in store.session_summaries()? {
                 let when = |t: Option<String>| t.unwrap_or_else(|| "-".into());
-                println!("{name}\topens {}\tcloses {}\t{present} present", when(opens), when(closes));
+                println!("{}\topens {}\tcloses {}\t{} present", s.name, when(s.opens), when(s.closes), s.present);
             }
             Ok(ExitCode::SUCCESS)
         }

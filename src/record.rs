@@ -125,6 +125,14 @@ pub struct ListRow {
     pub kiosk: Option<String>,
 }
 
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SessionSummary {
+    pub name: String,
+    pub opens: Option<String>,
+    pub closes: Option<String>,
+    pub present: usize,
+}
+
 /// One recorded check-in, for the latest-check-ins list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Attendance {
@@ -414,12 +422,12 @@ impl Store {
     }
 
     /// Sessions with their opening and closing times and how many attended.
-    pub fn session_summaries(&self) -> Result<Vec<(String, Option<String>, Option<String>, usize)>> {
+    pub fn session_summaries(&self) -> Result<Vec<SessionSummary>> {
         self.rows(
             "SELECT s.name, s.opens, s.closes, count(a.delegate_code) FROM sessions s
              LEFT JOIN attendance a ON a.session_id = s.id GROUP BY s.id ORDER BY s.id",
             [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            |r| Ok(SessionSummary { name: r.get(0)?, opens: r.get(1)?, closes: r.get(2)?, present: r.get(3)? }),
         )
     }
 
