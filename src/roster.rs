@@ -39,27 +39,74 @@ pub fn read_roster(path: &Path) -> Result<Roster> {
     parse_roster(&bytes).map_err(|m| Error::Roster(format!("roster {}: {m}", path.display())))
 }
 
-pub fn parse_roster(bytes: &[u8]) -> std::result::Result<Roster, String> {
-    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
-        return Err("the file is UTF-16; save it as \"CSV UTF-8 (comma delimited)\" and try again".into());
+/// Header names organisers write, folded (lower case, no diacritics), for each column.
+const ALIASES: [(&str, &[&str]); 5] = [
+    ("code", &["code", "ma", "ma dai bieu", "ma so"]),
+    ("name", &["name", "ho va ten", "ho ten", "full name"]),
+    ("delegation", &["delegation", "doan", "don vi"]),
+    ("seat", &["seat", "ghe", "so ghe", "cho ngoi"]),
+    ("photo", &["photo", "anh", "hinh anh", "file anh"]),
+];
+
+fn canonical(header: &str) -> Option<&'static str> {
+    let folded = crate::lookup::fold(header.trim());
+    ALIASES.iter().find(|(_, names)| names.contains(&folded.as_str())).map(|(key, _)| *key)
+}
+
+/// UTF-8 (with or without a byte-order mark) as it is; UTF-16 with a
+/// byte-order mark, as Excel's "Unicode text" saves it, converted.
+fn to_utf8(bytes: &[u8]) -> std::result::Result<std::borrow::Cow<'_, [u8]>, String> {
+    let utf16 = |units: Vec<u16>| {
+        char::decode_utf16(units)
+            .collect::<std::result::Result<String, _>>()
+            .map(|s| std::borrow::Cow::Owned(s.into_bytes()))
+            .map_err(|_| "the file says it is UTF-16 but holds invalid text".to_string())
+    };
+    let pairs = |b: &[u8], le: bool| -> Vec<u16> {
+        b.chunks_exact(2)
+            .map(|c| if le { u16::from_le_bytes([c[0], c[1]]) } else { u16::from_be_bytes([c[0], c[1]]) })
+            .collect()
+    };
+    if let Some(rest) = bytes.strip_prefix(&[0xFF, 0xFE]) {
+        return utf16(pairs(rest, true));
     }
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
+    if let Some(rest) = bytes.strip_prefix(&[0xFE, 0xFF]) {
+        return utf16(pairs(rest, false));
+    }
+    Ok(std::borrow::Cow::Borrowed(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)))
+}
+
+/// Commas, or what the header line uses instead: tabs (Excel's "Unicode
+/// text") or semicolons (Excel where the comma is the decimal mark).
+fn delimiter(text: &[u8]) -> u8 {
+    let first = text.split(|&b| b == b'\n').next().unwrap_or_default();
+    let count = |d: u8| first.iter().filter(|&&b| b == d).count();
+    [b'\t', b';'].into_iter().find(|&d| count(d) > count(b',')).unwrap_or(b',')
+}
+
+pub fn parse_roster(bytes: &[u8]) -> std::result::Result<Roster, String> {
+    let text = to_utf8(bytes)?;
+    let mut reader = csv::ReaderBuilder::new().flexible(true).delimiter(delimiter(&text)).from_reader(text.as_ref());
     let header = reader.byte_headers().map_err(|e| format!("cannot read the header line: {e}"))?.clone();
     let header: Vec<String> = header
         .iter()
         .enumerate()
         .map(|(i, h)| {
             std::str::from_utf8(h)
-                .map(|s| s.trim().to_lowercase())
+                .map(|s| s.trim().to_string())
                 .map_err(|_| format!("header column {} is not UTF-8 text; save the file as CSV UTF-8", i + 1))
         })
         .collect::<std::result::Result<_, _>>()?;
-    let column: HashMap<&str, usize> = header.iter().enumerate().map(|(i, h)| (h.as_str(), i)).collect();
+    let mut column: HashMap<&str, usize> = HashMap::new();
+    for (i, h) in header.iter().enumerate() {
+        if let Some(key) = canonical(h) {
+            column.entry(key).or_insert(i);
+        }
+    }
     let missing: Vec<&str> = REQUIRED_COLUMNS.iter().copied().filter(|c| !column.contains_key(c)).collect();
     if !missing.is_empty() {
         return Err(format!(
-            "missing column(s) {}; the first line must name the columns {} (found: {})",
+            "missing column(s) {}; the first line must name the columns {} (or Mã, Họ và tên, Đoàn, Ghế, Ảnh) (found: {})",
             missing.join(", "),
             REQUIRED_COLUMNS.join(","),
             header.join(",")
@@ -113,7 +160,7 @@ pub fn parse_roster(bytes: &[u8]) -> std::result::Result<Roster, String> {
         let extra: BTreeMap<String, String> = header
             .iter()
             .enumerate()
-            .filter(|(_, h)| !REQUIRED_COLUMNS.contains(&h.as_str()) && !h.is_empty())
+            .filter(|(i, h)| !column.values().any(|c| c == i) && !h.is_empty())
             .map(|(i, h)| (h.clone(), fields.get(i).cloned().unwrap_or_default()))
             .collect();
         roster.entries.push(Entry {
@@ -154,9 +201,25 @@ mod tests {
     }
 
     #[test]
-    fn refuses_a_file_without_the_required_columns_or_in_utf16() {
+    fn refuses_a_file_without_the_required_columns() {
         let err = parse_roster(b"code,name,seat\nD1,A,1\n").unwrap_err();
         assert!(err.contains("delegation") && err.contains("photo"), "{err}");
-        assert!(parse_roster(&[0xFF, 0xFE, b'c', 0]).unwrap_err().contains("UTF-16"));
+    }
+
+    #[test]
+    fn reads_vietnamese_headers_and_excel_unicode_text() {
+        let text = "Mã\tHọ và tên\tĐoàn\tGhế\tẢnh\tChức vụ\nD9\tLê Thị Hà\tĐoàn Huế\tC-1\tha.jpg\tỦy viên\n";
+        let mut utf16 = vec![0xFF, 0xFE];
+        utf16.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+        let r = parse_roster(&utf16).unwrap();
+        assert!(r.problems.is_empty(), "{:?}", r.problems);
+        let e = &r.entries[0];
+        assert_eq!(
+            (e.delegate.code.as_str(), e.delegate.name.as_str(), e.photo.as_str()),
+            ("D9", "Lê Thị Hà", "ha.jpg")
+        );
+        assert_eq!(e.delegate.extra["Chức vụ"], "Ủy viên");
+        let semicolons = parse_roster("code;name;delegation;seat;photo\nD1;An;X;1;a.jpg\n".as_bytes()).unwrap();
+        assert_eq!(semicolons.entries[0].delegate.seat, "1");
     }
 }
