@@ -137,7 +137,8 @@ pub fn run(cfg: &Config, faces: &Path, max_gallery: usize) -> Result<Report> {
             .enumerate()
             .map(|(i, p)| Entry {
                 line: i + 2,
-                photo: p.to_string_lossy().into_owned(),
+                photos: vec![p.to_string_lossy().into_owned()],
+                consent: true,
                 delegate: Delegate {
                     code: format!("B{i:05}"), name: format!("Đại biểu {i}"), ..Delegate::default()
                 },

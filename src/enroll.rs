@@ -24,6 +24,7 @@ use crate::roster::{Entry, Roster};
 pub enum Outcome {
     Enrolled,
     NoPhoto,
+    NoConsent,
     PhotoMissing,
     PhotoUnreadable { reason: String },
     NoFace,
@@ -36,6 +37,7 @@ impl Outcome {
         match self {
             Outcome::Enrolled => "enrolled".into(),
             Outcome::NoPhoto => "no photo in the roster (kept on the roster; uses the help desk lane)".into(),
+            Outcome::NoConsent => "no biometric consent: kept on the roster without a face template".into(),
             Outcome::PhotoMissing => "photo file not found".into(),
             Outcome::PhotoUnreadable { reason } => format!("photo unreadable: {reason}"),
             Outcome::NoFace => "no face found in the photo".into(),
@@ -55,6 +57,8 @@ pub struct Report {
     pub photo: String,
     #[serde(flatten)]
     pub outcome: Outcome,
+    /// Another delegate enrolled with the very same photo file (by content).
+    pub same_photo_as: Option<String>,
 }
 
 struct Analysed {
@@ -70,49 +74,62 @@ pub fn enroll(
     quality: &QualityConfig,
     on_progress: impl Fn() + Sync,
 ) -> Result<Vec<Report>> {
-    let analysed: Vec<Analysed> = roster
-        .entries
+    // One job per photo; a delegate without photos or consent is one job too, for the report.
+    let jobs: Vec<(&Entry, Option<&str>)> =
+        roster.entries.iter().flat_map(|e| e.photos_to_enrol().into_iter().map(move |p| (e, p))).collect();
+    let analysed: Vec<Analysed> = jobs
         .par_iter()
-        .map(|entry| {
-            let out = analyse(engine, entry, photos, quality);
+        .map(|(entry, photo)| {
+            let out = match photo {
+                Some(p) => analyse(engine, &photos.join(p), quality),
+                None if !entry.consent => Ok(Analysed { outcome: Outcome::NoConsent, template: None }),
+                None => Ok(Analysed { outcome: Outcome::NoPhoto, template: None }),
+            };
             on_progress();
             out
         })
         .collect::<Result<_>>()?;
     let model = engine.embedder().model_id();
     store.transaction(|tx| {
-        for (entry, a) in roster.entries.iter().zip(&analysed) {
+        for entry in &roster.entries {
             tx.upsert_delegate(&entry.delegate)?;
-            if let Some(t) = &a.template {
-                tx.put_template(&entry.delegate.code, &entry.photo, model, t)?;
+            let keep: &[String] = if entry.consent { &entry.photos } else { &[] };
+            tx.keep_only_templates(&entry.delegate.code, model, keep)?;
+        }
+        for ((entry, photo), a) in jobs.iter().zip(&analysed) {
+            if let (Some(photo), Some(t)) = (photo, &a.template) {
+                tx.put_template(&entry.delegate.code, photo, model, t)?;
             }
         }
         let enrolled = analysed.iter().filter(|a| a.outcome == Outcome::Enrolled).count();
-        let detail = serde_json::json!({"rows": roster.entries.len(), "enrolled": enrolled, "model": model});
+        let detail = serde_json::json!({"rows": roster.entries.len(), "photos_enrolled": enrolled, "model": model});
         tx.audit("enroll", &detail.to_string())
     })?;
-    Ok(roster
-        .entries
-        .iter()
-        .zip(analysed)
-        .map(|(e, a)| Report {
-            line: e.line,
-            code: e.delegate.code.clone(),
-            name: e.delegate.name.clone(),
-            photo: e.photo.clone(),
-            outcome: a.outcome,
-        })
-        .collect())
+    // The same picture for two delegates is a roster mistake, or one person twice.
+    let mut first_owner: std::collections::HashMap<&str, &str> = std::collections::HashMap::new();
+    let mut reports = Vec::with_capacity(jobs.len());
+    for ((entry, photo), a) in jobs.iter().zip(&analysed) {
+        let code = entry.delegate.code.as_str();
+        let same_as = a.template.as_ref().and_then(|t| {
+            let owner = *first_owner.entry(t.photo_sha256.as_str()).or_insert(code);
+            (owner != code).then(|| owner.to_string())
+        });
+        reports.push(Report {
+            line: entry.line,
+            code: code.to_string(),
+            name: entry.delegate.name.clone(),
+            photo: photo.unwrap_or_default().to_string(),
+            outcome: a.outcome.clone(),
+            same_photo_as: same_as,
+        });
+    }
+    Ok(reports)
 }
 
 /// Only model failures are errors; anything wrong with a photo is an outcome.
-fn analyse(engine: &Engine, entry: &Entry, photos: &Path, cfg: &QualityConfig) -> Result<Analysed> {
+fn analyse(engine: &Engine, path: &Path, cfg: &QualityConfig) -> Result<Analysed> {
     let rejected = |outcome| Ok(Analysed { outcome, template: None });
-    if entry.photo.is_empty() {
-        return rejected(Outcome::NoPhoto);
-    }
-    let path = photos.join(&entry.photo);
-    let Ok(bytes) = std::fs::read(&path) else {
+    let Ok(bytes) = std::fs::read(path) else {
         return rejected(Outcome::PhotoMissing);
     };
     let img = match crate::decode::decode_image(&bytes) {

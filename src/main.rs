@@ -41,6 +41,9 @@ enum Command {
         /// Folder the roster's photo paths are relative to.
         #[arg(long, value_name = "DIR")]
         photos: PathBuf,
+        /// Also write the per-photo report to this CSV file.
+        #[arg(long, value_name = "FILE")]
+        report: Option<PathBuf>,
     },
     /// Detect and embed every face of images or folders (recursively).
     Embed {
@@ -200,7 +203,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         cfg.engine.embedder = kind;
     }
     match cli.command {
-        Command::Enroll { db, roster, photos } => enroll(&cfg, &db_path(&cfg, db), &roster, &photos),
+        Command::Enroll { db, roster, photos, report } => enroll(&cfg, &db_path(&cfg, db), &roster, &photos, report),
         Command::Embed { json, paths } => embed(&cfg, &paths, json),
         Command::Identify { db, json, images } => identify(&cfg, &db_path(&cfg, db), &images, json),
         Command::Checkin { db, image, session } => {
@@ -326,7 +329,24 @@ fn progress_bar(len: usize, what: &str) -> ProgressBar {
     bar
 }
 
-fn enroll(cfg: &Config, db: &Path, roster_path: &Path, photos: &Path) -> Result<ExitCode> {
+/// The enrolment report as CSV (UTF-8 with a byte-order mark, for Excel).
+fn write_enrolment_report(path: &Path, reports: &[kiosk::enroll::Report]) -> Result<()> {
+    let file = std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
+    let mut file = std::io::BufWriter::new(file);
+    std::io::Write::write_all(&mut file, b"\xEF\xBB\xBF")?;
+    let mut w = csv::Writer::from_writer(file);
+    w.write_record(["line", "code", "name", "photo", "enrolled", "detail", "same_photo_as"])?;
+    for r in reports {
+        let enrolled = if r.outcome == kiosk::enroll::Outcome::Enrolled { "yes" } else { "no" };
+        let line = r.line.to_string();
+        let same = r.same_photo_as.clone().unwrap_or_default();
+        w.write_record([line.as_str(), &r.code, &r.name, &r.photo, enrolled, &r.outcome.describe(), &same])?;
+    }
+    w.flush().with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
+fn enroll(cfg: &Config, db: &Path, roster_path: &Path, photos: &Path, report: Option<PathBuf>) -> Result<ExitCode> {
     if !photos.is_dir() {
         bail!("photo folder {} does not exist", photos.display());
     }
@@ -336,22 +356,31 @@ fn enroll(cfg: &Config, db: &Path, roster_path: &Path, photos: &Path) -> Result<
     }
     let mut store = Store::open(db)?;
     let engine = Engine::load(&cfg.engine.for_batch())?;
-    let bar = progress_bar(roster.entries.len(), "enrolling");
+    let bar = progress_bar(roster.entries.iter().map(|e| e.photos_to_enrol().len()).sum(), "enrolling");
     let reports = kiosk::enroll::enroll(&engine, &mut store, &roster, photos, &cfg.quality, || bar.inc(1))?;
     bar.finish_and_clear();
-    let mut enrolled = 0;
+    let mut enrolled: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
     for r in &reports {
         if r.outcome == kiosk::enroll::Outcome::Enrolled {
-            enrolled += 1;
+            enrolled.insert(&r.code);
         }
-        println!("line {:>5}  {:<12} {:<32} {:<24} {}", r.line, r.code, r.name, r.photo, r.outcome.describe());
+        let mut line =
+            format!("line {:>5}  {:<12} {:<32} {:<24} {}", r.line, r.code, r.name, r.photo, r.outcome.describe());
+        if let Some(other) = &r.same_photo_as {
+            line.push_str(&format!(" — WARNING: the same photo as {other}"));
+        }
+        println!("{line}");
+    }
+    if let Some(path) = report {
+        write_enrolment_report(&path, &reports)?;
     }
     println!(
-        "{enrolled} of {} delegates enrolled with {} into {}; {} need attention{}.",
-        reports.len(),
+        "{} of {} delegates enrolled with {} into {}; {} need attention{}.",
+        enrolled.len(),
+        roster.entries.len(),
         engine.embedder().model_id(),
         db.display(),
-        reports.len() - enrolled,
+        roster.entries.len() - enrolled.len(),
         if roster.problems.is_empty() {
             String::new()
         } else {

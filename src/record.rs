@@ -547,6 +547,19 @@ impl Tx<'_> {
     }
 
     /// Adds a congress session, or sets the opening and closing times of an existing one.
+    /// Drops the templates `model` made for `code` from photos other than
+    /// `keep`: the roster is the truth about which photos a delegate has.
+    pub fn keep_only_templates(&mut self, code: &str, model: &str, keep: &[String]) -> Result<usize> {
+        let keep = serde_json::to_string(keep).unwrap_or_else(|_| "[]".into());
+        self.tx
+            .execute(
+                "DELETE FROM templates WHERE delegate_code = ?1 AND model = ?2
+                 AND photo NOT IN (SELECT value FROM json_each(?3))",
+                params![code, model, keep],
+            )
+            .map_err(|e| self.fail(e))
+    }
+
     pub fn add_session(&mut self, name: &str, opens: Option<&str>, closes: Option<&str>) -> Result<()> {
         self.ensure_session(name)?;
         self.tx

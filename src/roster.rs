@@ -17,9 +17,28 @@ pub struct Entry {
     /// Line in the file (the header is line 1), for messages.
     pub line: usize,
     pub delegate: Delegate,
-    /// As written in the roster, relative to the photo folder; empty = none.
-    pub photo: String,
+    /// As written in the roster, relative to the photo folder; several are
+    /// separated by "|"; none = the delegate uses the search lane.
+    pub photos: Vec<String>,
+    /// False when a consent column says no: kept on the roster, no face template.
+    pub consent: bool,
 }
+
+impl Entry {
+    /// The photos to enrol, or one `None` for a delegate who has none or did
+    /// not consent (so that the report still has a line for them).
+    pub fn photos_to_enrol(&self) -> Vec<Option<&str>> {
+        if self.consent && !self.photos.is_empty() {
+            self.photos.iter().map(|p| Some(p.as_str())).collect()
+        } else {
+            vec![None]
+        }
+    }
+}
+
+/// Consent columns, folded, and the answers that mean no.
+const CONSENT_COLUMNS: [&str; 3] = ["consent", "dong y", "biometric consent"];
+const REFUSALS: [&str; 7] = ["no", "n", "0", "false", "khong", "khong dong y", "refused"];
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RowProblem {
@@ -163,9 +182,15 @@ pub fn parse_roster(bytes: &[u8]) -> std::result::Result<Roster, String> {
             .filter(|(i, h)| !column.values().any(|c| c == i) && !h.is_empty())
             .map(|(i, h)| (h.clone(), fields.get(i).cloned().unwrap_or_default()))
             .collect();
+        let consent = !extra.iter().any(|(k, v)| {
+            CONSENT_COLUMNS.contains(&crate::lookup::fold(k).as_str())
+                && REFUSALS.contains(&crate::lookup::fold(v).trim())
+        });
+        let photos = get("photo").split('|').map(str::trim).filter(|p| !p.is_empty()).map(str::to_string).collect();
         roster.entries.push(Entry {
             line,
-            photo: get("photo"),
+            photos,
+            consent,
             delegate: Delegate { code, name, delegation: get("delegation"), seat: get("seat"), extra },
         });
     }
@@ -184,7 +209,8 @@ mod tests {
         let e = &r.entries[0];
         assert_eq!(e.delegate.name, "Nguyễn Văn An");
         assert_eq!(e.delegate.extra["role"], "Đại biểu");
-        assert_eq!((e.line, e.photo.as_str()), (2, "an.jpg"));
+        assert_eq!((e.line, e.photos.as_slice()), (2, ["an.jpg".to_string()].as_slice()));
+        assert!(e.consent);
     }
 
     #[test]
@@ -201,6 +227,16 @@ mod tests {
     }
 
     #[test]
+    fn several_photos_and_a_refused_consent() {
+        let csv =
+            "code,name,delegation,seat,photo,Đồng ý\nD1,A,X,1,a1.jpg | a2.jpg,có\nD2,B,X,2,b.jpg,Không\nD3,C,X,3,,\n";
+        let r = parse_roster(csv.as_bytes()).unwrap();
+        let got: Vec<(usize, bool)> = r.entries.iter().map(|e| (e.photos.len(), e.consent)).collect();
+        assert_eq!(got, [(2, true), (1, false), (0, true)]);
+        assert_eq!(r.entries[0].photos, ["a1.jpg", "a2.jpg"]);
+    }
+
+    #[test]
     fn refuses_a_file_without_the_required_columns() {
         let err = parse_roster(b"code,name,seat\nD1,A,1\n").unwrap_err();
         assert!(err.contains("delegation") && err.contains("photo"), "{err}");
@@ -214,10 +250,8 @@ mod tests {
         let r = parse_roster(&utf16).unwrap();
         assert!(r.problems.is_empty(), "{:?}", r.problems);
         let e = &r.entries[0];
-        assert_eq!(
-            (e.delegate.code.as_str(), e.delegate.name.as_str(), e.photo.as_str()),
-            ("D9", "Lê Thị Hà", "ha.jpg")
-        );
+        assert_eq!((e.delegate.code.as_str(), e.delegate.name.as_str()), ("D9", "Lê Thị Hà"));
+        assert_eq!(e.photos, ["ha.jpg"]);
         assert_eq!(e.delegate.extra["Chức vụ"], "Ủy viên");
         let semicolons = parse_roster("code;name;delegation;seat;photo\nD1;An;X;1;a.jpg\n".as_bytes()).unwrap();
         assert_eq!(semicolons.entries[0].delegate.seat, "1");

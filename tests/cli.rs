@@ -315,3 +315,66 @@ fn a_check_in_survives_kill_9() {
     }
     assert_eq!(count(&f.db, "SELECT count(*) FROM templates"), 6);
 }
+
+/// The roster is the truth about photos and consent: several photos give
+/// several templates, a photo taken off the roster or a consent withdrawn
+/// removes templates, and one photo used for two delegates is flagged.
+#[test]
+fn several_photos_consent_and_shared_photos_follow_the_roster() {
+    let Some(faces) = faces("roster_truth") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let people: Vec<(String, PathBuf)> =
+        gallery(&faces, 60).into_iter().filter(|(id, _)| probes(&faces, id).len() >= 2).take(3).collect();
+    let (a, b, c) = (&people[0], &people[1], &people[2]);
+    let a_probe = probes(&faces, &a.0)[0].clone();
+    let roster = dir.path().join("r.csv");
+    let db = dir.path().join("k.db");
+    let report = dir.path().join("report.csv");
+    let write =
+        |rows: &str| std::fs::write(&roster, format!("code,name,delegation,seat,photo,consent\n{rows}")).unwrap();
+    write(&format!(
+        "A1,Người Một,X,1,{} | {},yes\nB2,Người Hai,X,2,{},no\nC3,Người Ba,X,3,{},\nC4,Người Bốn,X,4,{},\n",
+        a.1.display(),
+        a_probe.display(),
+        b.1.display(),
+        c.1.display(),
+        c.1.display()
+    ));
+    let run = || {
+        let out = kiosk(&[
+            "enroll",
+            "--db",
+            path_str(&db),
+            "--roster",
+            path_str(&roster),
+            "--photos",
+            "/",
+            "--report",
+            path_str(&report),
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        stdout(&out)
+    };
+    let first = run();
+    let templates = |code: &str| count(&db, &format!("SELECT count(*) FROM templates WHERE delegate_code = '{code}'"));
+    assert_eq!((templates("A1"), templates("B2"), templates("C3"), templates("C4")), (2, 0, 1, 1));
+    assert!(first.contains("no biometric consent"), "{first}");
+    assert!(first.contains("WARNING: the same photo as C3"), "{first}");
+    let csv = std::fs::read_to_string(&report).unwrap();
+    assert!(csv.starts_with('\u{feff}') && csv.contains("Người Hai") && csv.contains(",C3"), "{csv}");
+
+    // A1 keeps one photo, C3 withdraws consent.
+    write(&format!(
+        "A1,Người Một,X,1,{},yes\nB2,Người Hai,X,2,{},no\nC3,Người Ba,X,3,{},không\n",
+        a.1.display(),
+        b.1.display(),
+        c.1.display()
+    ));
+    run();
+    assert_eq!(
+        (templates("A1"), templates("C3"), templates("C4")),
+        (1, 0, 1),
+        "C4 is not on this roster: left as it was"
+    );
+    assert_eq!(count(&db, "SELECT count(*) FROM delegates"), 4);
+}
