@@ -164,6 +164,8 @@ pub struct DecideConfig {
     pub threshold: Option<f32>,
     /// None = the shipped margin of the configured embedder.
     pub margin: Option<f32>,
+    /// Enrolled people this alike are listed by `kiosk enroll` (None = the embedder's default).
+    pub lookalike: Option<f32>,
 }
 
 impl Config {

@@ -63,6 +63,15 @@ impl EmbedderKind {
         }
     }
 
+    /// Enrolled pairs this alike are listed for a person to check before the
+    /// event: a little below the match threshold, where confusions start.
+    pub fn default_lookalike(self) -> f32 {
+        match self {
+            EmbedderKind::MobileFaceNet => 0.48,
+            EmbedderKind::Dlib => 0.93,
+        }
+    }
+
     /// How far the best person must lead the second; dlib's similarities
     /// crowd into a narrow band, so its margin is narrower too.
     pub fn default_margin(self) -> f32 {

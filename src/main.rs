@@ -374,8 +374,18 @@ fn enroll(cfg: &Config, db: &Path, roster_path: &Path, photos: &Path, report: Op
     if let Some(path) = report {
         write_enrolment_report(&path, &reports)?;
     }
+    let kind = engine.embedder();
+    let (people, gallery) = store.gallery(kind.model_id(), kind.dim())?;
+    let lookalikes = gallery.lookalikes(cfg.decide.lookalike.unwrap_or(kind.default_lookalike()));
+    for (a, b, score) in &lookalikes {
+        let (a, b) = (&people[*a], &people[*b]);
+        println!(
+            "lookalike: {} {} ~ {} {} ({score:.2}): check both, and ask them for their delegate code at the kiosk",
+            a.code, a.name, b.code, b.name
+        );
+    }
     println!(
-        "{} of {} delegates enrolled with {} into {}; {} need attention{}.",
+        "{} of {} delegates enrolled with {} into {}; {} need attention{}; {} lookalike pair(s).",
         enrolled.len(),
         roster.entries.len(),
         engine.embedder().model_id(),
@@ -385,7 +395,8 @@ fn enroll(cfg: &Config, db: &Path, roster_path: &Path, photos: &Path, report: Op
             String::new()
         } else {
             format!(", {} roster rows skipped", roster.problems.len())
-        }
+        },
+        lookalikes.len()
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -88,6 +88,26 @@ impl Gallery {
         hits
     }
 
+    /// Pairs of different people whose templates are at least `threshold`
+    /// alike, each pair once (lower person index first) with its best score,
+    /// most alike first: people the kiosk could confuse.
+    pub fn lookalikes(&self, threshold: f32) -> Vec<(usize, usize, f32)> {
+        let mut pairs: std::collections::HashMap<(usize, usize), f32> = std::collections::HashMap::new();
+        for t in 0..self.len() {
+            let me = self.owner[t] as usize;
+            for hit in self.search(&self.exact[t * self.dim..(t + 1) * self.dim], 4) {
+                if hit.person != me && hit.score >= threshold {
+                    let key = (me.min(hit.person), me.max(hit.person));
+                    let best = pairs.entry(key).or_insert(hit.score);
+                    *best = best.max(hit.score);
+                }
+            }
+        }
+        let mut out: Vec<(usize, usize, f32)> = pairs.into_iter().map(|((a, b), s)| (a, b, s)).collect();
+        out.sort_by(|x, y| y.2.total_cmp(&x.2).then((x.0, x.1).cmp(&(y.0, y.1))));
+        out
+    }
+
     /// Template indices of the `n` smallest Hamming distances, on all cores.
     fn coarse_candidates(&self, query: &[f32], n: usize) -> Vec<usize> {
         let q = sign_bits(query);
@@ -155,6 +175,19 @@ mod tests {
             assert!(hits[0].score >= exact - 1e-6);
             assert!(hits.windows(2).all(|w| w[0].score >= w[1].score && w[0].person != w[1].person));
         }
+    }
+
+    #[test]
+    fn lookalikes_are_pairs_of_different_people_above_the_threshold() {
+        let mut gallery = Gallery::new(2);
+        gallery.add(0, &[1.0, 0.0]);
+        gallery.add(0, &[0.0, 1.0]);
+        gallery.add(1, &[0.8, 0.6]);
+        gallery.add(2, &[-1.0, 0.0]);
+        let pairs = gallery.lookalikes(0.7);
+        assert_eq!(pairs.len(), 1);
+        assert_eq!((pairs[0].0, pairs[0].1), (0, 1));
+        assert!((pairs[0].2 - 0.8).abs() < 1e-6);
     }
 
     #[test]

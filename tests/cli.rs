@@ -360,6 +360,7 @@ fn several_photos_consent_and_shared_photos_follow_the_roster() {
     assert_eq!((templates("A1"), templates("B2"), templates("C3"), templates("C4")), (2, 0, 1, 1));
     assert!(first.contains("no biometric consent"), "{first}");
     assert!(first.contains("WARNING: the same photo as C3"), "{first}");
+    assert!(first.contains("lookalike: C3 Người Ba ~ C4 Người Bốn (1.00)"), "the lookalike audit lists them: {first}");
     let csv = std::fs::read_to_string(&report).unwrap();
     assert!(csv.starts_with('\u{feff}') && csv.contains("Người Hai") && csv.contains(",C3"), "{csv}");
 
