@@ -20,6 +20,7 @@ pub mod engine;
 pub mod enroll;
 pub mod error;
 pub mod eval;
+pub mod export;
 pub mod face;
 pub mod lookup;
 pub mod matching;

@@ -180,6 +180,7 @@ enum AuditAction {
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum ExportFormat {
     Csv,
+    Xlsx,
 }
 
 fn main() -> ExitCode {
@@ -242,14 +243,19 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 }
             }
         }
-        Command::Export { db, session, format: ExportFormat::Csv, out } => {
+        Command::Export { db, session, format, out } => {
             let store = open_existing(&db_path(&cfg, db))?;
             let session = session.unwrap_or_else(|| cfg.event.session.clone());
             if store.session_id(&session)?.is_none() {
                 bail!("there is no session \"{session}\" in {} (see `kiosk session list`)", store.path().display());
             }
             let rows = store.attendance_list(&session)?;
-            write_csv(&out, &rows)?;
+            match format {
+                ExportFormat::Csv => kiosk::export::write_csv(&out, &rows)?,
+                ExportFormat::Xlsx => {
+                    kiosk::export::write_xlsx(&out, &session, &rows, &store.counts_by_delegation(&session)?)?
+                }
+            }
             let present = rows.iter().filter(|r| r.checked_in_at.is_some()).count();
             println!("{} delegates ({present} present) written to {}", rows.len(), out.display());
             Ok(ExitCode::SUCCESS)
@@ -329,12 +335,9 @@ fn progress_bar(len: usize, what: &str) -> ProgressBar {
     bar
 }
 
-/// The enrolment report as CSV (UTF-8 with a byte-order mark, for Excel).
+/// The enrolment report as CSV, for Excel.
 fn write_enrolment_report(path: &Path, reports: &[kiosk::enroll::Report]) -> Result<()> {
-    let file = std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
-    let mut file = std::io::BufWriter::new(file);
-    std::io::Write::write_all(&mut file, b"\xEF\xBB\xBF")?;
-    let mut w = csv::Writer::from_writer(file);
+    let mut w = kiosk::export::csv_for_excel(path)?;
     w.write_record(["line", "code", "name", "photo", "enrolled", "detail", "same_photo_as"])?;
     for r in reports {
         let enrolled = if r.outcome == kiosk::enroll::Outcome::Enrolled { "yes" } else { "no" };
@@ -548,31 +551,6 @@ fn print_stats(store: &Store, session: &str) -> Result<ExitCode> {
         println!("  {:<40} {:>6} / {:<6} {:>6.1}%", c.delegation, c.present, c.total, pct(c.present, c.total));
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// UTF-8 with a byte-order mark, so that Excel shows the diacritics.
-fn write_csv(out: &Path, rows: &[kiosk::record::ListRow]) -> Result<()> {
-    let file = std::fs::File::create(out).with_context(|| format!("cannot write {}", out.display()))?;
-    let mut file = std::io::BufWriter::new(file);
-    std::io::Write::write_all(&mut file, b"\xEF\xBB\xBF")?;
-    let mut w = csv::Writer::from_writer(file);
-    w.write_record(["code", "name", "delegation", "seat", "status", "time", "method", "kiosk"])?;
-    for r in rows {
-        let status = if r.checked_in_at.is_some() { "present" } else { "absent" };
-        let opt = |v: &Option<String>| v.clone().unwrap_or_default();
-        w.write_record([
-            &r.code,
-            &r.name,
-            &r.delegation,
-            &r.seat,
-            status,
-            &opt(&r.checked_in_at),
-            &opt(&r.method),
-            &opt(&r.kiosk),
-        ])?;
-    }
-    w.flush().with_context(|| format!("cannot write {}", out.display()))?;
-    Ok(())
 }
 
 fn open_existing(db: &Path) -> Result<Store> {

@@ -52,10 +52,36 @@ pub struct Roster {
     pub problems: Vec<RowProblem>,
 }
 
+/// A CSV file, or the first sheet of an Excel (.xlsx, .xls) or OpenDocument (.ods) workbook.
 pub fn read_roster(path: &Path) -> Result<Roster> {
-    let bytes =
-        std::fs::read(path).map_err(|e| Error::Roster(format!("cannot read roster {}: {e}", path.display())))?;
-    parse_roster(&bytes).map_err(|m| Error::Roster(format!("roster {}: {m}", path.display())))
+    let spreadsheet = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| ["xlsx", "xlsm", "xls", "ods"].contains(&e.to_ascii_lowercase().as_str()));
+    let parsed = if spreadsheet {
+        read_spreadsheet(path)
+    } else {
+        let bytes =
+            std::fs::read(path).map_err(|e| Error::Roster(format!("cannot read roster {}: {e}", path.display())))?;
+        parse_roster(&bytes)
+    };
+    parsed.map_err(|m| Error::Roster(format!("roster {}: {m}", path.display())))
+}
+
+fn read_spreadsheet(path: &Path) -> std::result::Result<Roster, String> {
+    use calamine::Reader;
+    let mut book = calamine::open_workbook_auto(path)
+        .map_err(|e| format!("not a readable workbook ({e}); open it in Excel and save it again as .xlsx"))?;
+    let sheet = book
+        .worksheet_range_at(0)
+        .ok_or("the workbook has no sheet")?
+        .map_err(|e| format!("the first sheet is damaged ({e}); save the workbook again"))?;
+    let mut rows = sheet.rows();
+    let header: Vec<String> =
+        rows.next().ok_or("the first sheet is empty")?.iter().map(|c| c.to_string().trim().to_string()).collect();
+    let start = sheet.start().map_or(0, |(row, _)| row as usize);
+    let records = rows.enumerate().map(|(i, r)| (start + i + 2, Ok(r.iter().map(|c| c.to_string()).collect())));
+    build(header, records)
 }
 
 /// Header names organisers write, folded (lower case, no diacritics), for each column.
@@ -116,6 +142,27 @@ pub fn parse_roster(bytes: &[u8]) -> std::result::Result<Roster, String> {
                 .map_err(|_| format!("header column {} is not UTF-8 text; save the file as CSV UTF-8", i + 1))
         })
         .collect::<std::result::Result<_, _>>()?;
+    let records = reader.byte_records().enumerate().map(|(i, record)| {
+        let line = i + 2;
+        let fields = record.map_err(|e| format!("unreadable row: {e}")).and_then(|r| {
+            r.iter()
+                .map(|f| std::str::from_utf8(f).map(str::to_string))
+                .collect::<std::result::Result<Vec<_>, _>>()
+                .map_err(|_| {
+                    "the row is not UTF-8 text (was the file saved in another encoding? save it as CSV UTF-8)"
+                        .to_string()
+                })
+        });
+        (line, fields)
+    });
+    build(header, records)
+}
+
+/// The roster from a header and numbered rows, whatever file they came from.
+fn build(
+    header: Vec<String>,
+    records: impl Iterator<Item = (usize, std::result::Result<Vec<String>, String>)>,
+) -> std::result::Result<Roster, String> {
     let mut column: HashMap<&str, usize> = HashMap::new();
     for (i, h) in header.iter().enumerate() {
         if let Some(key) = canonical(h) {
@@ -133,31 +180,14 @@ pub fn parse_roster(bytes: &[u8]) -> std::result::Result<Roster, String> {
     }
     let mut roster = Roster::default();
     let mut seen: HashMap<String, usize> = HashMap::new();
-    for (i, record) in reader.byte_records().enumerate() {
-        let line = i + 2;
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                roster.problems.push(RowProblem { line, message: format!("unreadable row: {e}") });
+    for (line, fields) in records {
+        let fields: Vec<String> = match fields {
+            Ok(f) => f.into_iter().map(|v| v.trim().to_string()).collect(),
+            Err(message) => {
+                roster.problems.push(RowProblem { line, message });
                 continue;
             }
         };
-        let mut fields = Vec::with_capacity(record.len());
-        let mut bad_text = false;
-        for f in record.iter() {
-            match std::str::from_utf8(f) {
-                Ok(s) => fields.push(s.trim().to_string()),
-                Err(_) => bad_text = true,
-            }
-        }
-        if bad_text {
-            roster.problems.push(RowProblem {
-                line,
-                message: "the row is not UTF-8 text (was the file saved in another encoding? save it as CSV UTF-8)"
-                    .into(),
-            });
-            continue;
-        }
         if fields.iter().all(String::is_empty) {
             continue;
         }

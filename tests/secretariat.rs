@@ -134,3 +134,68 @@ fn purge_deletes_every_embedding_byte_and_keeps_the_attendance() {
     assert!(store.attendance("P", "S2").unwrap().is_some(), "the attendance stays");
     assert!(store.audit_entries().unwrap().iter().any(|(a, _)| a == "purge_biometrics"));
 }
+
+#[test]
+fn an_excel_roster_goes_in_and_an_excel_attendance_list_comes_out() {
+    use calamine::{Data, Reader};
+    let Some(faces) = faces("xlsx round trip") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    // An Excel roster with Vietnamese headers, a numeric seat and an extra column.
+    let roster = dir.path().join("danh_sach.xlsx");
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    for (c, h) in ["Mã", "Họ và tên", "Đoàn", "Ghế", "Ảnh", "Chức vụ"].iter().enumerate() {
+        sheet.write_string(0, c as u16, *h).unwrap();
+    }
+    let people = gallery(&faces, 3);
+    let names = ["Võ Thị Sáu", "Đặng Văn Ngữ", "Hoàng Văn Thụ"];
+    for (i, ((_, photo), name)) in people.iter().zip(names).enumerate() {
+        let r = i as u32 + 1;
+        sheet.write_string(r, 0, format!("X{i}")).unwrap();
+        sheet.write_string(r, 1, name).unwrap();
+        sheet.write_string(r, 2, "Đoàn Quảng Ngãi").unwrap();
+        sheet.write_number(r, 3, 10.0 + i as f64).unwrap();
+        sheet.write_string(r, 4, photo.to_str().unwrap()).unwrap();
+        sheet.write_string(r, 5, "Ủy viên").unwrap();
+    }
+    book.save(&roster).unwrap();
+    let db = dir.path().join("x.db");
+    let out = kiosk(&["enroll", "--db", path_str(&db), "--roster", path_str(&roster), "--photos", "/"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let store = Store::open(&db).unwrap();
+    let d = store.delegate("X1").unwrap().unwrap();
+    assert_eq!((d.name.as_str(), d.seat.as_str(), d.extra["Chức vụ"].as_str()), ("Đặng Văn Ngữ", "11", "Ủy viên"));
+    drop(store);
+    Store::open(&db).unwrap().check_in("Phiên 2", "X2", Method::Face, "k", None).unwrap();
+
+    let xlsx = dir.path().join("diem_danh.xlsx");
+    let out =
+        kiosk(&["export", "--db", path_str(&db), "--session", "Phiên 2", "--format", "xlsx", "--out", path_str(&xlsx)]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut book = calamine::open_workbook_auto(&xlsx).unwrap();
+    let list = book.worksheet_range("Điểm danh").unwrap();
+    let cell = |r: u32, c: u32| list.get_value((r, c)).map(|v| v.to_string()).unwrap_or_default();
+    assert_eq!(cell(0, 1), "name");
+    // Given names Ngữ, Sáu, Thụ: N < S < T.
+    assert_eq!([cell(1, 1), cell(2, 1), cell(3, 1)], ["Đặng Văn Ngữ", "Võ Thị Sáu", "Hoàng Văn Thụ"]);
+    assert_eq!([cell(3, 0), cell(3, 4), cell(3, 6)], ["X2", "present", "face"]);
+    assert_eq!(cell(1, 4), "absent");
+    let summary = book.worksheet_range("Tổng hợp").unwrap();
+    assert_eq!(summary.get_value((3, 0)), Some(&Data::String("Đoàn Quảng Ngãi".into())));
+    assert_eq!(summary.get_value((3, 1)), Some(&Data::Float(1.0)));
+    assert_eq!(summary.get_value((3, 2)), Some(&Data::Float(3.0)));
+    assert_eq!(summary.get_value((4, 3)), Some(&Data::Float(33.3)), "quorum percentage");
+
+    std::fs::write(dir.path().join("broken.xlsx"), b"PK\x03\x04 not really a workbook").unwrap();
+    let out = kiosk(&[
+        "enroll",
+        "--db",
+        path_str(&db),
+        "--roster",
+        path_str(&dir.path().join("broken.xlsx")),
+        "--photos",
+        "/",
+    ]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("not a readable workbook"), "{}", stderr(&out));
+}
