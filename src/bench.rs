@@ -170,6 +170,52 @@ pub fn run(cfg: &Config, faces: &Path, max_gallery: usize) -> Result<Report> {
     Ok(report)
 }
 
+/// The secretariat's side at the scale of a whole union: `n` delegates in 63
+/// delegations, two thirds present; stats, both exports and the lookalike
+/// audit timed on a fresh SQLite file.
+pub fn secretariat(n: usize, dim: usize) -> Result<Vec<(String, Timing)>> {
+    let tmp = tempfile::tempdir().map_err(|e| Error::Io(format!("temporary folder: {e}")))?;
+    let mut store = Store::open(&tmp.path().join("scale.db"))?;
+    let families = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ"];
+    let given =
+        ["An", "Bình", "Cường", "Dũng", "Đức", "Hà", "Hùng", "Hương", "Lan", "Minh", "Ngọc", "Thảo", "Tuấn", "Yến"];
+    let session = "Phiên toàn thể";
+    store.transaction(|tx| {
+        for i in 0..n {
+            let name = format!("{} Văn {}", families[i % families.len()], given[(i / 7) % given.len()]);
+            let d = Delegate {
+                code: format!("U{i:06}"),
+                name,
+                delegation: format!("Đoàn {:02}", i % 63),
+                seat: i.to_string(),
+                ..Delegate::default()
+            };
+            tx.upsert_delegate(&d)?;
+            if i % 3 != 0 {
+                tx.check_in(session, &d.code, crate::record::Method::Face, "bench", None, None)?;
+            }
+        }
+        Ok(())
+    })?;
+    let mut rows = vec![
+        (format!("stats by delegation, {n} delegates"), time(5, || store.counts_by_delegation(session))?),
+        (format!("attendance list sorted, {n} delegates"), time(3, || store.attendance_list(session))?),
+    ];
+    let list = store.attendance_list(session)?;
+    let counts = store.counts_by_delegation(session)?;
+    rows.push((
+        format!("export CSV, {n} rows"),
+        time(3, || crate::export::write_csv(&tmp.path().join("a.csv"), &list))?,
+    ));
+    rows.push((
+        format!("export XLSX, {n} rows"),
+        time(2, || crate::export::write_xlsx(&tmp.path().join("a.xlsx"), session, &list, &counts))?,
+    ));
+    let (_, gallery) = synthetic_gallery(n, dim, 3);
+    rows.push((format!("lookalike audit, {n} templates"), time(1, || Ok(gallery.lookalikes(0.48)))?));
+    Ok(rows)
+}
+
 /// `n` random unit templates, one per person.
 fn synthetic_gallery(n: usize, dim: usize, seed: u64) -> (usize, Gallery) {
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);

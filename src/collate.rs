@@ -35,23 +35,29 @@ fn key(text: &str) -> (Vec<u32>, Vec<u8>) {
     (letters, tones)
 }
 
-/// Compares two texts in Vietnamese alphabetical order.
-pub fn compare(a: &str, b: &str) -> Ordering {
-    let (ka, kb) = (key(a), key(b));
-    ka.0.cmp(&kb.0).then_with(|| ka.1.cmp(&kb.1)).then_with(|| a.cmp(b))
+/// Sort key of a text in Vietnamese alphabetical order.
+pub type Key = ((Vec<u32>, Vec<u8>), String);
+
+pub fn text_key(text: &str) -> Key {
+    (key(text), text.to_string())
 }
 
-/// Compares two people's full names: given name first, then family and middle names.
+/// Compares two texts in Vietnamese alphabetical order.
+pub fn compare(a: &str, b: &str) -> Ordering {
+    text_key(a).cmp(&text_key(b))
+}
+
+/// Sort key of a person's full name: given name first, then family and middle
+/// names. Computed once per name, for `sort_by_cached_key` on long lists.
+pub fn name_key(name: &str) -> (Key, Key) {
+    let name = name.trim();
+    let (rest, given) = name.rsplit_once(char::is_whitespace).unwrap_or(("", name));
+    (text_key(given), text_key(rest))
+}
+
+/// Compares two people's full names, the way of `name_key`.
 pub fn compare_names(a: &str, b: &str) -> Ordering {
-    let split = |n: &str| {
-        let n = n.trim();
-        match n.rsplit_once(char::is_whitespace) {
-            Some((rest, given)) => (given.to_string(), rest.to_string()),
-            None => (n.to_string(), String::new()),
-        }
-    };
-    let ((ga, ra), (gb, rb)) = (split(a), split(b));
-    compare(&ga, &gb).then_with(|| compare(&ra, &rb)).then_with(|| a.cmp(b))
+    name_key(a).cmp(&name_key(b)).then_with(|| a.cmp(b))
 }
 
 #[cfg(test)]

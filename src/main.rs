@@ -66,9 +66,26 @@ enum Command {
     Checkin {
         #[arg(long, value_name = "DB")]
         db: Option<PathBuf>,
-        #[arg(long, value_name = "IMAGE")]
-        image: PathBuf,
+        #[arg(long, value_name = "IMAGE", required_unless_present = "code", conflicts_with = "code")]
+        image: Option<PathBuf>,
+        /// Check this delegate in by hand (staff), instead of by a photo; needs --reason.
+        #[arg(long, value_name = "CODE", requires = "reason")]
+        code: Option<String>,
+        /// Why, for the audit log.
+        #[arg(long, value_name = "TEXT")]
+        reason: Option<String>,
         /// Congress session (default: event.session of the settings).
+        #[arg(long, value_name = "NAME")]
+        session: Option<String>,
+    },
+    /// Remove a check-in (wrong person, entered by mistake), with the reason in the audit log.
+    Undo {
+        #[arg(long, value_name = "DB")]
+        db: Option<PathBuf>,
+        #[arg(long, value_name = "CODE")]
+        code: String,
+        #[arg(long, value_name = "TEXT")]
+        reason: String,
         #[arg(long, value_name = "NAME")]
         session: Option<String>,
     },
@@ -145,6 +162,9 @@ enum Command {
         /// Largest synthetic gallery for the 1:N search figures.
         #[arg(long, default_value_t = 1_000_000)]
         max_gallery: usize,
+        /// Also time the secretariat's work (stats, exports, lookalike audit) for this many delegates.
+        #[arg(long, value_name = "N")]
+        roster: Option<usize>,
     },
 }
 
@@ -207,9 +227,43 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Enroll { db, roster, photos, report } => enroll(&cfg, &db_path(&cfg, db), &roster, &photos, report),
         Command::Embed { json, paths } => embed(&cfg, &paths, json),
         Command::Identify { db, json, images } => identify(&cfg, &db_path(&cfg, db), &images, json),
-        Command::Checkin { db, image, session } => {
+        Command::Checkin { db, image, code, reason, session } => {
             let session = session.unwrap_or_else(|| cfg.event.session.clone());
-            checkin(&cfg, &db_path(&cfg, db), &image, &session)
+            match (image, code) {
+                (Some(image), _) => checkin(&cfg, &db_path(&cfg, db), &image, &session),
+                (None, Some(code)) => {
+                    let mut store = open_existing(&db_path(&cfg, db))?;
+                    let Some(d) = store.delegate(&code)? else {
+                        bail!("no delegate with code {code} in {}", store.path().display());
+                    };
+                    let reason = reason.unwrap_or_default();
+                    match store.manual_check_in(&session, &code, &cfg.event.kiosk_id, &reason)? {
+                        CheckIn::Recorded { at } => println!(
+                            "Checked in by hand: {} ({code}) — session \"{session}\" at {}",
+                            d.name,
+                            clock(&at)
+                        ),
+                        CheckIn::AlreadyCheckedIn { at } => println!(
+                            "Already checked in: {} ({code}) — session \"{session}\" at {}",
+                            d.name,
+                            clock(&at)
+                        ),
+                    }
+                    Ok(ExitCode::SUCCESS)
+                }
+                (None, None) => bail!("give --image or --code"),
+            }
+        }
+        Command::Undo { db, code, reason, session } => {
+            let session = session.unwrap_or_else(|| cfg.event.session.clone());
+            let mut store = open_existing(&db_path(&cfg, db))?;
+            if store.undo_check_in(&session, &code, &cfg.event.kiosk_id, &reason)? {
+                println!("check-in of {code} in session \"{session}\" removed; the audit log keeps it and why");
+                Ok(ExitCode::SUCCESS)
+            } else {
+                println!("{code} was not checked in to session \"{session}\": nothing to undo");
+                Ok(ExitCode::FAILURE)
+            }
         }
         Command::Session { action: SessionAction::Add { name, db, opens, closes } } => {
             let mut store = open_existing(&db_path(&cfg, db))?;
@@ -311,9 +365,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Bench { faces, max_gallery } => {
+        Command::Bench { faces, max_gallery, roster } => {
             let faces = faces.unwrap_or_else(|| kiosk::eval::default_faces_dir().join("dev"));
-            let report = kiosk::bench::run(&cfg, &faces, max_gallery)?;
+            let mut report = kiosk::bench::run(&cfg, &faces, max_gallery)?;
+            if let Some(n) = roster {
+                report.rows.extend(kiosk::bench::secretariat(n, cfg.engine.embedder.dim())?);
+            }
             println!("{report}");
             Ok(ExitCode::SUCCESS)
         }

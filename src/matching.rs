@@ -92,16 +92,20 @@ impl Gallery {
     /// alike, each pair once (lower person index first) with its best score,
     /// most alike first: people the kiosk could confuse.
     pub fn lookalikes(&self, threshold: f32) -> Vec<(usize, usize, f32)> {
+        let found: Vec<(usize, usize, f32)> = (0..self.len())
+            .into_par_iter()
+            .flat_map_iter(|t| {
+                let me = self.owner[t] as usize;
+                self.search(&self.exact[t * self.dim..(t + 1) * self.dim], 4)
+                    .into_iter()
+                    .filter(move |hit| hit.person != me && hit.score >= threshold)
+                    .map(move |hit| (me.min(hit.person), me.max(hit.person), hit.score))
+            })
+            .collect();
         let mut pairs: std::collections::HashMap<(usize, usize), f32> = std::collections::HashMap::new();
-        for t in 0..self.len() {
-            let me = self.owner[t] as usize;
-            for hit in self.search(&self.exact[t * self.dim..(t + 1) * self.dim], 4) {
-                if hit.person != me && hit.score >= threshold {
-                    let key = (me.min(hit.person), me.max(hit.person));
-                    let best = pairs.entry(key).or_insert(hit.score);
-                    *best = best.max(hit.score);
-                }
-            }
+        for (a, b, score) in found {
+            let best = pairs.entry((a, b)).or_insert(score);
+            *best = best.max(score);
         }
         let mut out: Vec<(usize, usize, f32)> = pairs.into_iter().map(|((a, b), s)| (a, b, s)).collect();
         out.sort_by(|x, y| y.2.total_cmp(&x.2).then((x.0, x.1).cmp(&(y.0, y.1))));

@@ -417,7 +417,7 @@ impl Store {
                 })
             },
         )?;
-        rows.sort_by(|a, b| crate::collate::compare_names(&a.name, &b.name).then_with(|| a.code.cmp(&b.code)));
+        rows.sort_by_cached_key(|r| (crate::collate::name_key(&r.name), r.code.clone()));
         Ok(rows)
     }
 

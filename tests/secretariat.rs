@@ -62,6 +62,19 @@ fn stats_and_the_attendance_list_sort_the_vietnamese_way() {
     assert_eq!(&row("S1")[5], "");
     assert_eq!(&row("S2")[2], "Đoàn Đà Nẵng");
 
+    let manual =
+        kiosk(&["checkin", "--db", path_str(&db), "--code", "S4", "--reason", "quên thẻ", "--session", "Phiên 1"]);
+    assert!(stdout(&manual).contains("Checked in by hand: Phạm Văn Dũng (S4)"), "{}", stdout(&manual));
+    let undo = kiosk(&["undo", "--db", path_str(&db), "--code", "S4", "--reason", "nhập nhầm", "--session", "Phiên 1"]);
+    assert!(undo.status.success(), "{}", stdout(&undo));
+    let again = kiosk(&["undo", "--db", path_str(&db), "--code", "S4", "--reason", "x", "--session", "Phiên 1"]);
+    assert!(!again.status.success() && stdout(&again).contains("nothing to undo"));
+    let no_reason = kiosk(&["checkin", "--db", path_str(&db), "--code", "S4"]);
+    assert!(!no_reason.status.success(), "a manual check-in needs a reason");
+    let audit = Store::open(&db).unwrap().audit_entries().unwrap();
+    assert!(audit.iter().any(|(a, d)| a == "undo_check_in" && d.contains("nhập nhầm")));
+    assert!(audit.iter().any(|(a, d)| a == "check_in" && d.contains("quên thẻ") && d.contains("manual")));
+
     let list = stdout(&kiosk(&["session", "list", "--db", path_str(&db)]));
     assert!(list.contains("Phiên 1\topens 2026-11-28 08:00\tcloses -\t2 present"), "{list}");
     let missing = kiosk(&["export", "--db", path_str(&db), "--session", "Nope", "--out", path_str(&csv_path)]);
