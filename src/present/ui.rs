@@ -10,7 +10,7 @@ use eframe::egui::{
 use image::RgbImage;
 
 use crate::present::model::{Action, Model, Screen, UndoReason};
-use crate::present::text::{Text, t};
+use crate::present::text::{Lang, Text, t};
 use crate::record::clock;
 
 const NOTO: &[u8] = include_bytes!("../../assets/fonts/NotoSans-Regular.ttf");
@@ -173,20 +173,26 @@ pub fn draw(ui: &mut egui::Ui, model: &Model, pictures: &Pictures) -> Vec<Action
                 ui.label(RichText::new(&delegate.name).font(bold(52.0)).color(ACCENT));
                 ui.label(RichText::new(format!("{} · {}", delegate.code, delegate.delegation)).size(28.0));
                 ui.add_space(30.0);
-                ui.horizontal(|ui| {
-                    ui.add_space((ui.available_width() - 520.0).max(0.0) / 2.0);
-                    if big_button(ui, t(lang, Text::Confirm)) {
-                        actions.push(Action::Confirm);
-                    }
-                    ui.add_space(40.0);
-                    if big_button(ui, t(lang, Text::Cancel)) {
-                        actions.push(Action::Cancel);
-                    }
-                });
+                button_pair(ui, lang, [(Text::Confirm, Action::Confirm), (Text::Cancel, Action::Cancel)], &mut actions);
             }
         });
     });
     actions
+}
+
+/// Two big buttons side by side, centred.
+fn button_pair(ui: &mut egui::Ui, lang: Lang, buttons: [(Text, Action); 2], actions: &mut Vec<Action>) {
+    ui.horizontal(|ui| {
+        ui.add_space((ui.available_width() - 540.0).max(0.0) / 2.0);
+        for (i, (text, action)) in buttons.into_iter().enumerate() {
+            if i > 0 {
+                ui.add_space(40.0);
+            }
+            if big_button(ui, t(lang, text)) {
+                actions.push(action);
+            }
+        }
+    });
 }
 
 fn big_button(ui: &mut egui::Ui, label: &str) -> bool {
@@ -375,16 +381,7 @@ fn admin_view(ui: &mut egui::Ui, model: &Model, actions: &mut Vec<Action>) {
         });
     });
     ui.add_space(12.0);
-    ui.horizontal(|ui| {
-        ui.add_space((ui.available_width() - 540.0).max(0.0) / 2.0);
-        if big_button(ui, t(lang, Text::StaffCheckIn)) {
-            actions.push(Action::StaffCheckIn);
-        }
-        ui.add_space(40.0);
-        if big_button(ui, t(lang, Text::Close)) {
-            actions.push(Action::Cancel);
-        }
-    });
+    button_pair(ui, lang, [(Text::StaffCheckIn, Action::StaffCheckIn), (Text::Close, Action::Cancel)], actions);
 }
 
 /// Frames per second of the window, over the last second or so.
