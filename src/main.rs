@@ -32,7 +32,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Enrol the delegates of a roster CSV (code,name,delegation,seat,photo) with their photos.
+    /// Enrol the delegates of a roster (CSV or XLSX: code,name,delegation,seat,photo) with their photos.
     Enroll {
         #[arg(long, value_name = "DB")]
         db: Option<PathBuf>,
@@ -62,7 +62,7 @@ enum Command {
         #[arg(required = true, value_name = "IMAGE")]
         images: Vec<PathBuf>,
     },
-    /// Identify the person in an image and record their attendance.
+    /// Record attendance: the person in an image, or a delegate by code (staff, with a reason).
     Checkin {
         #[arg(long, value_name = "DB")]
         db: Option<PathBuf>,
