@@ -124,7 +124,7 @@ fn staff_check_ins_and_undos_are_counted_and_audited_with_their_reason() {
     let counts = store.counts_by_delegation("S").unwrap();
     let summary: Vec<(&str, usize, usize)> =
         counts.iter().map(|c| (c.delegation.as_str(), c.present, c.total)).collect();
-    assert_eq!(summary, [("Đoàn Huế", 1, 1), ("Đoàn Hà Nội", 1, 2)]);
+    assert_eq!(summary, [("Đoàn Hà Nội", 1, 2), ("Đoàn Huế", 1, 1)], "Vietnamese order: Hà before Huế");
     let latest = store.latest_check_ins("S", 10).unwrap();
     assert_eq!(
         latest.iter().map(|a| (a.code.as_str(), a.method.as_str())).collect::<Vec<_>>(),
