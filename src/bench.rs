@@ -10,7 +10,7 @@ use rand::{Rng, SeedableRng};
 
 use crate::align::{ARCFACE_112, align};
 use crate::config::{Config, EngineConfig};
-use crate::decode::{decode_image, is_image_path, load_image};
+use crate::decode::{decode_image, image_files, load_image};
 use crate::detect::resize_rgb;
 use crate::engine::Engine;
 use crate::enroll::{Outcome, enroll};
@@ -51,16 +51,6 @@ fn time<T>(runs: usize, mut f: impl FnMut() -> Result<T>) -> Result<Timing> {
     Ok(Timing { median: samples[runs / 2], p95, runs })
 }
 
-fn photos_in(dir: &Path) -> Vec<PathBuf> {
-    walkdir::WalkDir::new(dir)
-        .sort_by_file_name()
-        .into_iter()
-        .filter_map(|e| e.ok())
-        .filter(|e| e.file_type().is_file() && is_image_path(e.path()))
-        .map(|e| e.into_path())
-        .collect()
-}
-
 /// A 640x480 camera-like frame: the photo scaled to the frame height on a grey background.
 pub fn camera_frame(photo: &RgbImage, height: u32) -> Result<RgbImage> {
     let w = (photo.width() as f32 * height as f32 / photo.height() as f32).round() as u32;
@@ -70,16 +60,19 @@ pub fn camera_frame(photo: &RgbImage, height: u32) -> Result<RgbImage> {
     Ok(frame)
 }
 
-fn peak_memory_mib() -> Option<f64> {
+/// A memory figure of this process from /proc/self/status ("VmRSS",
+/// "VmHWM"...), in MiB; None where the system does not report it.
+pub fn memory_mib(field: &str) -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let line = status.lines().find(|l| l.strip_prefix(field).is_some_and(|rest| rest.starts_with(':')))?;
     let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib / 1024.0)
 }
 
 pub fn run(cfg: &Config, faces: &Path, max_gallery: usize) -> Result<Report> {
     let gallery_dir = faces.join("gallery");
-    let photos = photos_in(if gallery_dir.is_dir() { &gallery_dir } else { faces });
+    let dir = if gallery_dir.is_dir() { gallery_dir } else { faces.to_path_buf() };
+    let photos = if dir.is_dir() { image_files(&[dir]) } else { Vec::new() };
     if photos.is_empty() {
         return Err(Error::Io(format!(
             "no face photos in {}: pass --faces DIR with real face photos (e.g. ../shared/faces/dev)",
@@ -164,7 +157,7 @@ pub fn run(cfg: &Config, faces: &Path, max_gallery: usize) -> Result<Report> {
         let (_, gallery) = synthetic_gallery(size, engine.embedder().dim(), 2);
         report.rows.push((format!("1:N search, {size} templates"), time(20, || Ok(gallery.search(&query, 2)))?));
     }
-    if let Some(mib) = peak_memory_mib() {
+    if let Some(mib) = memory_mib("VmHWM") {
         report.lines.push(format!("peak memory (VmHWM) of this run: {mib:.0} MiB"));
     }
     Ok(report)

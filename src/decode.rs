@@ -2,7 +2,7 @@
 //! greyscale, CMYK and 16-bit images converted, errors that name the file.
 
 use std::io::Cursor;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use image::{DynamicImage, ImageDecoder, ImageReader, RgbImage};
 
@@ -14,6 +14,21 @@ pub fn is_image_path(path: &Path) -> bool {
     path.extension()
         .and_then(|e| e.to_str())
         .is_some_and(|e| IMAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+}
+
+/// The image files under `paths`: folders walked recursively in name order
+/// (paths joined from the folder as given), files taken as they are.
+pub fn image_files(paths: &[PathBuf]) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let walk = walkdir::WalkDir::new(p).sort_by_file_name().into_iter().filter_map(|e| e.ok());
+            out.extend(walk.filter(|e| e.file_type().is_file() && is_image_path(e.path())).map(|e| e.into_path()));
+        } else {
+            out.push(p.clone());
+        }
+    }
+    out
 }
 
 pub fn load_image(path: &Path) -> Result<RgbImage> {

@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use serde_json::json;
 
 use kiosk::config::Config;
-use kiosk::decode::{is_image_path, load_image};
+use kiosk::decode::{image_files, load_image};
 use kiosk::embed::EmbedderKind;
 use kiosk::engine::Engine;
 use kiosk::recognize::Recognizer;
@@ -459,21 +459,6 @@ fn enroll(cfg: &Config, db: &Path, roster_path: &Path, photos: &Path, report: Op
         lookalikes.len()
     );
     Ok(ExitCode::SUCCESS)
-}
-
-/// The image files under `paths`, each folder walked in name order, paths
-/// joined from the folder as given.
-fn image_files(paths: &[PathBuf]) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for p in paths {
-        if p.is_dir() {
-            let walk = walkdir::WalkDir::new(p).sort_by_file_name().into_iter().filter_map(|e| e.ok());
-            out.extend(walk.filter(|e| e.file_type().is_file() && is_image_path(e.path())).map(|e| e.into_path()));
-        } else {
-            out.push(p.clone());
-        }
-    }
-    out
 }
 
 fn embed(cfg: &Config, paths: &[PathBuf], as_json: bool) -> Result<ExitCode> {

@@ -125,13 +125,8 @@ impl Latest {
     }
 }
 
-pub fn rss_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        })
-        .map_or(0.0, |kib| kib / 1024.0)
+fn rss_mib() -> f64 {
+    crate::bench::memory_mib("VmRSS").unwrap_or(0.0)
 }
 
 pub fn run(cfg: &Config, opts: RunOptions) -> Result<Summary> {
