@@ -4,19 +4,19 @@
 
 use std::path::Path;
 
+use image::RgbImage;
 use rayon::prelude::*;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::config::QualityConfig;
-use crate::engine::Engine;
-use image::RgbImage;
-
 use crate::detect::resize_rgb;
+use crate::embed::EmbedderKind;
+use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::face::BBox;
 use crate::quality::Issue;
-use crate::record::{NewTemplate, Store};
+use crate::record::{Lookalike, NewTemplate, Store};
 use crate::roster::{Entry, Roster};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -124,6 +124,20 @@ pub fn enroll(
         });
     }
     Ok(reports)
+}
+
+/// Every pair of enrolled delegates whose faces are closer than `threshold`,
+/// closest first. They are stored, so that the kiosk asks them for their
+/// delegate code, and returned, so that a person checks them before the event.
+pub fn audit_lookalikes(store: &mut Store, kind: EmbedderKind, threshold: f32) -> Result<Vec<Lookalike>> {
+    let (people, gallery) = store.gallery(kind.model_id(), kind.dim())?;
+    let pairs: Vec<Lookalike> = gallery
+        .lookalikes(threshold)
+        .into_iter()
+        .map(|(a, b, score)| Lookalike { a: people[a].code.clone(), b: people[b].code.clone(), score })
+        .collect();
+    store.transaction(|tx| tx.replace_lookalikes(kind.model_id(), &pairs))?;
+    Ok(pairs)
 }
 
 /// Only model failures are errors; anything wrong with a photo is an outcome.

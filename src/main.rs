@@ -1,6 +1,7 @@
 //! `kiosk`: the command line over the library. Thin on purpose: parsing,
 //! printing and exit codes; everything else lives in the library.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -15,7 +16,7 @@ use kiosk::decode::{image_files, load_image};
 use kiosk::embed::EmbedderKind;
 use kiosk::engine::Engine;
 use kiosk::recognize::Recognizer;
-use kiosk::record::{CheckIn, Method, Store, clock};
+use kiosk::record::{CheckIn, Lookalike, Method, Removal, Store, clock};
 
 #[derive(Parser)]
 #[command(name = "kiosk", version, about = "Face-recognition check-in kiosk for congresses")]
@@ -44,6 +45,21 @@ enum Command {
         /// Also write the per-photo report to this CSV file.
         #[arg(long, value_name = "FILE")]
         report: Option<PathBuf>,
+    },
+    /// Take delegates off the roster (their face templates go; attendance already recorded stays).
+    Remove {
+        #[arg(long, value_name = "DB")]
+        db: Option<PathBuf>,
+        /// Why, for the audit log.
+        #[arg(long, value_name = "TEXT")]
+        reason: String,
+        #[arg(required = true, value_name = "CODE")]
+        codes: Vec<String>,
+    },
+    /// List the pairs of enrolled delegates the kiosk could confuse (found at enrolment).
+    Lookalikes {
+        #[arg(long, value_name = "DB")]
+        db: Option<PathBuf>,
     },
     /// Detect and embed every face of images or folders (recursively).
     Embed {
@@ -225,6 +241,37 @@ fn run(cli: Cli) -> Result<ExitCode> {
     }
     match cli.command {
         Command::Enroll { db, roster, photos, report } => enroll(&cfg, &db_path(&cfg, db), &roster, &photos, report),
+        Command::Remove { db, reason, codes } => {
+            let mut store = open_existing(&db_path(&cfg, db))?;
+            let removals = store.transaction(|tx| {
+                codes.iter().map(|code| tx.remove_delegate(code, &reason)).collect::<kiosk::Result<Vec<_>>>()
+            })?;
+            let mut missing = 0;
+            for (code, removal) in codes.iter().zip(removals) {
+                match removal {
+                    Removal::Deleted => println!("{code}: removed, with their face templates"),
+                    Removal::KeptForAttendance { sessions } => println!(
+                        "{code}: removed from the roster and their face templates deleted; kept on the attendance lists of the {sessions} session(s) they attended"
+                    ),
+                    Removal::NotOnRoster => {
+                        missing += 1;
+                        println!("{code}: not on the roster (check the code with `kiosk export` or the roster)")
+                    }
+                }
+            }
+            Ok(if missing > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+        }
+        Command::Lookalikes { db } => {
+            let store = open_existing(&db_path(&cfg, db))?;
+            let pairs = store.lookalikes(cfg.engine.embedder.model_id())?;
+            print_lookalikes(&store, &pairs, None)?;
+            println!(
+                "{} lookalike pair(s) among the delegates enrolled with {}",
+                pairs.len(),
+                cfg.engine.embedder.model_id()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Embed { json, paths } => embed(&cfg, &paths, json),
         Command::Identify { db, json, images } => identify(&cfg, &db_path(&cfg, db), &images, json),
         Command::Checkin { db, image, code, reason, session } => {
@@ -435,15 +482,9 @@ fn enroll(cfg: &Config, db: &Path, roster_path: &Path, photos: &Path, report: Op
         write_enrolment_report(&path, &reports)?;
     }
     let kind = engine.embedder();
-    let (people, gallery) = store.gallery(kind.model_id(), kind.dim())?;
-    let lookalikes = gallery.lookalikes(cfg.decide.lookalike.unwrap_or(kind.default_lookalike()));
-    for (a, b, score) in &lookalikes {
-        let (a, b) = (&people[*a], &people[*b]);
-        println!(
-            "lookalike: {} {} ~ {} {} ({score:.2}): check both, and ask them for their delegate code at the kiosk",
-            a.code, a.name, b.code, b.name
-        );
-    }
+    let lookalikes =
+        kiosk::enroll::audit_lookalikes(&mut store, kind, cfg.decide.lookalike.unwrap_or(kind.default_lookalike()))?;
+    print_lookalikes(&store, &lookalikes, Some(LOOKALIKES_SHOWN))?;
     println!(
         "{} of {} delegates enrolled with {} into {}; {} need attention{}; {} lookalike pair(s).",
         enrolled.len(),
@@ -459,6 +500,28 @@ fn enroll(cfg: &Config, db: &Path, roster_path: &Path, photos: &Path, report: Op
         lookalikes.len()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// How many lookalike pairs `enroll` prints; `kiosk lookalikes` lists them all.
+const LOOKALIKES_SHOWN: usize = 20;
+
+fn print_lookalikes(store: &Store, pairs: &[Lookalike], limit: Option<usize>) -> Result<()> {
+    let names: HashMap<String, String> = store.delegates()?.into_iter().map(|d| (d.code, d.name)).collect();
+    let name = |code: &str| names.get(code).map_or("", String::as_str).to_string();
+    for p in pairs.iter().take(limit.unwrap_or(usize::MAX)) {
+        println!(
+            "lookalike: {} {} ~ {} {} ({:.2}): check both; the kiosk asks them for their delegate code",
+            p.a,
+            name(&p.a),
+            p.b,
+            name(&p.b),
+            p.score
+        );
+    }
+    if let Some(more) = limit.and_then(|l| pairs.len().checked_sub(l)).filter(|&m| m > 0) {
+        println!("… and {more} more lookalike pairs: `kiosk lookalikes` lists them all.");
+    }
+    Ok(())
 }
 
 fn embed(cfg: &Config, paths: &[PathBuf], as_json: bool) -> Result<ExitCode> {

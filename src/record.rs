@@ -65,6 +65,19 @@ CREATE TABLE audit (
     r#"
 ALTER TABLE templates ADD COLUMN thumbnail BLOB;
 "#,
+    // A removed delegate who attended a session keeps their row, so that the
+    // lists of that session stay whole; everywhere else they are gone.
+    r#"
+ALTER TABLE delegates ADD COLUMN removed_at TEXT;
+CREATE TABLE lookalikes (
+    code_a  TEXT NOT NULL REFERENCES delegates(code) ON DELETE CASCADE ON UPDATE CASCADE,
+    code_b  TEXT NOT NULL REFERENCES delegates(code) ON DELETE CASCADE ON UPDATE CASCADE,
+    model   TEXT NOT NULL,
+    score   REAL NOT NULL,
+    PRIMARY KEY (model, code_a, code_b),
+    CHECK (code_a < code_b)
+);
+"#,
 ];
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -143,6 +156,28 @@ pub struct Attendance {
     pub method: String,
 }
 
+/// Two enrolled delegates whose faces the kiosk could confuse.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Lookalike {
+    pub a: String,
+    pub b: String,
+    pub score: f32,
+}
+
+/// What taking a delegate off the roster did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Removal {
+    /// Gone, with their face templates: they had attended no session.
+    Deleted,
+    /// Off the roster and without templates, but still on the lists of the
+    /// sessions they attended.
+    KeptForAttendance {
+        sessions: usize,
+    },
+    NotOnRoster,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum CheckIn {
@@ -188,6 +223,8 @@ impl Store {
             tracing::warn!("database {} stays in {mode} journal mode", self.path.display());
         }
         self.conn.pragma_update(None, "synchronous", "FULL")?;
+        // Deleted templates (a removed delegate, a replaced photo) are overwritten, not just unlinked.
+        self.conn.pragma_update(None, "secure_delete", true)?;
         let applied: usize = self.conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
         if applied > MIGRATIONS.len() {
             return Err(rusqlite::Error::SqliteFailure(
@@ -234,10 +271,11 @@ impl Store {
         Ok(out)
     }
 
+    /// A delegate on the roster (not removed).
     pub fn delegate(&self, code: &str) -> Result<Option<Delegate>> {
         self.conn
             .query_row(
-                "SELECT code, name, delegation, seat, extra FROM delegates WHERE code = ?1",
+                "SELECT code, name, delegation, seat, extra FROM delegates WHERE code = ?1 AND removed_at IS NULL",
                 [code],
                 read_delegate,
             )
@@ -245,9 +283,13 @@ impl Store {
             .map_err(|e| self.fail(e))
     }
 
-    /// Every delegate, in code order.
+    /// Every delegate on the roster, in code order.
     pub fn delegates(&self) -> Result<Vec<Delegate>> {
-        self.rows("SELECT code, name, delegation, seat, extra FROM delegates ORDER BY code", [], read_delegate)
+        self.rows(
+            "SELECT code, name, delegation, seat, extra FROM delegates WHERE removed_at IS NULL ORDER BY code",
+            [],
+            read_delegate,
+        )
     }
 
     pub fn attendance_count(&self, session: &str) -> Result<usize> {
@@ -273,7 +315,9 @@ impl Store {
     }
 
     pub fn delegate_count(&self) -> Result<usize> {
-        self.conn.query_row("SELECT count(*) FROM delegates", [], |r| r.get(0)).map_err(|e| self.fail(e))
+        self.conn
+            .query_row("SELECT count(*) FROM delegates WHERE removed_at IS NULL", [], |r| r.get(0))
+            .map_err(|e| self.fail(e))
     }
 
     /// How many templates each model has made.
@@ -389,6 +433,7 @@ impl Store {
             "SELECT d.delegation, count(a.delegate_code), count(*) FROM delegates d
              LEFT JOIN attendance a ON a.delegate_code = d.code
                AND a.session_id = (SELECT id FROM sessions WHERE name = ?1)
+             WHERE d.removed_at IS NULL OR a.delegate_code IS NOT NULL
              GROUP BY d.delegation",
             [session],
             |r| Ok(DelegationCount { delegation: r.get(0)?, present: r.get(1)?, total: r.get(2)? }),
@@ -403,7 +448,8 @@ impl Store {
         let mut rows = self.rows(
             "SELECT d.code, d.name, d.delegation, d.seat, a.checked_in_at, a.method, a.kiosk FROM delegates d
              LEFT JOIN attendance a ON a.delegate_code = d.code
-               AND a.session_id = (SELECT id FROM sessions WHERE name = ?1)",
+               AND a.session_id = (SELECT id FROM sessions WHERE name = ?1)
+             WHERE d.removed_at IS NULL OR a.delegate_code IS NOT NULL",
             [session],
             |r| {
                 Ok(ListRow {
@@ -466,9 +512,7 @@ impl Store {
         })?;
         // VACUUM rewrites the file without the freed pages; the checkpoint
         // empties the write-ahead log, which held the deleted pages too.
-        self.conn
-            .execute_batch("PRAGMA secure_delete = ON; VACUUM; PRAGMA wal_checkpoint(TRUNCATE);")
-            .map_err(|e| self.fail(e))?;
+        self.conn.execute_batch("VACUUM; PRAGMA wal_checkpoint(TRUNCATE);").map_err(|e| self.fail(e))?;
         let mut file = std::fs::read(&self.path).map_err(|e| Error::io(&self.path, &e))?;
         let wal = PathBuf::from(format!("{}-wal", self.path.display()));
         if let Ok(bytes) = std::fs::read(&wal) {
@@ -482,6 +526,15 @@ impl Store {
             )));
         }
         Ok(count)
+    }
+
+    /// The lookalike pairs found among `model`'s templates at the last enrolment, closest first.
+    pub fn lookalikes(&self, model: &str) -> Result<Vec<Lookalike>> {
+        self.rows(
+            "SELECT code_a, code_b, score FROM lookalikes WHERE model = ?1 ORDER BY score DESC, code_a, code_b",
+            [model],
+            |r| Ok(Lookalike { a: r.get(0)?, b: r.get(1)?, score: r.get(2)? }),
+        )
     }
 
     pub fn latest_check_ins(&self, session: &str, limit: usize) -> Result<Vec<Attendance>> {
@@ -514,15 +567,15 @@ impl Tx<'_> {
         store_error(&self.path, e)
     }
 
-    /// Adds the delegate or updates their roster fields; their templates and
-    /// attendance are kept.
+    /// Adds the delegate or updates their roster fields (putting a removed
+    /// delegate back); their templates and attendance are kept.
     pub fn upsert_delegate(&mut self, d: &Delegate) -> Result<()> {
         let extra = serde_json::to_string(&d.extra).unwrap_or_else(|_| "{}".into());
         self.tx
             .execute(
                 "INSERT INTO delegates (code, name, delegation, seat, extra, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
                  ON CONFLICT(code) DO UPDATE SET name = excluded.name, delegation = excluded.delegation,
-                   seat = excluded.seat, extra = excluded.extra, updated_at = excluded.updated_at",
+                   seat = excluded.seat, extra = excluded.extra, updated_at = excluded.updated_at, removed_at = NULL",
                 params![d.code, d.name, d.delegation, d.seat, extra, now()],
             )
             .map_err(|e| self.fail(e))?;
@@ -546,7 +599,6 @@ impl Tx<'_> {
         Ok(())
     }
 
-    /// Adds a congress session, or sets the opening and closing times of an existing one.
     /// Drops the templates `model` made for `code` from photos other than
     /// `keep`: the roster is the truth about which photos a delegate has.
     pub fn keep_only_templates(&mut self, code: &str, model: &str, keep: &[String]) -> Result<usize> {
@@ -560,6 +612,52 @@ impl Tx<'_> {
             .map_err(|e| self.fail(e))
     }
 
+    /// Replaces the lookalike pairs of `model` with those just found.
+    pub fn replace_lookalikes(&mut self, model: &str, pairs: &[Lookalike]) -> Result<()> {
+        self.tx.execute("DELETE FROM lookalikes WHERE model = ?1", [model]).map_err(|e| self.fail(e))?;
+        let mut insert = self
+            .tx
+            .prepare("INSERT OR REPLACE INTO lookalikes (code_a, code_b, model, score) VALUES (?1, ?2, ?3, ?4)")
+            .map_err(|e| store_error(&self.path, e))?;
+        for p in pairs {
+            let (a, b) = if p.a < p.b { (&p.a, &p.b) } else { (&p.b, &p.a) };
+            insert.execute(params![a, b, model, p.score]).map_err(|e| store_error(&self.path, e))?;
+        }
+        Ok(())
+    }
+
+    /// Takes a delegate off the roster: their face templates go, and so does
+    /// the delegate unless they attended a session, whose lists must stay whole.
+    pub fn remove_delegate(&mut self, code: &str, reason: &str) -> Result<Removal> {
+        let name: Option<String> = self
+            .tx
+            .query_row("SELECT name FROM delegates WHERE code = ?1 AND removed_at IS NULL", [code], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.fail(e))?;
+        let Some(name) = name else { return Ok(Removal::NotOnRoster) };
+        let attended: usize = self
+            .tx
+            .query_row("SELECT count(*) FROM attendance WHERE delegate_code = ?1", [code], |r| r.get(0))
+            .map_err(|e| self.fail(e))?;
+        let templates =
+            self.tx.execute("DELETE FROM templates WHERE delegate_code = ?1", [code]).map_err(|e| self.fail(e))?;
+        self.tx.execute("DELETE FROM lookalikes WHERE ?1 IN (code_a, code_b)", [code]).map_err(|e| self.fail(e))?;
+        let removal = if attended == 0 {
+            self.tx.execute("DELETE FROM delegates WHERE code = ?1", [code]).map_err(|e| self.fail(e))?;
+            Removal::Deleted
+        } else {
+            self.tx
+                .execute("UPDATE delegates SET removed_at = ?2 WHERE code = ?1", params![code, now()])
+                .map_err(|e| self.fail(e))?;
+            Removal::KeptForAttendance { sessions: attended }
+        };
+        let detail = serde_json::json!({"code": code, "name": name, "reason": reason, "templates": templates,
+            "removal": removal});
+        self.audit("remove_delegate", &detail.to_string())?;
+        Ok(removal)
+    }
+
+    /// Adds a congress session, or sets the opening and closing times of an existing one.
     pub fn add_session(&mut self, name: &str, opens: Option<&str>, closes: Option<&str>) -> Result<()> {
         self.ensure_session(name)?;
         self.tx
@@ -591,6 +689,21 @@ impl Tx<'_> {
         score: Option<f32>,
         reason: Option<&str>,
     ) -> Result<CheckIn> {
+        let removed: Option<Option<String>> = self
+            .tx
+            .query_row("SELECT removed_at FROM delegates WHERE code = ?1", [code], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.fail(e))?;
+        match removed {
+            None => return Err(Error::Store(format!("there is no delegate with code {code} on the roster"))),
+            Some(Some(when)) => {
+                return Err(Error::Store(format!(
+                    "delegate {code} was removed from the roster on {}; enrol them again to check them in",
+                    &when[..10.min(when.len())]
+                )));
+            }
+            Some(None) => {}
+        }
         let session_id = self.ensure_session(session)?;
         let at = now();
         let inserted = self

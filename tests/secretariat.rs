@@ -212,3 +212,63 @@ fn an_excel_roster_goes_in_and_an_excel_attendance_list_comes_out() {
     assert!(!out.status.success());
     assert!(stderr(&out).contains("not a readable workbook"), "{}", stderr(&out));
 }
+
+#[test]
+fn removed_delegates_leave_the_roster_and_the_gallery_but_not_the_lists_they_are_on() {
+    let Some(faces) = faces("removing delegates") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let db = enrolled(&faces, dir.path());
+    let photo_of_s1 = gallery(&faces, 5)[1].1.clone();
+    Store::open(&db).unwrap().check_in("Phiên 1", "S0", Method::Face, "k", Some(0.9)).unwrap();
+    let identify = || stdout(&kiosk(&["identify", "--db", path_str(&db), path_str(&photo_of_s1)]));
+    assert!(identify().contains("(S1)"), "{}", identify());
+
+    let out = kiosk(&["remove", "--db", path_str(&db), "--reason", "thay đại biểu", "S0", "S1", "NOPE"]);
+    let said = stdout(&out);
+    assert!(!out.status.success(), "an unknown code is a failure: {said}");
+    assert!(said.contains("S0: removed from the roster") && said.contains("1 session(s) they attended"), "{said}");
+    assert!(said.contains("S1: removed, with their face templates"), "{said}");
+    assert!(said.contains("NOPE: not on the roster"), "{said}");
+
+    let raw = Connection::open(&db).unwrap();
+    let count = |sql: &str| raw.query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap();
+    assert_eq!(count("SELECT count(*) FROM templates WHERE delegate_code IN ('S0', 'S1')"), 0);
+    assert_eq!(count("SELECT count(*) FROM delegates WHERE code = 'S1'"), 0, "S1 attended nothing: gone");
+    assert_eq!(count("SELECT count(*) FROM delegates WHERE code = 'S0' AND removed_at IS NOT NULL"), 1);
+    drop(raw);
+    assert!(identify().contains("no match"), "S1's face is no longer recognised: {}", identify());
+
+    // Phiên 1's list keeps S0, who attended; a later session counts only the roster.
+    let stats = |session: &str| stdout(&kiosk(&["stats", "--db", path_str(&db), "--session", session]));
+    assert!(stats("Phiên 1").contains("1 / 4 present"), "{}", stats("Phiên 1"));
+    kiosk(&["session", "add", "Phiên 2", "--db", path_str(&db)]);
+    assert!(stats("Phiên 2").contains("0 / 3 present"), "{}", stats("Phiên 2"));
+    let csv = dir.path().join("p1.csv");
+    kiosk(&["export", "--db", path_str(&db), "--session", "Phiên 1", "--out", path_str(&csv)]);
+    let list = std::fs::read_to_string(&csv).unwrap();
+    assert!(list.contains("S0,Nguyễn Văn Bình") && !list.contains("S1,"), "{list}");
+    let late = kiosk(&["checkin", "--db", path_str(&db), "--code", "S0", "--reason", "badge", "--session", "Phiên 2"]);
+    assert!(!late.status.success() && stderr(&late).contains("no delegate with code S0"), "{}", stderr(&late));
+    let err = Store::open(&db).unwrap().check_in("Phiên 2", "S0", Method::Face, "k", None).unwrap_err();
+    assert!(err.to_string().contains("S0 was removed from the roster"), "{err}");
+
+    // Enrolling the roster again puts both back; the audit log tells the story.
+    let out = kiosk(&[
+        "enroll",
+        "--db",
+        path_str(&db),
+        "--roster",
+        path_str(&dir.path().join("roster.csv")),
+        "--photos",
+        "/",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(identify().contains("(S1)"), "{}", identify());
+    let store = Store::open(&db).unwrap();
+    assert_eq!(store.delegate_count().unwrap(), 5);
+    let removals: Vec<String> =
+        store.audit_entries().unwrap().into_iter().filter(|(a, _)| a == "remove_delegate").map(|(_, d)| d).collect();
+    assert_eq!(removals.len(), 2);
+    assert!(removals[0].contains("thay đại biểu") && removals[0].contains("Nguyễn Văn Bình"), "{removals:?}");
+    assert!(stdout(&kiosk(&["audit", "verify", "--db", path_str(&db)])).contains("intact"));
+}
