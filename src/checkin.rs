@@ -42,6 +42,9 @@ pub enum Event {
     },
     /// A face the kiosk does not know, or is not sure about.
     Unknown,
+    /// A delegate with lookalikes: nothing is recorded until the person types
+    /// the code of one of `candidates` (the one recognised first).
+    AskCode { candidates: Vec<Delegate> },
 }
 
 pub struct Station {
@@ -114,6 +117,12 @@ impl Station {
             return Ok(None);
         }
         self.greeted.insert(delegate.code.clone(), Instant::now());
+        let partners = self.recognizer.lookalikes_of(person);
+        if !partners.is_empty() {
+            tracing::info!(code = %delegate.code, lookalikes = partners.len(), "asking for the delegate code");
+            let others = partners.iter().filter_map(|&p| self.recognizer.people().get(p).cloned());
+            return Ok(Some(Event::AskCode { candidates: std::iter::once(delegate).chain(others).collect() }));
+        }
         let outcome = self.store.check_in(&session, &delegate.code, Method::Face, &self.kiosk_id, None)?;
         let latency_ms = self.track_start.unwrap_or(captured).elapsed().as_millis() as u64;
         let (at, already) = match outcome {

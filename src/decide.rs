@@ -16,11 +16,28 @@ pub struct Policy {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "reason", rename_all = "snake_case")]
 pub enum Decision {
-    Match { person: usize, score: f32, margin: f32 },
+    Match {
+        person: usize,
+        score: f32,
+        margin: f32,
+    },
     NoFace,
-    PoorQuality { issues: Vec<Issue> },
-    BelowThreshold { best: Option<f32> },
-    Ambiguous { score: f32, second: f32 },
+    PoorQuality {
+        issues: Vec<Issue>,
+    },
+    BelowThreshold {
+        best: Option<f32>,
+    },
+    Ambiguous {
+        score: f32,
+        second: f32,
+    },
+    /// One of a group of delegates with lookalikes (`person` stands for the
+    /// group): only their delegate code tells who it is.
+    Lookalike {
+        person: usize,
+        score: f32,
+    },
 }
 
 impl Decision {
@@ -31,6 +48,7 @@ impl Decision {
             Decision::PoorQuality { .. } => "poor quality",
             Decision::BelowThreshold { .. } => "below threshold",
             Decision::Ambiguous { .. } => "ambiguous",
+            Decision::Lookalike { .. } => "lookalike: needs the delegate code",
         }
     }
 }
@@ -124,8 +142,10 @@ impl Agreement {
             return Verdict::Pending;
         }
         match decision {
-            Decision::Match { person, .. } if self.candidate == Some(*person) => self.streak += 1,
-            Decision::Match { person, .. } => {
+            Decision::Match { person, .. } | Decision::Lookalike { person, .. } if self.candidate == Some(*person) => {
+                self.streak += 1
+            }
+            Decision::Match { person, .. } | Decision::Lookalike { person, .. } => {
                 self.candidate = Some(*person);
                 self.streak = 1;
             }

@@ -15,6 +15,12 @@ pub fn fold(text: &str) -> String {
         .collect()
 }
 
+/// A delegate code as typed on the kiosk's keyboard: any case, spaces ignored.
+pub fn same_code(typed: &str, code: &str) -> bool {
+    let squeeze = |s: &str| fold(s).split_whitespace().collect::<String>();
+    !typed.trim().is_empty() && squeeze(typed) == squeeze(code)
+}
+
 /// Delegates whose code or name matches every word of `query`, best first:
 /// an exact code, then names whose words start with the query's words.
 pub fn find<'a>(delegates: &'a [Delegate], query: &str, limit: usize) -> Vec<&'a Delegate> {

@@ -1,6 +1,8 @@
 //! Who is this? The engine, the enrolled gallery and the decision policy
 //! together: a picture in, a decision about one delegate out.
 
+use std::collections::HashMap;
+
 use image::RgbImage;
 use serde::Serialize;
 
@@ -9,9 +11,9 @@ use crate::decide::{Decision, Policy, decide};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::face::Face;
-use crate::matching::Gallery;
+use crate::matching::{Gallery, Hit};
 use crate::quality::Issue;
-use crate::record::{Delegate, Store};
+use crate::record::{Delegate, Lookalike, Store};
 
 pub struct Recognizer {
     pub engine: Engine,
@@ -19,6 +21,8 @@ pub struct Recognizer {
     gallery: Gallery,
     pub policy: Policy,
     quality: crate::config::QualityConfig,
+    /// Person → the enrolled people their face could be taken for.
+    lookalikes: HashMap<usize, Vec<usize>>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -53,7 +57,8 @@ impl Recognizer {
                 )
             }));
         }
-        Ok(Self::new(engine, people, gallery, cfg))
+        let pairs = store.lookalikes(kind.model_id())?;
+        Ok(Self::new(engine, people, gallery, cfg).with_lookalikes(&pairs))
     }
 
     /// From parts: `gallery`'s person `i` is `people[i]`.
@@ -63,7 +68,27 @@ impl Recognizer {
             threshold: cfg.decide.threshold.unwrap_or(kind.default_threshold()),
             margin: cfg.decide.margin.unwrap_or(kind.default_margin()),
         };
-        Self { engine, people, gallery, policy, quality: cfg.quality.clone() }
+        Self { engine, people, gallery, policy, quality: cfg.quality.clone(), lookalikes: HashMap::new() }
+    }
+
+    /// Pairs naming someone not in the gallery are ignored.
+    pub fn with_lookalikes(mut self, pairs: &[Lookalike]) -> Self {
+        let index: HashMap<&str, usize> = self.people.iter().enumerate().map(|(i, d)| (d.code.as_str(), i)).collect();
+        let mut lookalikes: HashMap<usize, Vec<usize>> = HashMap::new();
+        for p in pairs {
+            if let (Some(&a), Some(&b)) = (index.get(p.a.as_str()), index.get(p.b.as_str())) {
+                lookalikes.entry(a).or_default().push(b);
+                lookalikes.entry(b).or_default().push(a);
+            }
+        }
+        self.lookalikes = lookalikes;
+        self
+    }
+
+    /// The people `person` could be mistaken for; not empty means the kiosk
+    /// asks for the delegate code before checking them in.
+    pub fn lookalikes_of(&self, person: usize) -> &[usize] {
+        self.lookalikes.get(&person).map_or(&[], Vec::as_slice)
     }
 
     pub fn quality(&self) -> &crate::config::QualityConfig {
@@ -99,7 +124,26 @@ impl Recognizer {
         if !issues.is_empty() {
             return Decision::PoorQuality { issues };
         }
-        decide(&self.gallery.search(embedding, 2), &self.policy)
+        let hits = self.gallery.search(embedding, 2);
+        self.lookalike_rule(decide(&hits, &self.policy), &hits)
+    }
+
+    /// A match with a delegate who has lookalikes is never taken as it is, and
+    /// two lookalikes too close to tell apart are no longer ambiguous: either
+    /// way the person will be asked for their delegate code.
+    fn lookalike_rule(&self, decision: Decision, hits: &[Hit]) -> Decision {
+        let group = |person: usize| self.lookalikes_of(person).iter().copied().fold(person, usize::min);
+        match decision {
+            Decision::Match { person, score, .. } if !self.lookalikes_of(person).is_empty() => {
+                Decision::Lookalike { person: group(person), score }
+            }
+            Decision::Ambiguous { score, .. }
+                if hits.len() >= 2 && self.lookalikes_of(hits[0].person).contains(&hits[1].person) =>
+            {
+                Decision::Lookalike { person: group(hits[0].person), score }
+            }
+            d => d,
+        }
     }
 
     /// The delegate a decision names, and the similarity it was made with.

@@ -90,6 +90,7 @@ fn each_person_in_turn_is_checked_in_exactly_once_and_a_stranger_never() {
                 welcomes.push((delegate.code, already));
             }
             Some(Event::Unknown) => unknowns += 1,
+            Some(Event::AskCode { candidates }) => panic!("nobody here has a lookalike: {candidates:?}"),
             None => {}
         }
     }
@@ -130,4 +131,66 @@ fn the_window_runs_under_xvfb_and_records_the_check_ins() {
     let codes: Vec<&str> = people.iter().map(|(c, _)| c.as_str()).collect();
     assert!(text.contains(&format!("check-ins: 2 ({})", codes.join(", "))), "{text}");
     assert_eq!(Store::open(&db).unwrap().attendance_count("Phiên Xvfb").unwrap(), 2);
+}
+
+/// One person enrolled under two codes (two different photos of them) is the
+/// closest pair of lookalikes there can be: the kiosk must ask for the code
+/// and record nothing by face alone, while someone else is checked in as usual.
+#[test]
+fn a_delegate_with_a_lookalike_is_asked_for_the_code_and_nothing_is_recorded_by_face() {
+    let Some(faces) = faces("lookalike at the kiosk") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let people: Vec<(String, PathBuf)> =
+        gallery(&faces, 80).into_iter().filter(|(id, _)| probes(&faces, id).len() >= 4).take(2).collect();
+    let (twin, other) = (&people[0], &people[1]);
+    let twin_probes = probes(&faces, &twin.0);
+    let roster = dir.path().join("roster.csv");
+    std::fs::write(
+        &roster,
+        format!(
+            "code,name,delegation,seat,photo\nL1,Nguyễn Văn Một,Đoàn A,1,{}\nL2,Nguyễn Văn Hai,Đoàn A,2,{}\nL3,Trần Thị Ba,Đoàn B,3,{}\n",
+            twin.1.display(),
+            twin_probes[0].display(),
+            other.1.display()
+        ),
+    )
+    .unwrap();
+    let db = dir.path().join("twins.db");
+    let out = kiosk(&["enroll", "--db", path_str(&db), "--roster", path_str(&roster), "--photos", "/"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("lookalike: L1 Nguyễn Văn Một ~ L2 Nguyễn Văn Hai"), "{}", stdout(&out));
+    let listed = stdout(&kiosk(&["lookalikes", "--db", path_str(&db)]));
+    assert!(
+        listed.contains("L1 Nguyễn Văn Một ~ L2 Nguyễn Văn Hai") && listed.contains("1 lookalike pair(s)"),
+        "{listed}"
+    );
+
+    let folder = frames(dir.path(), &[twin_probes[1..].to_vec(), probes(&faces, &other.0)], 16);
+    let mut station = Station::new(
+        &Config::default(),
+        Store::open(&db).unwrap(),
+        std::sync::Arc::new(std::sync::RwLock::new("Phiên 1".to_string())),
+    )
+    .unwrap();
+    let mut source = FolderSource::open(&folder, 1000.0).unwrap();
+    let mut events = Vec::new();
+    while let Some(frame) = source.next_frame().unwrap() {
+        match station.process(&frame).unwrap().event {
+            Some(Event::AskCode { candidates }) => {
+                let mut codes: Vec<String> = candidates.into_iter().map(|d| d.code).collect();
+                codes.sort();
+                events.push(format!("code? {}", codes.join(" ")));
+            }
+            Some(Event::Welcome { delegate, .. }) => events.push(format!("welcome {}", delegate.code)),
+            Some(Event::Unknown) => events.push("unknown".into()),
+            None => {}
+        }
+    }
+    assert_eq!(events, ["code? L1 L2", "welcome L3"]);
+    let store = Store::open(&db).unwrap();
+    assert_eq!(store.attendance_count("Phiên 1").unwrap(), 1, "only L3, by face");
+
+    // `identify` and `checkin --image` say so instead of naming either twin.
+    let said = stdout(&kiosk(&["checkin", "--db", path_str(&db), "--image", path_str(&twin_probes[1])]));
+    assert!(said.contains("Not checked in: lookalike"), "{said}");
 }

@@ -40,7 +40,7 @@ fn harness(lang: Lang) -> Harness<'static, State> {
     let mut h = Harness::builder().with_size([1280.0, 800.0]).with_context_setup(install_fonts).build_ui_state(
         |ui, state: &mut State| {
             for action in draw(ui, &state.model, &state.pictures) {
-                if let Some(effect) = state.model.act(action) {
+                if let Some(effect) = state.model.act(action, Instant::now()) {
                     state.effects.push(effect);
                 }
             }
@@ -201,4 +201,34 @@ fn the_admin_screen_opens_only_with_the_pin_and_can_undo_and_switch_sessions() {
     h.run();
     assert_eq!(h.state().model.screen, Screen::Idle);
     assert!(h.state().model.admin.is_none(), "closing the admin screen locks it again");
+}
+
+#[test]
+fn a_lookalike_types_their_code_and_is_never_shown_who_they_might_be() {
+    let mut h = harness(Lang::En);
+    let ask = Event::AskCode { candidates: vec![delegates()[0].clone(), delegates()[1].clone()] };
+    h.state_mut().model.on_update(&update(Some(ask)), Instant::now());
+    h.run();
+    h.get_by_label("Please type your delegate code to confirm");
+    for name in ["Nguyễn Văn An", "Nguyễn Thị Bình"] {
+        assert!(h.query_by_label_contains(name).is_none(), "{name} is shown to whoever stands there");
+    }
+    // A wrong code first: told so, nothing recorded.
+    for key in ["D", "0", "0", "3"] {
+        h.get_by_label(key).click();
+        h.run();
+    }
+    h.get_by_label("D003");
+    h.get_by_label("Confirm").click();
+    h.run();
+    h.get_by_label("That code does not match; please try again");
+    assert!(h.state().effects.is_empty());
+    assert!(h.query_by_label_contains("Nguyễn").is_none(), "typing shows no search results here");
+    for key in ["D", "0", "0", "2"] {
+        h.get_by_label(key).click();
+        h.run();
+    }
+    h.get_by_label("Confirm").click();
+    h.run();
+    assert_eq!(h.state().effects, [Effect::CodeConfirmed { code: "D002".into() }]);
 }

@@ -356,7 +356,7 @@ impl eframe::App for KioskApp {
             self.pictures.portrait.show(&ctx, photo);
         }
         for action in ui::draw(ui, &self.model, &self.pictures) {
-            if let Some(effect) = self.model.act(action) {
+            if let Some(effect) = self.model.act(action, now) {
                 self.apply(effect, now);
             }
         }
@@ -410,7 +410,20 @@ impl KioskApp {
     fn apply(&mut self, effect: Effect, now: Instant) {
         let session = self.session();
         let done = match effect {
-            Effect::ManualCheckIn { code, by_staff } => self.manual_check_in(&session, &code, by_staff, now),
+            Effect::ManualCheckIn { code, by_staff: true } => self
+                .store
+                .manual_check_in(&session, &code, &self.kiosk_id, "checked in by staff from the admin screen")
+                .and_then(|_| self.refresh_admin(&session)),
+            Effect::ManualCheckIn { code, by_staff: false } => {
+                self.record_and_greet(&session, &code, Method::Search, None, now)
+            }
+            Effect::CodeConfirmed { code } => self.record_and_greet(
+                &session,
+                &code,
+                Method::Face,
+                Some("lookalike: confirmed with the delegate code"),
+                now,
+            ),
             Effect::CheckPin(pin) => {
                 let view = if admin::verify_pin(&pin, &self.pin_hash) { self.admin_view(&session).ok() } else { None };
                 self.model.on_pin_checked(view);
@@ -430,15 +443,17 @@ impl KioskApp {
         }
     }
 
-    fn manual_check_in(&mut self, session: &str, code: &str, by_staff: bool, now: Instant) -> Result<()> {
-        let outcome = if by_staff {
-            self.store.manual_check_in(session, code, &self.kiosk_id, "checked in by staff from the admin screen")?
-        } else {
-            self.store.check_in(session, code, Method::Search, &self.kiosk_id, None)?
-        };
-        if by_staff {
-            return self.refresh_admin(session);
-        }
+    /// A check-in made at the kiosk's screen, then the welcome.
+    fn record_and_greet(
+        &mut self,
+        session: &str,
+        code: &str,
+        method: Method,
+        reason: Option<&str>,
+        now: Instant,
+    ) -> Result<()> {
+        let kiosk = &self.kiosk_id;
+        let outcome = self.store.transaction(|tx| tx.check_in(session, code, method, kiosk, None, reason))?;
         if let Some(d) = self.store.delegate(code)? {
             let (at, already) = match outcome {
                 CheckIn::Recorded { at } => (at, false),

@@ -34,6 +34,12 @@ pub enum Screen {
     Confirm {
         delegate: Delegate,
     },
+    /// A face that could be one of several lookalike delegates: the person
+    /// types their delegate code. `wrong` counts the codes that matched none.
+    AskCode {
+        candidates: Vec<Delegate>,
+        wrong: u8,
+    },
     /// Staff only: the PIN pad, then the admin screen.
     Pin,
     Admin,
@@ -91,6 +97,10 @@ pub enum Effect {
         code: String,
         by_staff: bool,
     },
+    /// A lookalike delegate typed their own code.
+    CodeConfirmed {
+        code: String,
+    },
     CheckPin(String),
     SwitchSession(String),
     Undo {
@@ -118,9 +128,17 @@ pub struct Model {
     staff_search: bool,
     delegates: Vec<Delegate>,
     welcome_for: Duration,
+    last_touch: Instant,
 }
 
 const SEARCH_RESULTS: usize = 6;
+
+/// Wrong codes before the lookalike check sends the person to the help desk.
+pub const CODE_ATTEMPTS: u8 = 3;
+
+/// A screen someone was busy with goes back to the camera after this long
+/// untouched: a delegate who walked away, staff who forgot to close the admin screen.
+pub const LEFT_ALONE: Duration = Duration::from_secs(60);
 
 impl Model {
     pub fn new(lang: Lang, event_name: &str, session: &str, delegates: Vec<Delegate>, welcome_for: Duration) -> Self {
@@ -142,6 +160,7 @@ impl Model {
             staff_search: false,
             delegates,
             welcome_for,
+            last_touch: Instant::now(),
         }
     }
 
@@ -154,8 +173,13 @@ impl Model {
             Some(Event::Welcome { delegate, at, already, photo, .. }) => {
                 self.on_check_in(delegate.clone(), at.clone(), *already, photo.clone(), now);
             }
-            Some(Event::Unknown) if !self.in_search() => {
+            Some(Event::Unknown) if !self.is_busy() => {
                 self.screen = Screen::Unknown { until: now + self.welcome_for * 2 }
+            }
+            Some(Event::AskCode { candidates }) if !self.is_busy() => {
+                self.query.clear();
+                self.last_touch = now;
+                self.screen = Screen::AskCode { candidates: candidates.clone(), wrong: 0 };
             }
             _ => {
                 if matches!(self.screen, Screen::Idle | Screen::Live) {
@@ -165,7 +189,7 @@ impl Model {
         }
     }
 
-    /// Timed screens go back to the camera view.
+    /// Timed screens go back to the camera view, and busy ones left alone too.
     pub fn tick(&mut self, now: Instant) {
         let expired = match &self.screen {
             Screen::Welcome { until, .. } | Screen::Unknown { until } => now >= *until,
@@ -174,14 +198,31 @@ impl Model {
         if expired {
             self.screen = if self.faces.is_empty() { Screen::Idle } else { Screen::Live };
         }
+        if self.is_busy() && now.saturating_duration_since(self.last_touch) >= LEFT_ALONE {
+            self.leave();
+        }
     }
 
     /// Screens a person is busy with: recognition events do not interrupt them.
-    fn in_search(&self) -> bool {
-        matches!(self.screen, Screen::Search | Screen::Confirm { .. } | Screen::Pin | Screen::Admin)
+    fn is_busy(&self) -> bool {
+        matches!(
+            self.screen,
+            Screen::Search | Screen::Confirm { .. } | Screen::AskCode { .. } | Screen::Pin | Screen::Admin
+        )
     }
 
-    pub fn act(&mut self, action: Action) -> Option<Effect> {
+    /// Back to the camera, forgetting what was typed and any admin rights.
+    fn leave(&mut self) {
+        self.pin.clear();
+        self.query.clear();
+        self.admin = None;
+        self.staff_search = false;
+        self.screen = Screen::Idle;
+    }
+
+    /// A touch (or key) at `now`.
+    pub fn act(&mut self, action: Action, now: Instant) -> Option<Effect> {
+        self.last_touch = now;
         match action {
             Action::ToggleLanguage => self.lang = self.lang.other(),
             Action::OpenSearch => self.open_search(false),
@@ -206,17 +247,23 @@ impl Model {
                     self.screen = Screen::Confirm { delegate: d.clone() };
                 }
             }
-            Action::Confirm => {
-                if let Screen::Confirm { delegate } = &self.screen {
+            Action::Confirm => match &mut self.screen {
+                Screen::Confirm { delegate } => {
                     return Some(Effect::ManualCheckIn { code: delegate.code.clone(), by_staff: self.staff_search });
                 }
-            }
-            Action::Cancel => {
-                self.pin.clear();
-                self.admin = None;
-                self.staff_search = false;
-                self.screen = Screen::Idle;
-            }
+                Screen::AskCode { candidates, wrong } => {
+                    if let Some(d) = candidates.iter().find(|d| lookup::same_code(&self.query, &d.code)) {
+                        return Some(Effect::CodeConfirmed { code: d.code.clone() });
+                    }
+                    *wrong += 1;
+                    self.query.clear();
+                    if *wrong >= CODE_ATTEMPTS {
+                        self.screen = Screen::Unknown { until: now + self.welcome_for * 2 };
+                    }
+                }
+                _ => {}
+            },
+            Action::Cancel => self.leave(),
             Action::OpenAdmin => {
                 self.pin.clear();
                 self.pin_rejected = false;
@@ -273,7 +320,12 @@ impl Model {
         self.screen = Screen::Welcome { delegate, at, already, until: now + self.welcome_for, photo };
     }
 
+    /// Search results follow the query on the search screen only: on the
+    /// code screen they would show a lookalike whom they might be.
     fn refresh_results(&mut self) {
+        if self.screen != Screen::Search {
+            return;
+        }
         self.results = lookup::find(&self.delegates, &self.query, SEARCH_RESULTS).into_iter().cloned().collect();
     }
 }
@@ -316,25 +368,88 @@ mod tests {
     #[test]
     fn the_search_lane_finds_without_diacritics_and_asks_to_confirm() {
         let mut m = Model::new(Lang::En, "Congress", "S", delegates(), Duration::from_secs(3));
-        m.on_update(&update(1, Some(Event::Unknown)), Instant::now());
+        let t = Instant::now();
+        m.on_update(&update(1, Some(Event::Unknown)), t);
         assert!(matches!(m.screen, Screen::Unknown { .. }));
-        m.act(Action::OpenSearch);
+        m.act(Action::OpenSearch, t);
         for c in "nguyen".chars() {
-            m.act(Action::Type(c));
+            m.act(Action::Type(c), t);
         }
         assert_eq!(m.results.len(), 2);
-        m.act(Action::Type(' '));
-        m.act(Action::Type('b'));
+        m.act(Action::Type(' '), t);
+        m.act(Action::Type('b'), t);
         assert_eq!(m.results.iter().map(|d| d.name.as_str()).collect::<Vec<_>>(), ["Nguyễn Thị Bình"]);
-        m.act(Action::Backspace);
+        m.act(Action::Backspace, t);
         assert_eq!(m.results.len(), 2);
-        assert_eq!(m.act(Action::Confirm), None, "nothing to confirm yet");
-        m.act(Action::Pick("D1".into()));
-        assert_eq!(m.act(Action::Confirm), Some(Effect::ManualCheckIn { code: "D1".into(), by_staff: false }));
+        assert_eq!(m.act(Action::Confirm, t), None, "nothing to confirm yet");
+        m.act(Action::Pick("D1".into()), t);
+        assert_eq!(m.act(Action::Confirm, t), Some(Effect::ManualCheckIn { code: "D1".into(), by_staff: false }));
         // An "unknown" verdict arriving meanwhile does not pull the person out of the search.
-        m.on_update(&update(1, Some(Event::Unknown)), Instant::now());
+        m.on_update(&update(1, Some(Event::Unknown)), t);
         assert!(matches!(m.screen, Screen::Confirm { .. }));
-        m.act(Action::Cancel);
+        m.act(Action::Cancel, t);
         assert_eq!(m.screen, Screen::Idle);
+    }
+
+    fn ask(m: &mut Model, t: Instant) {
+        let candidates = vec![delegates()[0].clone(), delegates()[2].clone()];
+        m.on_update(&update(1, Some(Event::AskCode { candidates })), t);
+    }
+
+    fn type_in(m: &mut Model, text: &str, t: Instant) {
+        for c in text.chars() {
+            m.act(Action::Type(c), t);
+        }
+    }
+
+    #[test]
+    fn a_lookalike_checks_in_with_any_candidates_code_and_three_wrong_codes_mean_the_help_desk() {
+        let mut m = Model::new(Lang::Vi, "Đại hội", "Phiên 1", delegates(), Duration::from_secs(3));
+        let t = Instant::now();
+        ask(&mut m, t);
+        assert!(matches!(m.screen, Screen::AskCode { wrong: 0, .. }));
+        type_in(&mut m, "d 2", t);
+        assert!(m.results.is_empty(), "no search results on the code screen");
+        assert_eq!(
+            m.act(Action::Confirm, t),
+            Some(Effect::CodeConfirmed { code: "D2".into() }),
+            "case and spaces do not matter"
+        );
+
+        ask(&mut m, t);
+        assert!(matches!(m.screen, Screen::AskCode { .. }), "a new question after the confirmed one");
+        m.act(Action::Cancel, t);
+        ask(&mut m, t);
+        for attempt in 1..=CODE_ATTEMPTS {
+            type_in(&mut m, "D1", t);
+            assert_eq!(m.act(Action::Confirm, t), None, "D1 is not one of the lookalikes");
+            assert!(m.query.is_empty(), "the wrong code is cleared");
+            if attempt < CODE_ATTEMPTS {
+                assert!(matches!(m.screen, Screen::AskCode { wrong, .. } if wrong == attempt));
+            }
+        }
+        assert!(matches!(m.screen, Screen::Unknown { .. }), "then the help desk");
+        assert_eq!(m.checked_in, 0);
+    }
+
+    #[test]
+    fn a_busy_screen_left_alone_goes_back_to_the_camera_and_forgets_the_admin() {
+        let mut m = Model::new(Lang::Vi, "Đại hội", "Phiên 1", delegates(), Duration::from_secs(3));
+        let t = Instant::now();
+        m.act(Action::OpenAdmin, t);
+        m.on_pin_checked(Some(AdminView::default()));
+        assert_eq!(m.screen, Screen::Admin);
+        m.tick(t + LEFT_ALONE / 2);
+        m.act(Action::SelectSession("Phiên 2".into()), t + LEFT_ALONE / 2);
+        m.tick(t + LEFT_ALONE);
+        assert_eq!(m.screen, Screen::Admin, "a touch keeps it open");
+        m.tick(t + LEFT_ALONE / 2 + LEFT_ALONE);
+        assert_eq!(m.screen, Screen::Idle);
+        assert!(m.admin.is_none(), "admin rights are gone");
+        ask(&mut m, t);
+        type_in(&mut m, "D", t);
+        m.tick(t + LEFT_ALONE);
+        assert_eq!(m.screen, Screen::Idle);
+        assert!(m.query.is_empty());
     }
 }

@@ -164,6 +164,7 @@ pub fn draw(ui: &mut egui::Ui, model: &Model, pictures: &Pictures) -> Vec<Action
                 ui.label(RichText::new(t(lang, Text::HelpDesk)).size(24.0));
             }
             Screen::Search => search_view(ui, model, &mut actions),
+            Screen::AskCode { wrong, .. } => ask_code_view(ui, model, *wrong, &mut actions),
             Screen::Pin => pin_view(ui, model, &mut actions),
             Screen::Admin => admin_view(ui, model, &mut actions),
             Screen::Confirm { delegate } => {
@@ -250,6 +251,31 @@ fn search_view(ui: &mut egui::Ui, model: &Model, actions: &mut Vec<Action>) {
         }
     }
     ui.add_space(16.0);
+    keyboard(ui, lang, actions);
+}
+
+/// The lookalike check: the person proves who they are with their code. The
+/// candidates' names and codes are never shown.
+fn ask_code_view(ui: &mut egui::Ui, model: &Model, wrong: u8, actions: &mut Vec<Action>) {
+    let lang = model.lang;
+    ui.add_space(12.0);
+    ui.label(RichText::new(t(lang, Text::CodePrompt)).font(bold(32.0)));
+    ui.label(RichText::new(t(lang, Text::CodeWhy)).size(22.0));
+    let shown = if model.query.is_empty() { "…".to_string() } else { model.query.to_uppercase() };
+    ui.label(RichText::new(shown).font(bold(40.0)).color(ACCENT));
+    if wrong > 0 {
+        ui.label(RichText::new(t(lang, Text::WrongCode)).size(24.0).color(ACCENT));
+    }
+    ui.add_space(8.0);
+    if big_button(ui, t(lang, Text::Confirm)) {
+        actions.push(Action::Confirm);
+    }
+    ui.add_space(12.0);
+    keyboard(ui, lang, actions);
+}
+
+/// Letters and digits, then space, delete and cancel.
+fn keyboard(ui: &mut egui::Ui, lang: Lang, actions: &mut Vec<Action>) {
     for row in KEYS {
         ui.horizontal(|ui| {
             let width = row.len() as f32 * 78.0;
