@@ -439,15 +439,21 @@ fn progress_bar(len: usize, what: &str) -> ProgressBar {
     bar
 }
 
-/// The enrolment report as CSV, for Excel.
-fn write_enrolment_report(path: &Path, reports: &[kiosk::enroll::Report]) -> Result<()> {
+/// The enrolment report as CSV, for Excel; each delegate's lookalikes with the similarity.
+fn write_enrolment_report(path: &Path, reports: &[kiosk::enroll::Report], lookalikes: &[Lookalike]) -> Result<()> {
+    let mut others: HashMap<&str, Vec<String>> = HashMap::new();
+    for p in lookalikes {
+        others.entry(&p.a).or_default().push(format!("{} ({:.2})", p.b, p.score));
+        others.entry(&p.b).or_default().push(format!("{} ({:.2})", p.a, p.score));
+    }
     let mut w = kiosk::export::csv_for_excel(path)?;
-    w.write_record(["line", "code", "name", "photo", "enrolled", "detail", "same_photo_as"])?;
+    w.write_record(["line", "code", "name", "photo", "enrolled", "detail", "same_photo_as", "lookalikes"])?;
     for r in reports {
         let enrolled = if r.outcome == kiosk::enroll::Outcome::Enrolled { "yes" } else { "no" };
         let line = r.line.to_string();
         let same = r.same_photo_as.clone().unwrap_or_default();
-        w.write_record([line.as_str(), &r.code, &r.name, &r.photo, enrolled, &r.outcome.describe(), &same])?;
+        let like = others.get(r.code.as_str()).map(|o| o.join("; ")).unwrap_or_default();
+        w.write_record([line.as_str(), &r.code, &r.name, &r.photo, enrolled, &r.outcome.describe(), &same, &like])?;
     }
     w.flush().with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
@@ -478,13 +484,13 @@ fn enroll(cfg: &Config, db: &Path, roster_path: &Path, photos: &Path, report: Op
         }
         println!("{line}");
     }
-    if let Some(path) = report {
-        write_enrolment_report(&path, &reports)?;
-    }
     let kind = engine.embedder();
     let lookalikes =
         kiosk::enroll::audit_lookalikes(&mut store, kind, cfg.decide.lookalike.unwrap_or(kind.default_lookalike()))?;
     print_lookalikes(&store, &lookalikes, Some(LOOKALIKES_SHOWN))?;
+    if let Some(path) = report {
+        write_enrolment_report(&path, &reports, &lookalikes)?;
+    }
     println!(
         "{} of {} delegates enrolled with {} into {}; {} need attention{}; {} lookalike pair(s).",
         enrolled.len(),

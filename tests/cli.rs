@@ -363,6 +363,8 @@ fn several_photos_consent_and_shared_photos_follow_the_roster() {
     assert!(first.contains("lookalike: C3 Người Ba ~ C4 Người Bốn (1.00)"), "the lookalike audit lists them: {first}");
     let csv = std::fs::read_to_string(&report).unwrap();
     assert!(csv.starts_with('\u{feff}') && csv.contains("Người Hai") && csv.contains(",C3"), "{csv}");
+    let c4_row = csv.lines().find(|l| l.contains(",C4,")).unwrap();
+    assert!(c4_row.ends_with(",C3,C3 (1.00)"), "same photo as C3, and C3 its lookalike: {c4_row}");
 
     // A1 keeps one photo, C3 withdraws consent.
     write(&format!(
