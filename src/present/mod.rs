@@ -443,7 +443,7 @@ impl KioskApp {
         }
     }
 
-    /// A check-in made at the kiosk's screen, then the welcome.
+    /// A check-in made at the kiosk's screen, then the welcome (with its sound).
     fn record_and_greet(
         &mut self,
         session: &str,
@@ -459,6 +459,9 @@ impl KioskApp {
                 CheckIn::Recorded { at } => (at, false),
                 CheckIn::AlreadyCheckedIn { at } => (at, true),
             };
+            if !already {
+                self.play_welcome();
+            }
             let photo = crate::checkin::enrolled_photo(&self.store, code);
             self.model.on_check_in(d, at, already, photo, now);
         }

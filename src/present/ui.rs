@@ -263,9 +263,9 @@ fn ask_code_view(ui: &mut egui::Ui, model: &Model, wrong: u8, actions: &mut Vec<
     ui.label(RichText::new(t(lang, Text::CodeWhy)).size(22.0));
     let shown = if model.query.is_empty() { "…".to_string() } else { model.query.to_uppercase() };
     ui.label(RichText::new(shown).font(bold(40.0)).color(ACCENT));
-    if wrong > 0 {
-        ui.label(RichText::new(t(lang, Text::WrongCode)).size(24.0).color(ACCENT));
-    }
+    // The line is kept when empty, so that the keys do not move under a finger.
+    let warning = if wrong > 0 { t(lang, Text::WrongCode) } else { " " };
+    ui.label(RichText::new(warning).size(24.0).color(ACCENT));
     ui.add_space(8.0);
     if big_button(ui, t(lang, Text::Confirm)) {
         actions.push(Action::Confirm);
