@@ -91,7 +91,13 @@ impl Station {
         let issues = main.and_then(|f| f.quality).map(|q| q.issues(self.recognizer.quality())).unwrap_or_default();
         let advice = main.and_then(|_| guidance(&issues, scene.is_crowded(), mean_brightness(&frame.image)));
         let event = match verdict {
-            Verdict::Agreed(person) => self.greet(person, frame.captured)?,
+            Verdict::Agreed(person) => {
+                let snapshot = match main {
+                    Some(f) if self.settings.save_snapshots => Some(crate::decode::face_jpeg(&frame.image, &f.bbox)?),
+                    _ => None,
+                };
+                self.greet(person, frame.captured, snapshot)?
+            }
             Verdict::Unknown => Some(Event::Unknown),
             Verdict::Pending | Verdict::NewFace => None,
         };
@@ -104,7 +110,8 @@ impl Station {
         })
     }
 
-    fn greet(&mut self, person: usize, captured: Instant) -> Result<Option<Event>> {
+    /// `snapshot`: the face as seen now, kept with the check-in when configured.
+    fn greet(&mut self, person: usize, captured: Instant, snapshot: Option<Vec<u8>>) -> Result<Option<Event>> {
         let Some(delegate) = self.recognizer.people().get(person).cloned() else { return Ok(None) };
         let session = self.session.read().unwrap_or_else(|p| p.into_inner()).clone();
         if session != self.greeted_in {
@@ -123,7 +130,14 @@ impl Station {
             let others = partners.iter().filter_map(|&p| self.recognizer.people().get(p).cloned());
             return Ok(Some(Event::AskCode { candidates: std::iter::once(delegate).chain(others).collect() }));
         }
-        let outcome = self.store.check_in(&session, &delegate.code, Method::Face, &self.kiosk_id, None)?;
+        let kiosk = &self.kiosk_id;
+        let outcome = self.store.transaction(|tx| {
+            let outcome = tx.check_in(&session, &delegate.code, Method::Face, kiosk, None, None)?;
+            if let (CheckIn::Recorded { .. }, Some(jpeg)) = (&outcome, &snapshot) {
+                tx.attach_snapshot(&session, &delegate.code, jpeg)?;
+            }
+            Ok(outcome)
+        })?;
         let latency_ms = self.track_start.unwrap_or(captured).elapsed().as_millis() as u64;
         let (at, already) = match outcome {
             CheckIn::Recorded { at } => (at, false),

@@ -39,6 +39,9 @@ pub struct KioskConfig {
     pub admin_pin_hash: String,
     /// A WAV file played (with `aplay`) when someone is checked in; empty = silence.
     pub welcome_sound: PathBuf,
+    /// Keep a small photo of the face at each face check-in, for disputes
+    /// (`kiosk snapshots`); off unless the organisers decide otherwise.
+    pub save_snapshots: bool,
 }
 
 impl Default for KioskConfig {
@@ -52,6 +55,7 @@ impl Default for KioskConfig {
             welcome_seconds: 4.0,
             admin_pin_hash: String::new(),
             welcome_sound: PathBuf::new(),
+            save_snapshots: false,
         }
     }
 }

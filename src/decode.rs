@@ -1,12 +1,15 @@
 //! Photo files to RGB pixels: any common format, EXIF orientation applied,
 //! greyscale, CMYK and 16-bit images converted, errors that name the file.
+//! And back: a face as a small JPEG.
 
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
 use image::{DynamicImage, ImageDecoder, ImageReader, RgbImage};
 
+use crate::detect::resize_rgb;
 use crate::error::{Error, Result};
+use crate::face::BBox;
 
 pub const IMAGE_EXTENSIONS: &[&str] = &["jpg", "jpeg", "png", "webp", "bmp", "tif", "tiff"];
 
@@ -55,4 +58,23 @@ pub fn decode_image(bytes: &[u8]) -> std::result::Result<RgbImage, String> {
         return Err("the image is empty".into());
     }
     Ok(img.into_rgb8())
+}
+
+/// The face with some margin, 240 px high, as JPEG: the welcome screen's
+/// photo and the check-in snapshot.
+pub fn face_jpeg(img: &RgbImage, face: &BBox) -> Result<Vec<u8>> {
+    let margin = 0.4 * face.width().max(face.height());
+    let x0 = (face.x0 - margin).max(0.0) as u32;
+    let y0 = (face.y0 - margin).max(0.0) as u32;
+    let x1 = ((face.x1 + margin) as u32).min(img.width());
+    let y1 = ((face.y1 + margin) as u32).min(img.height());
+    let crop = image::imageops::crop_imm(img, x0, y0, (x1 - x0).max(1), (y1 - y0).max(1)).to_image();
+    let height = 240u32;
+    let width = ((crop.width() as f32 * height as f32 / crop.height() as f32).round() as u32).max(1);
+    let small = resize_rgb(&crop, width, height)?;
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85)
+        .encode_image(&small)
+        .map_err(|e| Error::Io(format!("thumbnail: {e}")))?;
+    Ok(out)
 }

@@ -4,17 +4,14 @@
 
 use std::path::Path;
 
-use image::RgbImage;
 use rayon::prelude::*;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::config::QualityConfig;
-use crate::detect::resize_rgb;
 use crate::embed::EmbedderKind;
 use crate::engine::Engine;
-use crate::error::{Error, Result};
-use crate::face::BBox;
+use crate::error::Result;
 use crate::quality::Issue;
 use crate::record::{Lookalike, NewTemplate, Store};
 use crate::roster::{Entry, Roster};
@@ -168,25 +165,7 @@ fn analyse(engine: &Engine, path: &Path, cfg: &QualityConfig) -> Result<Analysed
         photo_sha256: hex::encode(Sha256::digest(&bytes)),
         embedding,
         quality,
-        thumbnail: thumbnail(&img, &face.bbox)?,
+        thumbnail: crate::decode::face_jpeg(&img, &face.bbox)?,
     };
     Ok(Analysed { outcome: Outcome::Enrolled, template: Some(template) })
-}
-
-/// The face with some margin, 240 px high, as JPEG.
-fn thumbnail(img: &RgbImage, face: &BBox) -> Result<Vec<u8>> {
-    let margin = 0.4 * face.width().max(face.height());
-    let x0 = (face.x0 - margin).max(0.0) as u32;
-    let y0 = (face.y0 - margin).max(0.0) as u32;
-    let x1 = ((face.x1 + margin) as u32).min(img.width());
-    let y1 = ((face.y1 + margin) as u32).min(img.height());
-    let crop = image::imageops::crop_imm(img, x0, y0, (x1 - x0).max(1), (y1 - y0).max(1)).to_image();
-    let height = 240u32;
-    let width = ((crop.width() as f32 * height as f32 / crop.height() as f32).round() as u32).max(1);
-    let small = resize_rgb(&crop, width, height)?;
-    let mut out = Vec::new();
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85)
-        .encode_image(&small)
-        .map_err(|e| Error::Io(format!("thumbnail: {e}")))?;
-    Ok(out)
 }

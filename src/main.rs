@@ -133,6 +133,15 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
     },
+    /// Write the face snapshots of a session's check-ins (kiosk.save_snapshots) as CODE.jpg files.
+    Snapshots {
+        #[arg(long, value_name = "DB")]
+        db: Option<PathBuf>,
+        #[arg(long, value_name = "NAME")]
+        session: Option<String>,
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
     /// Delete biometric data for good.
     Purge {
         #[arg(long, value_name = "DB")]
@@ -361,11 +370,32 @@ fn run(cli: Cli) -> Result<ExitCode> {
             println!("{} delegates ({present} present) written to {}", rows.len(), out.display());
             Ok(ExitCode::SUCCESS)
         }
+        Command::Snapshots { db, session, out } => {
+            let store = open_existing(&db_path(&cfg, db))?;
+            let session = session.unwrap_or_else(|| cfg.event.session.clone());
+            let snapshots = store.snapshots(&session)?;
+            if snapshots.is_empty() {
+                println!(
+                    "no check-in snapshots in session \"{session}\" (they are kept only with kiosk.save_snapshots = true)"
+                );
+                return Ok(ExitCode::SUCCESS);
+            }
+            std::fs::create_dir_all(&out).with_context(|| format!("cannot create folder {}", out.display()))?;
+            for (code, jpeg) in &snapshots {
+                // Codes come from rosters: keep them from naming a path.
+                let name: String =
+                    code.chars().map(|c| if c.is_alphanumeric() || c == '-' { c } else { '_' }).collect();
+                let path = out.join(format!("{name}.jpg"));
+                std::fs::write(&path, jpeg).with_context(|| format!("cannot write {}", path.display()))?;
+            }
+            println!("{} snapshots of session \"{session}\" written to {}", snapshots.len(), out.display());
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Purge { db, biometrics: _ } => {
             let mut store = open_existing(&db_path(&cfg, db))?;
-            let deleted = store.purge_biometrics()?;
+            let (templates, snapshots) = store.purge_biometrics()?;
             println!(
-                "{deleted} face templates and enrolled photos deleted; the file was compacted and no embedding bytes remain in {}",
+                "{templates} face templates and enrolled photos and {snapshots} check-in snapshots deleted; the file was compacted and none of their bytes remain in {}",
                 store.path().display()
             );
             Ok(ExitCode::SUCCESS)

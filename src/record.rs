@@ -67,8 +67,10 @@ ALTER TABLE templates ADD COLUMN thumbnail BLOB;
 "#,
     // A removed delegate who attended a session keeps their row, so that the
     // lists of that session stay whole; everywhere else they are gone.
+    // Lookalike pairs found at enrolment; face snapshots of check-ins (when configured).
     r#"
 ALTER TABLE delegates ADD COLUMN removed_at TEXT;
+ALTER TABLE attendance ADD COLUMN snapshot BLOB;
 CREATE TABLE lookalikes (
     code_a  TEXT NOT NULL REFERENCES delegates(code) ON DELETE CASCADE ON UPDATE CASCADE,
     code_b  TEXT NOT NULL REFERENCES delegates(code) ON DELETE CASCADE ON UPDATE CASCADE,
@@ -500,15 +502,22 @@ impl Store {
         Ok((entries.len(), None))
     }
 
-    /// Deletes every face template and enrolled photo, compacts the file, and
-    /// checks that no byte sequence of any deleted embedding is left in it.
-    /// Returns how many templates were deleted.
-    pub fn purge_biometrics(&mut self) -> Result<usize> {
-        let blobs: Vec<Vec<u8>> = self.rows("SELECT embedding FROM templates", [], |r| r.get(0))?;
-        let count = blobs.len();
+    /// Deletes every face template, enrolled photo and check-in snapshot,
+    /// compacts the file, and checks that no byte sequence of any of them is
+    /// left in it. Returns how many templates and snapshots were deleted.
+    pub fn purge_biometrics(&mut self) -> Result<(usize, usize)> {
+        let mut blobs: Vec<Vec<u8>> = self.rows("SELECT embedding FROM templates", [], |r| r.get(0))?;
+        let templates = blobs.len();
+        // JPEGs start alike: their middle tells them apart.
+        let snapshots: Vec<Vec<u8>> =
+            self.rows("SELECT snapshot FROM attendance WHERE snapshot IS NOT NULL", [], |r| r.get(0))?;
+        let count = (templates, snapshots.len());
+        blobs.extend(snapshots.iter().map(|j| j[j.len() / 2..].to_vec()));
         self.transaction(|tx| {
             tx.tx.execute("DELETE FROM templates", []).map_err(|e| tx.fail(e))?;
-            tx.audit("purge_biometrics", &serde_json::json!({"templates": count}).to_string())
+            tx.tx.execute("UPDATE attendance SET snapshot = NULL", []).map_err(|e| tx.fail(e))?;
+            let detail = serde_json::json!({"templates": count.0, "snapshots": count.1});
+            tx.audit("purge_biometrics", &detail.to_string())
         })?;
         // VACUUM rewrites the file without the freed pages; the checkpoint
         // empties the write-ahead log, which held the deleted pages too.
@@ -521,11 +530,21 @@ impl Store {
         let left = blobs.iter().filter(|b| b.len() >= 32 && file.windows(32).any(|w| w == &b[..32])).count();
         if left > 0 {
             return Err(Error::Store(format!(
-                "{}: {left} embeddings are still readable in the file after the purge; copy the attendance out and delete the file",
+                "{}: {left} embeddings or snapshots are still readable in the file after the purge; copy the attendance out and delete the file",
                 self.path.display()
             )));
         }
         Ok(count)
+    }
+
+    /// The face snapshots of a session's check-ins: (code, JPEG).
+    pub fn snapshots(&self, session: &str) -> Result<Vec<(String, Vec<u8>)>> {
+        self.rows(
+            "SELECT a.delegate_code, a.snapshot FROM attendance a JOIN sessions s ON s.id = a.session_id
+             WHERE s.name = ?1 AND a.snapshot IS NOT NULL ORDER BY a.delegate_code",
+            [session],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
     }
 
     /// The lookalike pairs found among `model`'s templates at the last enrolment, closest first.
@@ -610,6 +629,18 @@ impl Tx<'_> {
                 params![code, model, keep],
             )
             .map_err(|e| self.fail(e))
+    }
+
+    /// Keeps the face seen at a check-in just recorded.
+    pub fn attach_snapshot(&mut self, session: &str, code: &str, jpeg: &[u8]) -> Result<()> {
+        self.tx
+            .execute(
+                "UPDATE attendance SET snapshot = ?3
+                 WHERE delegate_code = ?2 AND session_id = (SELECT id FROM sessions WHERE name = ?1)",
+                params![session, code, jpeg],
+            )
+            .map_err(|e| self.fail(e))?;
+        Ok(())
     }
 
     /// Replaces the lookalike pairs of `model` with those just found.

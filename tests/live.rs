@@ -73,6 +73,7 @@ fn each_person_in_turn_is_checked_in_exactly_once_and_a_stranger_never() {
 
     let mut cfg = Config::default();
     cfg.kiosk.cooldown_seconds = 0;
+    cfg.kiosk.save_snapshots = true;
     let mut station = Station::new(
         &cfg,
         Store::open(&db).unwrap(),
@@ -105,6 +106,18 @@ fn each_person_in_turn_is_checked_in_exactly_once_and_a_stranger_never() {
     let store = Store::open(&db).unwrap();
     assert_eq!(store.attendance_count("Phiên thử").unwrap(), 3);
     assert!(store.attendance("Phiên thử", &people[3].0).unwrap().is_none(), "nobody else was recorded");
+    // With save_snapshots on, each check-in keeps the face as the camera saw it.
+    let shots = store.snapshots("Phiên thử").unwrap();
+    let codes: Vec<&str> = shots.iter().map(|(c, _)| c.as_str()).collect();
+    assert_eq!(codes, [&people[0].0, &people[1].0, &people[2].0]);
+    for (_, jpeg) in &shots {
+        assert_eq!(image::load_from_memory(jpeg).unwrap().height(), 240);
+    }
+    let out_dir = dir.path().join("shots");
+    let said =
+        stdout(&kiosk(&["snapshots", "--db", path_str(&db), "--session", "Phiên thử", "--out", path_str(&out_dir)]));
+    assert!(said.contains("3 snapshots"), "{said}");
+    assert_eq!(std::fs::read(out_dir.join(format!("{}.jpg", people[1].0))).unwrap(), shots[1].1);
 }
 
 /// The real window: `kiosk run --frames DIR --once` under Xvfb records the

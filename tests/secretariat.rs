@@ -112,7 +112,13 @@ fn purge_deletes_every_embedding_byte_and_keeps_the_attendance() {
     let Some(faces) = faces("purge") else { return };
     let dir = tempfile::tempdir().unwrap();
     let db = enrolled(&faces, dir.path());
-    Store::open(&db).unwrap().check_in("P", "S2", Method::Face, "k", None).unwrap();
+    let mut store = Store::open(&db).unwrap();
+    store.check_in("P", "S2", Method::Face, "k", None).unwrap();
+    let photo = image::open(&gallery(&faces, 5)[2].1).unwrap().to_rgb8();
+    let face = kiosk::BBox { x0: 70.0, y0: 70.0, x1: 180.0, y1: 190.0 };
+    let snapshot = kiosk::decode::face_jpeg(&photo, &face).unwrap();
+    store.transaction(|tx| tx.attach_snapshot("P", "S2", &snapshot)).unwrap();
+    drop(store);
     let raw = Connection::open(&db).unwrap();
     let blobs: Vec<Vec<u8>> = raw
         .prepare("SELECT embedding FROM templates")
@@ -133,16 +139,21 @@ fn purge_deletes_every_embedding_byte_and_keeps_the_attendance() {
 
     let out = kiosk(&["purge", "--biometrics", "--db", path_str(&db)]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(stdout(&out).contains("5 face templates and enrolled photos deleted"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("5 face templates and enrolled photos and 1 check-in snapshots deleted"),
+        "{}",
+        stdout(&out)
+    );
     let after = std::fs::read(&db).unwrap();
     let wal = std::fs::read(format!("{}-wal", db.display())).unwrap_or_default();
-    for b in &blobs {
-        for chunk in b.chunks(64) {
+    for b in blobs.iter().chain([&snapshot[snapshot.len() / 2..].to_vec()]) {
+        for chunk in b.chunks(64).filter(|c| c.len() == 64) {
             assert!(!contains(&after, chunk) && !contains(&wal, chunk), "embedding bytes left in the file");
         }
     }
     let store = Store::open(&db).unwrap();
     assert_eq!(store.template_models().unwrap(), []);
+    assert_eq!(store.snapshots("P").unwrap(), []);
     assert_eq!(store.delegate_count().unwrap(), 5, "the roster stays");
     assert!(store.attendance("P", "S2").unwrap().is_some(), "the attendance stays");
     assert!(store.audit_entries().unwrap().iter().any(|(a, _)| a == "purge_biometrics"));
