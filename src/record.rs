@@ -657,8 +657,9 @@ impl Tx<'_> {
         Ok(())
     }
 
-    /// Takes a delegate off the roster: their face templates go, and so does
-    /// the delegate unless they attended a session, whose lists must stay whole.
+    /// Takes a delegate off the roster: their face templates and snapshots go,
+    /// and so does the delegate unless they attended a session, whose lists
+    /// must stay whole.
     pub fn remove_delegate(&mut self, code: &str, reason: &str) -> Result<Removal> {
         let name: Option<String> = self
             .tx
@@ -679,6 +680,9 @@ impl Tx<'_> {
         } else {
             self.tx
                 .execute("UPDATE delegates SET removed_at = ?2 WHERE code = ?1", params![code, now()])
+                .map_err(|e| self.fail(e))?;
+            self.tx
+                .execute("UPDATE attendance SET snapshot = NULL WHERE delegate_code = ?1", [code])
                 .map_err(|e| self.fail(e))?;
             Removal::KeptForAttendance { sessions: attended }
         };

@@ -230,7 +230,10 @@ fn removed_delegates_leave_the_roster_and_the_gallery_but_not_the_lists_they_are
     let dir = tempfile::tempdir().unwrap();
     let db = enrolled(&faces, dir.path());
     let photo_of_s1 = gallery(&faces, 5)[1].1.clone();
-    Store::open(&db).unwrap().check_in("Phiên 1", "S0", Method::Face, "k", Some(0.9)).unwrap();
+    let mut store = Store::open(&db).unwrap();
+    store.check_in("Phiên 1", "S0", Method::Face, "k", Some(0.9)).unwrap();
+    store.transaction(|tx| tx.attach_snapshot("Phiên 1", "S0", b"a face")).unwrap();
+    drop(store);
     let identify = || stdout(&kiosk(&["identify", "--db", path_str(&db), path_str(&photo_of_s1)]));
     assert!(identify().contains("(S1)"), "{}", identify());
 
@@ -246,6 +249,8 @@ fn removed_delegates_leave_the_roster_and_the_gallery_but_not_the_lists_they_are
     assert_eq!(count("SELECT count(*) FROM templates WHERE delegate_code IN ('S0', 'S1')"), 0);
     assert_eq!(count("SELECT count(*) FROM delegates WHERE code = 'S1'"), 0, "S1 attended nothing: gone");
     assert_eq!(count("SELECT count(*) FROM delegates WHERE code = 'S0' AND removed_at IS NOT NULL"), 1);
+    assert_eq!(count("SELECT count(*) FROM attendance WHERE snapshot IS NOT NULL"), 0, "S0's snapshot went too");
+    assert_eq!(count("SELECT count(*) FROM attendance WHERE delegate_code = 'S0'"), 1, "S0's attendance stays");
     drop(raw);
     assert!(identify().contains("no match"), "S1's face is no longer recognised: {}", identify());
 
