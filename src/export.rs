@@ -75,7 +75,7 @@ pub fn write_xlsx(path: &Path, session: &str, rows: &[ListRow], counts: &[Delega
         summary.write_number(row, 2, c.total as f64).map_err(fail)?;
         summary.write_number(row, 3, (pct(c.present, c.total) * 10.0).round() / 10.0).map_err(fail)?;
     }
-    let (present, total) = counts.iter().fold((0, 0), |(p, t), c| (p + c.present, t + c.total));
+    let (present, total) = crate::record::overall(counts);
     let last = counts.len() as u32 + 3;
     summary.write_string_with_format(last, 0, "Tổng / quorum", &bold).map_err(fail)?;
     summary.write_number(last, 1, present as f64).map_err(fail)?;

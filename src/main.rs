@@ -685,7 +685,7 @@ fn print_stats(store: &Store, session: &str) -> Result<ExitCode> {
         bail!("there is no session \"{session}\" in {} (see `kiosk session list`)", store.path().display());
     }
     let counts = store.counts_by_delegation(session)?;
-    let (present, total) = counts.iter().fold((0, 0), |(p, t), c| (p + c.present, t + c.total));
+    let (present, total) = kiosk::record::overall(&counts);
     let pct = |p: usize, t: usize| if t == 0 { 0.0 } else { 100.0 * p as f64 / t as f64 };
     println!("session \"{session}\": {present} / {total} present, quorum {:.1}%", pct(present, total));
     for c in counts {

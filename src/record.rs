@@ -128,6 +128,11 @@ pub struct DelegationCount {
     pub total: usize,
 }
 
+/// Present and total over all delegations.
+pub fn overall(counts: &[DelegationCount]) -> (usize, usize) {
+    counts.iter().fold((0, 0), |(p, t), c| (p + c.present, t + c.total))
+}
+
 /// One line of the attendance list: a delegate, present or not.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ListRow {

@@ -132,7 +132,7 @@ fn rss_mib() -> f64 {
 pub fn run(cfg: &Config, opts: RunOptions) -> Result<Summary> {
     let store = Store::open(&opts.db)?;
     let delegates = store.delegates()?;
-    let checked_in = store.attendance_count(&opts.session)?;
+    let counts = store.counts_by_delegation(&opts.session)?;
     let session = Arc::new(RwLock::new(opts.session.clone()));
     let station = Station::new(cfg, store, session.clone())?;
     let ui_store = Store::open(&opts.db)?;
@@ -166,7 +166,7 @@ pub fn run(cfg: &Config, opts: RunOptions) -> Result<Summary> {
         delegates,
         Duration::from_secs_f32(cfg.kiosk.welcome_seconds.max(0.5)),
     );
-    model.checked_in = checked_in;
+    model.set_counts(&counts);
     let app = KioskApp {
         model,
         rx,
@@ -482,8 +482,7 @@ impl KioskApp {
 
     fn refresh_admin(&mut self, session: &str) -> Result<()> {
         let view = self.admin_view(session)?;
-        let present = self.store.attendance_count(session)?;
-        self.model.on_admin_refreshed(session, present, view);
+        self.model.on_admin_refreshed(session, view);
         Ok(())
     }
 }

@@ -295,14 +295,20 @@ impl Model {
     }
 
     /// Fresh admin data (after a session switch, an undo or a staff check-in).
-    pub fn on_admin_refreshed(&mut self, session: &str, checked_in: usize, view: AdminView) {
+    pub fn on_admin_refreshed(&mut self, session: &str, view: AdminView) {
         self.session = session.to_string();
-        self.checked_in = checked_in;
+        self.set_counts(&view.counts);
         self.admin = Some(view);
         if self.staff_search {
             self.staff_search = false;
             self.screen = Screen::Admin;
         }
+    }
+
+    /// The header's "present / total", the same figures as `kiosk stats`
+    /// (a removed delegate counts in the sessions they attended).
+    pub fn set_counts(&mut self, counts: &[DelegationCount]) {
+        (self.checked_in, self.total) = crate::record::overall(counts);
     }
 
     /// A check-in by face or by the search lane: greet.
@@ -451,5 +457,16 @@ mod tests {
         m.tick(t + LEFT_ALONE);
         assert_eq!(m.screen, Screen::Idle);
         assert!(m.query.is_empty());
+    }
+
+    #[test]
+    fn the_header_shows_the_figures_of_the_stats() {
+        let mut m = Model::new(Lang::Vi, "Đại hội", "Phiên 1", delegates(), Duration::from_secs(3));
+        assert_eq!((m.checked_in, m.total), (0, 3));
+        let count =
+            |delegation: &str, present, total| DelegationCount { delegation: delegation.into(), present, total };
+        let counts = vec![count("Đoàn A", 2, 2), count("Đoàn B", 1, 3)];
+        m.on_admin_refreshed("Phiên 2", AdminView { counts, ..AdminView::default() });
+        assert_eq!((m.checked_in, m.total, m.session.as_str()), (3, 5, "Phiên 2"));
     }
 }
