@@ -6,11 +6,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n="${1:-85000}"
-faces="$(realpath "${KIOSK_FACES:-../shared/faces}")"
+faces="${KIOSK_FACES:-../shared/faces}"
 if [ ! -d "$faces" ]; then
   echo "no face photos at $faces: set KIOSK_FACES to a folder of face photos" >&2
   exit 1
 fi
+faces="$(realpath "$faces")"
 tools/setup.sh
 cargo build --release --quiet
 work="$(mktemp -d /tmp/kiosk-enrolment.XXXXXX)"
