@@ -25,7 +25,7 @@ fn enrolled(faces: &Path, dir: &Path, people: usize) -> (PathBuf, Vec<(String, S
     let roster = dir.join("roster.csv");
     std::fs::write(&roster, csv).unwrap();
     let db = dir.join("live.db");
-    let o = kiosk(&["enroll", "--db", path_str(&db), "--roster", path_str(&roster), "--photos", "/"]);
+    let o = enroll_roster(&db, &roster);
     assert!(o.status.success(), "{}", stderr(&o));
     (db, out)
 }
@@ -169,7 +169,7 @@ fn a_delegate_with_a_lookalike_is_asked_for_the_code_and_nothing_is_recorded_by_
     )
     .unwrap();
     let db = dir.path().join("twins.db");
-    let out = kiosk(&["enroll", "--db", path_str(&db), "--roster", path_str(&roster), "--photos", "/"]);
+    let out = enroll_roster(&db, &roster);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("lookalike: L1 Nguyễn Văn Một ~ L2 Nguyễn Văn Hai"), "{}", stdout(&out));
     let listed = stdout(&kiosk(&["lookalikes", "--db", path_str(&db)]));

@@ -20,7 +20,7 @@ fn enrolled(faces: &Path, dir: &Path) -> PathBuf {
     let roster = dir.join("roster.csv");
     std::fs::write(&roster, csv).unwrap();
     let db = dir.join("s.db");
-    let out = kiosk(&["enroll", "--db", path_str(&db), "--roster", path_str(&roster), "--photos", "/"]);
+    let out = enroll_roster(&db, &roster);
     assert!(out.status.success(), "{}", stderr(&out));
     db
 }
@@ -184,7 +184,7 @@ fn an_excel_roster_goes_in_and_an_excel_attendance_list_comes_out() {
     }
     book.save(&roster).unwrap();
     let db = dir.path().join("x.db");
-    let out = kiosk(&["enroll", "--db", path_str(&db), "--roster", path_str(&roster), "--photos", "/"]);
+    let out = enroll_roster(&db, &roster);
     assert!(out.status.success(), "{}", stderr(&out));
     let store = Store::open(&db).unwrap();
     let d = store.delegate("X1").unwrap().unwrap();
@@ -211,15 +211,7 @@ fn an_excel_roster_goes_in_and_an_excel_attendance_list_comes_out() {
     assert_eq!(summary.get_value((4, 3)), Some(&Data::Float(33.3)), "quorum percentage");
 
     std::fs::write(dir.path().join("broken.xlsx"), b"PK\x03\x04 not really a workbook").unwrap();
-    let out = kiosk(&[
-        "enroll",
-        "--db",
-        path_str(&db),
-        "--roster",
-        path_str(&dir.path().join("broken.xlsx")),
-        "--photos",
-        "/",
-    ]);
+    let out = enroll_roster(&db, &dir.path().join("broken.xlsx"));
     assert!(!out.status.success());
     assert!(stderr(&out).contains("not a readable workbook"), "{}", stderr(&out));
 }
@@ -269,15 +261,7 @@ fn removed_delegates_leave_the_roster_and_the_gallery_but_not_the_lists_they_are
     assert!(err.to_string().contains("S0 was removed from the roster"), "{err}");
 
     // Enrolling the roster again puts both back; the audit log tells the story.
-    let out = kiosk(&[
-        "enroll",
-        "--db",
-        path_str(&db),
-        "--roster",
-        path_str(&dir.path().join("roster.csv")),
-        "--photos",
-        "/",
-    ]);
+    let out = enroll_roster(&db, &dir.path().join("roster.csv"));
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(identify().contains("(S1)"), "{}", identify());
     let store = Store::open(&db).unwrap();

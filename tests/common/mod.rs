@@ -23,6 +23,11 @@ pub fn kiosk(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_kiosk")).args(args).output().expect("kiosk runs")
 }
 
+/// `kiosk enroll` of a roster whose photo paths are absolute.
+pub fn enroll_roster(db: &Path, roster: &Path) -> Output {
+    kiosk(&["enroll", "--db", path_str(db), "--roster", path_str(roster), "--photos", "/"])
+}
+
 pub fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
