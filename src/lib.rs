@@ -1,36 +1,41 @@
 //! Face-recognition check-in for congresses.
 //!
-//! Data flows one way through one module per stage:
-//! `decode` (photo files) → `detect` → `align` → `quality` → `embed`
-//! (together: `engine`) → `matching` (1:N search) → `decide` → `record`
-//! (the SQLite store). `recognize` joins engine, gallery and policy;
-//! `roster` and `enroll` fill the store; `eval` and `bench` measure.
+//! One folder per layer, in the order a face travels; each layer uses only
+//! the layers above it in this list (`tests/layers.rs` checks it):
+//!
+//! - `error`, `home`, `settings`, `text`: shared ground (errors, where the
+//!   kiosk's files are, settings checks, Vietnamese text).
+//! - `vision`: photo files and frames → faces (detect, align, quality, embed).
+//! - `capture`: where frames come from (webcam, a folder of photos).
+//! - `matching`: faces → decisions (1:N search, threshold and margin, agreement
+//!   over frames).
+//! - `store`: the SQLite file (delegates, templates, sessions, attendance, audit).
+//! - `secretariat`: roster in, enrolment, attendance lists out.
+//! - `measure`: accuracy and speed.
+//! - `present`: the kiosk window and its live check-in.
+//! - `config`: the settings file, composed of each layer's own section.
 
-pub mod align;
-pub mod bench;
-pub mod camera;
-pub mod checkin;
-pub mod collate;
-pub mod config;
-pub mod decide;
-pub mod decode;
-pub mod detect;
-pub mod embed;
-pub mod engine;
-pub mod enroll;
 pub mod error;
-pub mod eval;
-pub mod export;
-pub mod face;
-pub mod lookup;
-pub mod matching;
-pub mod present;
-pub mod quality;
-pub mod recognize;
-pub mod record;
-pub mod roster;
-pub mod runtime;
+pub mod home;
+pub mod settings;
+pub mod text;
 
-pub use engine::{Engine, Scene};
+pub mod vision;
+
+pub mod capture;
+
+pub mod matching;
+
+pub mod store;
+
+pub mod secretariat;
+
+pub mod measure;
+
+pub mod present;
+
+pub mod config;
+
 pub use error::{Error, Result};
-pub use face::{BBox, Face};
+pub use vision::engine::{Engine, Scene};
+pub use vision::face::{BBox, Face};

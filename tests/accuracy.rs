@@ -7,9 +7,11 @@ mod common;
 
 use common::*;
 
-fn eval(set: &str) -> Option<kiosk::eval::Report> {
+fn eval(set: &str) -> Option<kiosk::measure::eval::Report> {
     let faces = faces(&format!("accuracy on {set}"))?;
-    let report = kiosk::eval::evaluate(&kiosk::config::Config::default(), &faces.join(set), None).unwrap();
+    let cfg = kiosk::config::Config::default();
+    let report =
+        kiosk::measure::eval::evaluate(&cfg.engine, &cfg.quality, &cfg.decide, &faces.join(set), None).unwrap();
     println!("{report}");
     Some(report)
 }

@@ -136,7 +136,19 @@ fn identify_names_enrolled_people_and_refuses_strangers() {
     assert!(right >= 5, "{right} of 6 probes recognised");
     let stranger_line = &lines[probe_paths.len()];
     assert!(stranger_line["match"].is_null(), "a stranger is never matched: {stranger_line}");
-    assert_eq!(lines[probe_paths.len() + 1]["reason"], "no face");
+    assert_eq!(lines[probe_paths.len() + 1]["reason"], "no_face");
+    for line in &lines {
+        assert_eq!(line["reason"], line["decision"]["reason"], "one spelling per reason: {line}");
+    }
+
+    // A folder is walked, as `embed` walks it.
+    let folder = faces.join("dev/probes").join(&f.enrolled[0].1);
+    let out = kiosk(&["identify", "--db", path_str(&f.db), "--json", path_str(&folder)]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let lines: Vec<serde_json::Value> = stdout(&out).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), probes(&faces, &f.enrolled[0].1).len());
+    assert!(lines.iter().all(|l| l["path"].as_str().unwrap().starts_with(path_str(&folder))));
+    assert!(lines.iter().any(|l| l["match"]["code"] == f.enrolled[0].0.as_str()), "{lines:?}");
 }
 
 #[test]
@@ -157,7 +169,7 @@ fn checkin_records_once_and_says_so_the_second_time() {
     let wall = f.photos.join("wall.png");
     let refused = kiosk(&["checkin", "--db", path_str(&f.db), "--image", path_str(&wall), "--session", "Phiên 1"]);
     assert!(!refused.status.success());
-    assert!(stdout(&refused).contains("Not checked in: no face"), "{}", stdout(&refused));
+    assert!(stdout(&refused).contains("Not checked in: no_face (no face)"), "{}", stdout(&refused));
     assert_eq!(count(&f.db, "SELECT count(*) FROM attendance"), 1);
 }
 
@@ -199,7 +211,10 @@ fn a_locked_database_is_reported_and_nothing_is_lost() {
     let args = ["checkin", "--db", path_str(&f.db), "--image", path_str(&probe), "--session", "S"];
     let holder = Connection::open(&f.db).unwrap();
     holder.execute_batch("BEGIN EXCLUSIVE").unwrap();
-    let blocked = kiosk(&args);
+    // A short wait, so that the test does not sit out the default minute.
+    let impatient = f.db.with_extension("toml");
+    std::fs::write(&impatient, "[store]\nbusy_wait_seconds = 1.0\n").unwrap();
+    let blocked = kiosk(&[&["--config", path_str(&impatient)], &args[..]].concat());
     assert!(!blocked.status.success());
     assert!(stderr(&blocked).contains("is locked by another program"), "{}", stderr(&blocked));
     holder.execute_batch("ROLLBACK").unwrap();
@@ -380,4 +395,37 @@ fn several_photos_consent_and_shared_photos_follow_the_roster() {
         "C4 is not on this roster: left as it was"
     );
     assert_eq!(count(&db, "SELECT count(*) FROM delegates"), 4);
+}
+
+/// A copy of the program elsewhere, with its models, settings and runtime
+/// beside it, uses those and not the checkout it was built in.
+#[test]
+fn an_installed_copy_finds_its_files_next_to_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("opt-kiosk");
+    std::fs::create_dir_all(home.join("bin")).unwrap();
+    std::fs::create_dir_all(home.join("kiosk-config")).unwrap();
+    let checkout = Path::new(env!("CARGO_MANIFEST_DIR"));
+    std::os::unix::fs::symlink(checkout.join("models"), home.join("models")).unwrap();
+    std::os::unix::fs::symlink(checkout.join(".ort"), home.join(".ort")).unwrap();
+    std::fs::write(home.join("kiosk-config/default.toml"), "[event]\nname = \"Installed\"\n").unwrap();
+    let program = home.join("bin/kiosk");
+    std::fs::copy(env!("CARGO_BIN_EXE_kiosk"), &program).unwrap();
+    let out = Command::new(&program).arg("paths").current_dir("/").output().unwrap();
+    let said = stdout(&out);
+    assert!(out.status.success(), "{said}{}", stderr(&out));
+    assert!(said.contains(&format!("kiosk folder: {} (found next to the kiosk program)", home.display())), "{said}");
+    assert!(said.contains(&format!("settings: {}", home.join("kiosk-config/default.toml").display())), "{said}");
+    let ort = home.join(".ort").join(kiosk::vision::runtime::ORT_LIBRARY);
+    assert!(said.contains(&format!("ONNX Runtime: {}\n", ort.display())), "{said}");
+    assert!(!said.lines().any(|l| l.starts_with("models") && l.contains("(missing)")), "{said}");
+    // Its own settings file is the one read: a broken one is refused by name.
+    std::fs::write(home.join("kiosk-config/default.toml"), "[decide]\nthreshold = nan\n").unwrap();
+    let out = Command::new(&program).args(["embed", "/nonexistent.jpg"]).current_dir("/").output().unwrap();
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains(&home.join("kiosk-config/default.toml").display().to_string()) && err.contains("decide.threshold"),
+        "{err}"
+    );
 }

@@ -3,8 +3,9 @@
 mod common;
 
 use common::*;
-use kiosk::decode::{decode_image, load_image};
-use kiosk::face::similarity;
+use kiosk::vision::decode::{decode_image, load_image};
+use kiosk::vision::detect::Source;
+use kiosk::vision::face::similarity;
 
 #[test]
 fn finds_one_face_with_plausible_landmarks_in_a_news_photo() {
@@ -12,7 +13,7 @@ fn finds_one_face_with_plausible_landmarks_in_a_news_photo() {
     let engine = engine();
     let (_, photo) = &gallery(&faces, 1)[0];
     let img = load_image(photo).unwrap();
-    let scene = engine.analyze_main(&img).unwrap();
+    let scene = engine.analyze_main(&img, Source::Photo).unwrap();
     let face = scene.main().expect("a face");
     let [le, re, nose, lm, rm] = face.landmarks;
     assert!(le[0] < re[0] && lm[0] < rm[0], "left/right order: {:?}", face.landmarks);
@@ -31,7 +32,7 @@ fn the_same_person_is_closer_than_other_people() {
     let Some(faces) = faces("same_person_closer") else { return };
     let engine = engine();
     let embed = |p: &std::path::Path| {
-        engine.analyze_main(&load_image(p).unwrap()).unwrap().main().unwrap().embedding.clone().unwrap()
+        engine.analyze_main(&load_image(p).unwrap(), Source::Photo).unwrap().main().unwrap().embedding.clone().unwrap()
     };
     let people: Vec<_> =
         gallery(&faces, 40).into_iter().filter(|(id, _)| !probes(&faces, id).is_empty()).take(6).collect();
@@ -73,7 +74,7 @@ fn two_people_side_by_side_are_two_faces_and_a_crowded_scene() {
     let mut both = image::RgbImage::new(500, 250);
     image::imageops::overlay(&mut both, &a, 0, 0);
     image::imageops::overlay(&mut both, &b, 250, 0);
-    let scene = engine.analyze_main(&both).unwrap();
+    let scene = engine.analyze_main(&both, Source::Photo).unwrap();
     assert!(scene.faces.len() >= 2, "{:?}", scene.faces.len());
     assert!(scene.is_crowded());
     assert!(scene.faces[1].embedding.is_none(), "only the main face is embedded");
@@ -94,9 +95,73 @@ fn bad_image_files_get_a_message_that_says_what_is_wrong() {
     image::RgbImage::from_pixel(64, 64, image::Rgb([200, 10, 10]))
         .write_to(&mut std::io::Cursor::new(&mut jpeg), image::ImageFormat::Jpeg)
         .unwrap();
-    let truncated = decode_image(&jpeg[..jpeg.len() / 3]).unwrap_err();
+    let truncated = decode_image(&jpeg[..jpeg.len() / 3]).unwrap_err().to_string();
     assert!(truncated.contains("damaged or truncated"), "{truncated}");
     assert!(decode_image(&[]).is_err());
+}
+
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in bytes {
+        crc ^= b as u32;
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+        }
+    }
+    !crc
+}
+
+/// A small PNG file that declares `w` x `h` pixels: what a decompression bomb looks like.
+fn png_declaring(w: u32, h: u32) -> Vec<u8> {
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut chunk = |kind: &[u8], data: &[u8]| {
+        out.extend((data.len() as u32).to_be_bytes());
+        let body: Vec<u8> = kind.iter().chain(data).copied().collect();
+        out.extend(&body);
+        out.extend(crc32(&body).to_be_bytes());
+    };
+    let mut ihdr = Vec::new();
+    ihdr.extend(w.to_be_bytes());
+    ihdr.extend(h.to_be_bytes());
+    ihdr.extend([8, 2, 0, 0, 0]);
+    chunk(b"IHDR", &ihdr);
+    // A zlib stream of a few zero rows; the decoder would have to allocate the rest.
+    chunk(b"IDAT", &[0x78, 0x9c, 0x63, 0x60, 0x00, 0x00, 0x00, 0x02, 0x00, 0x01]);
+    chunk(b"IEND", &[]);
+    out
+}
+
+/// A file that declares 40000 x 40000 pixels took 26-50 s and 6.2 GB before
+/// it was refused; now its header is enough, and the message names the file.
+#[test]
+fn a_picture_declaring_billions_of_pixels_is_refused_before_it_is_decoded() {
+    let dir = tempfile::tempdir().unwrap();
+    let bomb = dir.path().join("bomb.png");
+    std::fs::write(&bomb, png_declaring(40_000, 40_000)).unwrap();
+    let err = load_image(&bomb).unwrap_err().to_string();
+    assert!(err.contains("bomb.png") && err.contains("40000x40000") && err.contains("megapixels"), "{err}");
+    let out = kiosk(&["embed", "--json", path_str(&bomb)]);
+    let line: serde_json::Value = serde_json::from_str(stdout(&out).lines().next().unwrap()).unwrap();
+    assert!(line["error"].as_str().unwrap().contains("40000x40000"), "{line}");
+    assert!(!out.status.success(), "the only image could not be read");
+    // An ordinary large photo still goes through.
+    let ok = dir.path().join("big.png");
+    image::RgbImage::from_pixel(4000, 3000, image::Rgb([90, 90, 90])).save(&ok).unwrap();
+    assert_eq!(load_image(&ok).unwrap().dimensions(), (4000, 3000));
+}
+
+/// A camera frame with nobody in it costs one detector run; a photo with no
+/// face found is still tried framed (an ID crop too tight to see).
+#[test]
+fn an_empty_camera_frame_runs_the_detector_once() {
+    let engine = engine();
+    let empty = image::RgbImage::from_pixel(640, 480, image::Rgb([118, 118, 118]));
+    let before = engine.detector_runs();
+    assert!(engine.analyze_main(&empty, Source::CameraFrame).unwrap().faces.is_empty());
+    assert_eq!(engine.detector_runs() - before, 1);
+    let before = engine.detector_runs();
+    assert!(engine.analyze_main(&empty, Source::Photo).unwrap().faces.is_empty());
+    assert_eq!(engine.detector_runs() - before, 2);
 }
 
 #[test]
@@ -123,7 +188,7 @@ fn greyscale_cmyk_and_rotated_photos_are_read_the_right_way_up() {
         (vec!["-depth", "16"], "deep.png"),
     ] {
         let img = load_image(&convert(&args, name)).unwrap();
-        let scene = engine.analyze_main(&img).unwrap();
+        let scene = engine.analyze_main(&img, Source::Photo).unwrap();
         assert!(scene.main().is_some(), "{name}: no face");
     }
     // A photo stored on its side, with an EXIF tag saying "turn me clockwise",
@@ -133,7 +198,7 @@ fn greyscale_cmyk_and_rotated_photos_are_read_the_right_way_up() {
     std::fs::write(&tagged, with_exif_orientation(&std::fs::read(&sideways).unwrap(), 6)).unwrap();
     let img = load_image(&tagged).unwrap();
     assert_eq!((img.width(), img.height()), (250, 200), "EXIF orientation applied");
-    let face = engine.analyze_main(&img).unwrap().faces.into_iter().next().expect("face after rotation");
+    let face = engine.analyze_main(&img, Source::Photo).unwrap().faces.into_iter().next().expect("face after rotation");
     assert!(face.landmarks[0][1] < face.landmarks[3][1], "{:?}", face.landmarks);
 }
 
@@ -155,7 +220,7 @@ fn with_exif_orientation(jpeg: &[u8], orientation: u8) -> Vec<u8> {
 #[test]
 fn a_wrong_or_damaged_model_file_is_refused_with_a_way_out() {
     let dir = tempfile::tempdir().unwrap();
-    let real = kiosk::runtime::project_dir().join("models");
+    let real = kiosk::home::path("models");
     std::fs::copy(real.join("retinaface_mnet025.onnx"), dir.path().join("retinaface_mnet025.onnx")).unwrap();
     // The dlib network where MobileFaceNet should be.
     std::fs::copy(real.join("dlib_resnet.onnx"), dir.path().join("mobilefacenet.onnx")).unwrap();

@@ -6,10 +6,10 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use common::*;
-use kiosk::camera::{FolderSource, FrameSource};
-use kiosk::checkin::{Event, Station};
+use kiosk::capture::{FolderSource, FrameSource};
 use kiosk::config::Config;
-use kiosk::record::Store;
+use kiosk::present::station::{Event, Station};
+use kiosk::store::Store;
 
 /// Enrols `people` gallery photos of dev/ into a new database; returns (db, [(code, identity)]).
 fn enrolled(faces: &Path, dir: &Path, people: usize) -> (PathBuf, Vec<(String, String)>) {
@@ -43,7 +43,7 @@ fn frames(dir: &Path, sequence: &[Vec<PathBuf>], per_person: usize) -> PathBuf {
     for photos in sequence {
         for i in 0..per_person {
             let photo = image::open(&photos[i % photos.len()]).unwrap().to_rgb8();
-            save(&kiosk::bench::camera_frame(&photo, 360).unwrap());
+            save(&kiosk::measure::bench::camera_frame(&photo, 360).unwrap());
         }
         for _ in 0..3 {
             save(&empty);
@@ -75,7 +75,7 @@ fn each_person_in_turn_is_checked_in_exactly_once_and_a_stranger_never() {
     cfg.kiosk.cooldown_seconds = 0;
     cfg.kiosk.save_snapshots = true;
     let mut station = Station::new(
-        &cfg,
+        &cfg.present(),
         Store::open(&db).unwrap(),
         std::sync::Arc::new(std::sync::RwLock::new("Phiên thử".to_string())),
     )
@@ -91,7 +91,8 @@ fn each_person_in_turn_is_checked_in_exactly_once_and_a_stranger_never() {
                 welcomes.push((delegate.code, already));
             }
             Some(Event::Unknown) => unknowns += 1,
-            Some(Event::AskCode { candidates }) => panic!("nobody here has a lookalike: {candidates:?}"),
+            Some(Event::AskCode { candidates, .. }) => panic!("nobody here has a lookalike: {candidates:?}"),
+            Some(Event::NotRecorded { error }) => panic!("{error}"),
             None => {}
         }
     }
@@ -106,6 +107,13 @@ fn each_person_in_turn_is_checked_in_exactly_once_and_a_stranger_never() {
     let store = Store::open(&db).unwrap();
     assert_eq!(store.attendance_count("Phiên thử").unwrap(), 3);
     assert!(store.attendance("Phiên thử", &people[3].0).unwrap().is_none(), "nobody else was recorded");
+    // Each face check-in keeps why it was made: the similarity and the frames that agreed.
+    for (code, _) in &people[..3] {
+        let (_, method, evidence) = store.attendance("Phiên thử", code).unwrap().unwrap();
+        let evidence = evidence.expect("a face check-in keeps its evidence");
+        assert_eq!((method, evidence.frames), (kiosk::store::Method::Face, cfg.kiosk.frames_to_agree as u32));
+        assert!(evidence.score >= 0.58 && evidence.score <= 1.0, "{evidence:?}");
+    }
     // With save_snapshots on, each check-in keeps the face as the camera saw it.
     let shots = store.snapshots("Phiên thử").unwrap();
     let codes: Vec<&str> = shots.iter().map(|(c, _)| c.as_str()).collect();
@@ -180,7 +188,7 @@ fn a_delegate_with_a_lookalike_is_asked_for_the_code_and_nothing_is_recorded_by_
 
     let folder = frames(dir.path(), &[twin_probes[1..].to_vec(), probes(&faces, &other.0)], 16);
     let mut station = Station::new(
-        &Config::default(),
+        &Config::default().present(),
         Store::open(&db).unwrap(),
         std::sync::Arc::new(std::sync::RwLock::new("Phiên 1".to_string())),
     )
@@ -189,13 +197,14 @@ fn a_delegate_with_a_lookalike_is_asked_for_the_code_and_nothing_is_recorded_by_
     let mut events = Vec::new();
     while let Some(frame) = source.next_frame().unwrap() {
         match station.process(&frame).unwrap().event {
-            Some(Event::AskCode { candidates }) => {
+            Some(Event::AskCode { candidates, .. }) => {
                 let mut codes: Vec<String> = candidates.into_iter().map(|d| d.code).collect();
                 codes.sort();
                 events.push(format!("code? {}", codes.join(" ")));
             }
             Some(Event::Welcome { delegate, .. }) => events.push(format!("welcome {}", delegate.code)),
             Some(Event::Unknown) => events.push("unknown".into()),
+            Some(Event::NotRecorded { error }) => panic!("{error}"),
             None => {}
         }
     }

@@ -1,6 +1,6 @@
 //! The SQLite store on real files.
 
-use kiosk::record::{CheckIn, Delegate, Method, Store};
+use kiosk::store::{CheckIn, Delegate, Evidence, Method, Store};
 use rusqlite::Connection;
 
 fn delegate(code: &str, name: &str) -> Delegate {
@@ -28,16 +28,20 @@ fn store_with_two() -> (tempfile::TempDir, Store) {
 #[test]
 fn attendance_is_recorded_exactly_once_per_session() {
     let (dir, mut store) = store_with_two();
-    let first = store.check_in("Phiên 1", "D1", Method::Face, "kiosk-1", Some(0.8)).unwrap();
+    let first =
+        store.check_in("Phiên 1", "D1", Method::Face, "kiosk-1", Some(Evidence { score: 0.8, frames: 3 })).unwrap();
     let CheckIn::Recorded { at } = first else { panic!("{first:?}") };
     let again = store.check_in("Phiên 1", "D1", Method::Manual, "kiosk-2", None).unwrap();
-    assert_eq!(again, CheckIn::AlreadyCheckedIn { at: at.clone() });
+    assert_eq!(again, CheckIn::AlreadyCheckedIn { at });
     // Another session is another attendance.
     assert!(matches!(
         store.check_in("Phiên 2", "D1", Method::Face, "kiosk-1", None).unwrap(),
         CheckIn::Recorded { .. }
     ));
-    assert_eq!(store.attendance("Phiên 1", "D1").unwrap(), Some((at, "face".to_string())));
+    assert_eq!(
+        store.attendance("Phiên 1", "D1").unwrap(),
+        Some((at, Method::Face, Some(Evidence { score: 0.8, frames: 3 })))
+    );
 
     // The schema itself refuses a second row, whoever writes it.
     let raw = Connection::open(dir.path().join("k.db")).unwrap();
@@ -65,7 +69,7 @@ fn the_database_is_durable_and_versioned() {
     let mode: String = raw.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
     assert_eq!(mode, "wal");
     let version: i64 = raw.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
-    assert_eq!(version, 3, "every migration applied");
+    assert_eq!(version, 4, "every migration applied");
     drop(raw);
     // Reopening applies no migration twice and keeps everything.
     let store = Store::open(&dir.path().join("k.db")).unwrap();
@@ -92,7 +96,7 @@ fn every_check_in_is_audited_in_a_hash_chain() {
     let mut prev = String::new();
     for (at, action, detail, prev_hash, hash) in rows {
         assert_eq!(prev_hash, prev);
-        assert_eq!(hash, kiosk::record::audit_hash(&prev, &at, &action, &detail));
+        assert_eq!(hash, kiosk::store::audit::audit_hash(&prev, &at, &action, &detail));
         prev = hash;
     }
 }
@@ -103,7 +107,11 @@ fn a_file_that_is_not_a_database_is_named_and_left_alone() {
     let path = dir.path().join("notes.db");
     let text = "minutes of the preparatory meeting, not a database ".repeat(40);
     std::fs::write(&path, &text).unwrap();
-    let err = Store::open(&path).err().expect("refused").to_string();
+    let err = Store::open(&path).err().expect("refused");
+    // The message is for organisers; SQLite's own error stays attached for the logs.
+    let cause = std::error::Error::source(&err).expect("the SQLite error is kept").to_string();
+    assert!(cause.contains("not a database"), "{cause}");
+    let err = err.to_string();
     assert!(err.contains("notes.db") && err.contains("not a kiosk database"), "{err}");
     assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
 }
@@ -116,7 +124,7 @@ fn staff_check_ins_and_undos_are_counted_and_audited_with_their_reason() {
             tx.upsert_delegate(&Delegate { delegation: "Đoàn Huế".into(), ..delegate("D3", "Lê Văn Cường") })
         })
         .unwrap();
-    store.check_in("S", "D1", Method::Face, "kiosk-1", Some(0.9)).unwrap();
+    store.check_in("S", "D1", Method::Face, "kiosk-1", Some(Evidence { score: 0.9, frames: 3 })).unwrap();
     assert!(matches!(
         store.manual_check_in("S", "D3", "kiosk-1", "quên thẻ / forgot badge").unwrap(),
         CheckIn::Recorded { .. }

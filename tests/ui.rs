@@ -5,11 +5,14 @@ use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-use kiosk::checkin::{Event, Update};
+use kiosk::present::i18n::Lang;
 use kiosk::present::model::{Effect, Model, Screen};
-use kiosk::present::text::Lang;
+use kiosk::present::station::{Event, Update};
 use kiosk::present::ui::{Pictures, draw, install_fonts};
-use kiosk::record::Delegate;
+use kiosk::store::time::Zone;
+use kiosk::store::{Delegate, Evidence};
+
+const EVIDENCE: Evidence = Evidence { score: 0.72, frames: 3 };
 
 struct State {
     model: Model,
@@ -35,7 +38,8 @@ fn delegates() -> Vec<Delegate> {
 }
 
 fn harness(lang: Lang) -> Harness<'static, State> {
-    let model = Model::new(lang, "Đại hội Công đoàn", "Phiên khai mạc", delegates(), Duration::from_secs(5));
+    let model = Model::new(lang, "Đại hội Công đoàn", "Phiên khai mạc", delegates(), Duration::from_secs(5))
+        .with_zone(Zone::parse("Asia/Ho_Chi_Minh").unwrap());
     let state = State { model, pictures: Pictures::default(), effects: Vec::new() };
     let mut h = Harness::builder().with_size([1280.0, 800.0]).with_context_setup(install_fonts).build_ui_state(
         |ui, state: &mut State| {
@@ -61,7 +65,7 @@ fn welcome_greets_by_name_delegation_and_seat_in_both_languages() {
     let mut h = harness(Lang::Vi);
     let welcome = Event::Welcome {
         delegate: delegates()[0].clone(),
-        at: "2026-11-28T08:12:03.000+07:00".into(),
+        at: "2026-11-28T08:12:03.000+07:00".parse().unwrap(),
         already: false,
         latency_ms: 150,
         photo: None,
@@ -86,7 +90,7 @@ fn someone_already_checked_in_sees_when() {
     let mut h = harness(Lang::En);
     let again = Event::Welcome {
         delegate: delegates()[1].clone(),
-        at: "2026-11-28T08:05:00.000+07:00".into(),
+        at: "2026-11-28T08:05:00.000+07:00".parse().unwrap(),
         already: true,
         latency_ms: 90,
         photo: None,
@@ -133,7 +137,7 @@ fn an_unknown_face_is_offered_the_search_lane_and_can_check_in_by_name() {
 fn guidance_and_the_camera_view_follow_the_frames() {
     let mut h = harness(Lang::En);
     let mut u = update(None);
-    u.guidance = Some(kiosk::decide::Guidance::MoveCloser);
+    u.guidance = Some(kiosk::matching::agreement::Guidance::MoveCloser);
     h.state_mut().model.on_update(&u, Instant::now());
     h.run();
     assert_eq!(h.state().model.screen, Screen::Live);
@@ -151,7 +155,7 @@ fn guidance_and_the_camera_view_follow_the_frames() {
 fn the_admin_screen_opens_only_with_the_pin_and_can_undo_and_switch_sessions() {
     use kiosk::present::admin::{hash_pin, verify_pin};
     use kiosk::present::model::{AdminView, UndoReason};
-    use kiosk::record::{Attendance, DelegationCount};
+    use kiosk::store::{Attendance, DelegationCount};
 
     let hash = hash_pin("2468").unwrap();
     let view = AdminView {
@@ -164,8 +168,8 @@ fn the_admin_screen_opens_only_with_the_pin_and_can_undo_and_switch_sessions() {
             code: "D001".into(),
             name: "Nguyễn Văn An".into(),
             delegation: "Đoàn Hà Nội".into(),
-            at: "2026-11-28T08:12:00.000+07:00".into(),
-            method: "face".into(),
+            at: "2026-11-28T08:12:00.000+07:00".parse().unwrap(),
+            method: kiosk::store::Method::Face,
         }],
     };
     let mut h = harness(Lang::Vi);
@@ -206,7 +210,7 @@ fn the_admin_screen_opens_only_with_the_pin_and_can_undo_and_switch_sessions() {
 #[test]
 fn a_lookalike_types_their_code_and_is_never_shown_who_they_might_be() {
     let mut h = harness(Lang::En);
-    let ask = Event::AskCode { candidates: vec![delegates()[0].clone(), delegates()[1].clone()] };
+    let ask = Event::AskCode { candidates: vec![delegates()[0].clone(), delegates()[1].clone()], evidence: EVIDENCE };
     h.state_mut().model.on_update(&update(Some(ask)), Instant::now());
     h.run();
     h.get_by_label("Please type your delegate code to confirm");
@@ -230,5 +234,21 @@ fn a_lookalike_types_their_code_and_is_never_shown_who_they_might_be() {
     }
     h.get_by_label("Confirm").click();
     h.run();
-    assert_eq!(h.state().effects, [Effect::CodeConfirmed { code: "D002".into() }]);
+    assert_eq!(h.state().effects, [Effect::CodeConfirmed { code: "D002".into(), evidence: EVIDENCE }]);
+}
+
+/// A check-in that could not be written is a real message on the screen,
+/// not "No camera", and it sends the person to the help desk.
+#[test]
+fn a_check_in_that_was_not_recorded_says_so_in_both_languages() {
+    let mut h = harness(Lang::En);
+    let failed = Event::NotRecorded { error: "database kiosk.db is locked by another program".into() };
+    h.state_mut().model.on_update(&update(Some(failed)), Instant::now());
+    h.run();
+    h.get_by_label("Sorry, your check-in could not be recorded");
+    h.get_by_label("Please go to the help desk to be checked in.");
+    assert!(h.query_by_label("No camera — check-in by name still works").is_none());
+    h.get_by_label("Tiếng Việt").click();
+    h.run();
+    h.get_by_label("Xin lỗi, chưa ghi nhận được điểm danh");
 }

@@ -3,8 +3,10 @@
 //! the window never waits on a model.
 
 pub mod admin;
+pub mod desk;
+pub mod i18n;
 pub mod model;
-pub mod text;
+pub mod station;
 pub mod ui;
 
 use std::path::PathBuf;
@@ -17,13 +19,86 @@ use crossbeam_channel::{Receiver, Sender, TrySendError};
 use eframe::egui;
 use image::RgbImage;
 
-use crate::camera::{FolderSource, Frame, FrameSource, Webcam};
-use crate::checkin::{Event, Station, Update};
-use crate::config::Config;
+use serde::{Deserialize, Serialize};
+
+use crate::capture::{CameraConfig, FolderSource, Frame, FrameSource, Webcam};
 use crate::error::{Error, Result};
-use crate::record::{CheckIn, Method, Store};
-use model::{AdminView, Effect, Model, Screen};
-use text::Lang;
+use crate::matching::decide::DecideConfig;
+use crate::present::station::{Event, Station, Update};
+use crate::secretariat::EventConfig;
+use crate::settings::within;
+use crate::store::Store;
+use crate::vision::engine::EngineConfig;
+use crate::vision::quality::QualityConfig;
+use desk::{Desk, Reply};
+use i18n::Lang;
+use model::{Effect, Model, Problem, Screen};
+
+/// The `[kiosk]` settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct KioskConfig {
+    /// Consecutive frames that must name the same delegate before a check-in.
+    pub frames_to_agree: usize,
+    /// Frames of a face that matches nobody before the kiosk says it does not know them.
+    pub unknown_after_frames: usize,
+    /// A delegate just greeted is not greeted again for this long.
+    pub cooldown_seconds: u64,
+    /// Frame rate of `kiosk run --frames DIR`.
+    pub frames_fps: f32,
+    /// "vi" or "en": the language the kiosk starts in.
+    pub language: String,
+    /// How long the welcome screen stays, in seconds.
+    pub welcome_seconds: f32,
+    /// Argon2 hash of the admin PIN (`kiosk admin-pin` makes one); empty = admin screen locked.
+    pub admin_pin_hash: String,
+    /// A WAV file played (with `aplay`) when someone is checked in; empty = silence.
+    pub welcome_sound: PathBuf,
+    /// Keep a small photo of the face at each face check-in, for disputes
+    /// (`kiosk snapshots`); off unless the organisers decide otherwise.
+    pub save_snapshots: bool,
+}
+
+impl Default for KioskConfig {
+    fn default() -> Self {
+        Self {
+            frames_to_agree: 3,
+            unknown_after_frames: 12,
+            cooldown_seconds: 60,
+            frames_fps: 30.0,
+            language: "vi".into(),
+            welcome_seconds: 4.0,
+            admin_pin_hash: String::new(),
+            welcome_sound: PathBuf::new(),
+            save_snapshots: false,
+        }
+    }
+}
+
+impl KioskConfig {
+    pub fn check(&self) -> std::result::Result<(), String> {
+        within("kiosk.frames_to_agree", self.frames_to_agree, 1..=100)?;
+        within("kiosk.unknown_after_frames", self.unknown_after_frames, 1..=1000)?;
+        within("kiosk.cooldown_seconds", self.cooldown_seconds, 0..=86_400)?;
+        within("kiosk.frames_fps", self.frames_fps, 0.1..=240.0)?;
+        within("kiosk.welcome_seconds", self.welcome_seconds, 0.5..=600.0)?;
+        if !["vi", "en"].contains(&self.language.as_str()) {
+            return Err(format!("kiosk.language = \"{}\": it must be \"vi\" or \"en\"", self.language));
+        }
+        Ok(())
+    }
+}
+
+/// Everything the kiosk window reads from the settings file.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    pub event: EventConfig,
+    pub engine: EngineConfig,
+    pub quality: QualityConfig,
+    pub decide: DecideConfig,
+    pub camera: CameraConfig,
+    pub kiosk: KioskConfig,
+}
 
 pub struct RunOptions {
     pub db: PathBuf,
@@ -89,7 +164,8 @@ impl Summary {
 enum Msg {
     Preview(Arc<RgbImage>),
     Update(Box<Update>),
-    CameraProblem(String),
+    Problem(Problem),
+    Desk(Reply),
     Finished,
 }
 
@@ -126,16 +202,22 @@ impl Latest {
 }
 
 fn rss_mib() -> f64 {
-    crate::bench::memory_mib("VmRSS").unwrap_or(0.0)
+    crate::measure::bench::memory_mib("VmRSS").unwrap_or(0.0)
 }
 
-pub fn run(cfg: &Config, opts: RunOptions) -> Result<Summary> {
-    let store = Store::open(&opts.db)?;
+pub fn run(settings: &Settings, opts: RunOptions) -> Result<Summary> {
+    let zone = settings.event.zone().map_err(Error::Config)?;
+    let store = Store::open(&opts.db)?.with_zone(zone);
     let delegates = store.delegates()?;
     let counts = store.counts_by_delegation(&opts.session)?;
     let session = Arc::new(RwLock::new(opts.session.clone()));
-    let station = Station::new(cfg, store, session.clone())?;
-    let ui_store = Store::open(&opts.db)?;
+    let station = Station::new(settings, store, session.clone())?;
+    let desk = Desk {
+        store: Store::open(&opts.db)?.with_zone(zone),
+        session: session.clone(),
+        pin_hash: settings.kiosk.admin_pin_hash.clone(),
+        kiosk_id: settings.event.kiosk_id.clone(),
+    };
 
     let (tx, rx) = crossbeam_channel::unbounded::<Msg>();
     let (preview_tx, preview_rx) = crossbeam_channel::bounded::<Msg>(1);
@@ -145,39 +227,48 @@ pub fn run(cfg: &Config, opts: RunOptions) -> Result<Summary> {
     let egui_ctx: Arc<Mutex<Option<egui::Context>>> = Arc::default();
 
     let folder = match &opts.frames {
-        Some(dir) => Some(FolderSource::open(dir, cfg.kiosk.frames_fps)?),
+        Some(dir) => Some(FolderSource::open(dir, settings.kiosk.frames_fps)?),
         None => None,
     };
     let capture = spawn_capture(
         folder,
-        cfg.camera.clone(),
+        settings.camera.clone(),
         latest.clone(),
         tx.clone(),
         preview_tx,
         stop.clone(),
         egui_ctx.clone(),
     );
-    let recognition = spawn_recognition(station, latest.clone(), tx, summary.clone(), egui_ctx.clone());
+    let recognition = spawn_recognition(station, latest.clone(), tx.clone(), summary.clone(), egui_ctx.clone());
+    let (jobs, desk_jobs) = crossbeam_channel::unbounded::<Effect>();
+    let (replies, desk_replies) = crossbeam_channel::unbounded::<Reply>();
+    let desk_ctx = egui_ctx.clone();
+    let desk_thread = desk.spawn(desk_jobs, replies, move || repaint(&desk_ctx));
+    let forward = thread::spawn(move || {
+        for reply in desk_replies {
+            if tx.send(Msg::Desk(reply)).is_err() {
+                break;
+            }
+        }
+    });
 
     let mut model = Model::new(
-        Lang::parse(&cfg.kiosk.language),
-        &cfg.event.name,
+        Lang::parse(&settings.kiosk.language),
+        &settings.event.name,
         &opts.session,
         delegates,
-        Duration::from_secs_f32(cfg.kiosk.welcome_seconds.max(0.5)),
-    );
+        Duration::from_secs_f32(settings.kiosk.welcome_seconds),
+    )
+    .with_zone(zone);
     model.set_counts(&counts);
     let app = KioskApp {
         model,
         rx,
         preview_rx,
+        jobs,
         pictures: ui::Pictures::default(),
-        logo: load_logo(&cfg.event.logo),
-        welcome_sound: cfg.kiosk.welcome_sound.clone(),
-        store: ui_store,
-        session,
-        pin_hash: cfg.kiosk.admin_pin_hash.clone(),
-        kiosk_id: cfg.event.kiosk_id.clone(),
+        logo: load_logo(&settings.event.logo),
+        welcome_sound: settings.kiosk.welcome_sound.clone(),
         once: opts.once,
         finished: None,
         fps: ui::FpsMeter::default(),
@@ -201,10 +292,14 @@ pub fn run(cfg: &Config, opts: RunOptions) -> Result<Summary> {
     latest.put(None);
     let _ = capture.join();
     let _ = recognition.join();
-    result.map_err(|e| {
-        Error::Io(format!(
+    // The app (and with it the desk's job queue) is gone: the desk finishes what it had, then ends.
+    let _ = desk_thread.join();
+    let _ = forward.join();
+    result.map_err(|e| Error::Camera {
+        message: format!(
             "the kiosk window could not open: {e}. A display is needed (for a test machine: xvfb-run kiosk run ...)."
-        ))
+        ),
+        source: None,
     })?;
     let mut out = summary.lock().unwrap_or_else(|p| p.into_inner()).clone();
     out.rss_mib_end = rss_mib();
@@ -222,7 +317,7 @@ fn repaint(ctx: &Mutex<Option<egui::Context>>) {
 /// again every two seconds.
 fn spawn_capture(
     folder: Option<FolderSource>,
-    camera: crate::camera::CameraConfig,
+    camera: CameraConfig,
     latest: Arc<Latest>,
     tx: Sender<Msg>,
     preview: Sender<Msg>,
@@ -237,7 +332,7 @@ fn spawn_capture(
                 match Webcam::open(&camera) {
                     Ok(cam) => source = Some(Box::new(cam)),
                     Err(e) => {
-                        let _ = tx.send(Msg::CameraProblem(e.to_string()));
+                        let _ = tx.send(Msg::Problem(Problem::Camera(e.to_string())));
                         repaint(&ctx);
                         thread::sleep(Duration::from_secs(2));
                         continue;
@@ -255,12 +350,12 @@ fn spawn_capture(
                 }
                 Ok(None) => break,
                 Err(e) if finite => {
-                    let _ = tx.send(Msg::CameraProblem(e.to_string()));
+                    let _ = tx.send(Msg::Problem(Problem::Camera(e.to_string())));
                     break;
                 }
                 Err(e) => {
                     tracing::warn!("{e}; reconnecting");
-                    let _ = tx.send(Msg::CameraProblem(e.to_string()));
+                    let _ = tx.send(Msg::Problem(Problem::Camera(e.to_string())));
                     source = None;
                 }
             }
@@ -283,7 +378,7 @@ fn spawn_recognition(
                     {
                         let mut s = summary.lock().unwrap_or_else(|p| p.into_inner());
                         s.frames_processed += 1;
-                        if s.frames_processed % 300 == 0 {
+                        if s.frames_processed.is_multiple_of(300) {
                             let sample = (s.frames_processed, rss_mib());
                             s.rss_mib.push(sample);
                         }
@@ -299,7 +394,7 @@ fn spawn_recognition(
                 }
                 Err(e) => {
                     tracing::error!("recognition: {e}");
-                    let _ = tx.send(Msg::CameraProblem(e.to_string()));
+                    let _ = tx.send(Msg::Problem(Problem::Recognition(e.to_string())));
                 }
             }
             repaint(&ctx);
@@ -313,14 +408,12 @@ struct KioskApp {
     model: Model,
     rx: Receiver<Msg>,
     preview_rx: Receiver<Msg>,
+    /// Work for the desk thread.
+    jobs: Sender<Effect>,
     pictures: ui::Pictures,
     /// Uploaded as a texture at the first frame, then dropped.
     logo: Option<image::RgbaImage>,
     welcome_sound: PathBuf,
-    store: Store,
-    session: Arc<RwLock<String>>,
-    pin_hash: String,
-    kiosk_id: String,
     once: bool,
     finished: Option<Instant>,
     fps: ui::FpsMeter,
@@ -338,7 +431,8 @@ impl eframe::App for KioskApp {
         if let Some(Msg::Preview(img)) = self.preview_rx.try_iter().last() {
             self.pictures.camera.set(&ctx, &img);
         }
-        for msg in self.rx.try_iter() {
+        let messages: Vec<Msg> = self.rx.try_iter().collect();
+        for msg in messages {
             match msg {
                 Msg::Update(u) => {
                     if matches!(u.event, Some(Event::Welcome { already: false, .. })) {
@@ -346,7 +440,8 @@ impl eframe::App for KioskApp {
                     }
                     self.model.on_update(&u, now);
                 }
-                Msg::CameraProblem(p) => self.model.problem = Some(p),
+                Msg::Desk(reply) => self.on_reply(reply, now),
+                Msg::Problem(p) => self.model.problem = Some(p),
                 Msg::Finished => self.finished = Some(now),
                 Msg::Preview(_) => {}
             }
@@ -356,8 +451,10 @@ impl eframe::App for KioskApp {
             self.pictures.portrait.show(&ctx, photo);
         }
         for action in ui::draw(ui, &self.model, &self.pictures) {
-            if let Some(effect) = self.model.act(action, now) {
-                self.apply(effect, now);
+            if let Some(effect) = self.model.act(action, now)
+                && self.jobs.send(effect).is_err()
+            {
+                self.model.on_not_recorded("the kiosk's desk thread has stopped".into(), now);
             }
         }
         if self.once && self.finished.is_some_and(|f| now - f > Duration::from_millis(1500)) {
@@ -373,7 +470,7 @@ fn load_logo(path: &std::path::Path) -> Option<image::RgbaImage> {
     if path.as_os_str().is_empty() {
         return None;
     }
-    let path = crate::runtime::project_dir().join(path);
+    let path = crate::home::path(path);
     match image::open(&path) {
         Ok(img) => Some(img.to_rgba8()),
         Err(e) => {
@@ -384,6 +481,20 @@ fn load_logo(path: &std::path::Path) -> Option<image::RgbaImage> {
 }
 
 impl KioskApp {
+    fn on_reply(&mut self, reply: Reply, now: Instant) {
+        match reply {
+            Reply::CheckedIn { delegate, at, already, photo } => {
+                if !already {
+                    self.play_welcome();
+                }
+                self.model.on_check_in(delegate, at, already, photo, now);
+            }
+            Reply::PinChecked(view) => self.model.on_pin_checked(view),
+            Reply::AdminRefreshed { session, view } => self.model.on_admin_refreshed(&session, view),
+            Reply::Failed(error) => self.model.on_not_recorded(error, now),
+        }
+    }
+
     /// Plays the configured sound without waiting for it; no sound device
     /// or no `aplay` only costs the sound.
     fn play_welcome(&self) {
@@ -401,88 +512,5 @@ impl KioskApp {
             Ok(mut child) => drop(thread::spawn(move || child.wait())),
             Err(e) => tracing::warn!("welcome sound {}: {e}", self.welcome_sound.display()),
         }
-    }
-
-    fn session(&self) -> String {
-        self.session.read().unwrap_or_else(|p| p.into_inner()).clone()
-    }
-
-    fn apply(&mut self, effect: Effect, now: Instant) {
-        let session = self.session();
-        let done = match effect {
-            Effect::ManualCheckIn { code, by_staff: true } => self
-                .store
-                .manual_check_in(&session, &code, &self.kiosk_id, "checked in by staff from the admin screen")
-                .and_then(|_| self.refresh_admin(&session)),
-            Effect::ManualCheckIn { code, by_staff: false } => {
-                self.record_and_greet(&session, &code, Method::Search, None, now)
-            }
-            Effect::CodeConfirmed { code } => self.record_and_greet(
-                &session,
-                &code,
-                Method::Face,
-                Some("lookalike: confirmed with the delegate code"),
-                now,
-            ),
-            Effect::CheckPin(pin) => {
-                let view = if admin::verify_pin(&pin, &self.pin_hash) { self.admin_view(&session).ok() } else { None };
-                self.model.on_pin_checked(view);
-                Ok(())
-            }
-            Effect::SwitchSession(name) => {
-                *self.session.write().unwrap_or_else(|p| p.into_inner()) = name.clone();
-                self.refresh_admin(&name)
-            }
-            Effect::Undo { code, reason } => self
-                .store
-                .undo_check_in(&session, &code, &self.kiosk_id, reason.audit_text())
-                .and_then(|_| self.refresh_admin(&session)),
-        };
-        if let Err(e) = done {
-            self.model.problem = Some(e.to_string());
-        }
-    }
-
-    /// A check-in made at the kiosk's screen, then the welcome (with its sound).
-    fn record_and_greet(
-        &mut self,
-        session: &str,
-        code: &str,
-        method: Method,
-        reason: Option<&str>,
-        now: Instant,
-    ) -> Result<()> {
-        let kiosk = &self.kiosk_id;
-        let outcome = self.store.transaction(|tx| tx.check_in(session, code, method, kiosk, None, reason))?;
-        if let Some(d) = self.store.delegate(code)? {
-            let (at, already) = match outcome {
-                CheckIn::Recorded { at } => (at, false),
-                CheckIn::AlreadyCheckedIn { at } => (at, true),
-            };
-            if !already {
-                self.play_welcome();
-            }
-            let photo = crate::checkin::enrolled_photo(&self.store, code);
-            self.model.on_check_in(d, at, already, photo, now);
-        }
-        Ok(())
-    }
-
-    fn admin_view(&self, session: &str) -> Result<AdminView> {
-        let mut sessions = self.store.sessions()?;
-        if !sessions.iter().any(|s| s == session) {
-            sessions.push(session.to_string());
-        }
-        Ok(AdminView {
-            sessions,
-            counts: self.store.counts_by_delegation(session)?,
-            latest: self.store.latest_check_ins(session, 10)?,
-        })
-    }
-
-    fn refresh_admin(&mut self, session: &str) -> Result<()> {
-        let view = self.admin_view(session)?;
-        self.model.on_admin_refreshed(session, view);
-        Ok(())
     }
 }

@@ -6,12 +6,23 @@ use std::time::{Duration, Instant};
 
 use image::RgbImage;
 
-use crate::checkin::{Event, Update};
-use crate::decide::Guidance;
-use crate::face::BBox;
-use crate::lookup;
-use crate::present::text::Lang;
-use crate::record::{Attendance, Delegate, DelegationCount};
+use crate::matching::agreement::Guidance;
+use crate::present::i18n::Lang;
+use crate::present::station::{Event, Update};
+use crate::secretariat::lookup;
+use crate::store::time::{Timestamp, Zone};
+use crate::store::{Attendance, Delegate, DelegationCount, Evidence};
+use crate::text::same_code;
+use crate::vision::face::BBox;
+
+/// Something wrong that the screen must say, beside what it shows.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Problem {
+    /// No camera, or it stopped: the search lane still works.
+    Camera(String),
+    /// The face pipeline failed on a frame.
+    Recognition(String),
+}
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Screen {
@@ -21,7 +32,7 @@ pub enum Screen {
     Live,
     Welcome {
         delegate: Delegate,
-        at: String,
+        at: Timestamp,
         already: bool,
         until: Instant,
         photo: Option<Arc<RgbImage>>,
@@ -29,6 +40,12 @@ pub enum Screen {
     /// Not recognised: a polite message and the way to the search lane.
     Unknown {
         until: Instant,
+    },
+    /// Recognised or chosen, but the check-in could not be written: the
+    /// person is sent to the help desk, nothing was recorded.
+    NotRecorded {
+        until: Instant,
+        error: String,
     },
     Search,
     Confirm {
@@ -38,6 +55,7 @@ pub enum Screen {
     /// types their delegate code. `wrong` counts the codes that matched none.
     AskCode {
         candidates: Vec<Delegate>,
+        evidence: Evidence,
         wrong: u8,
     },
     /// Staff only: the PIN pad, then the admin screen.
@@ -97,9 +115,10 @@ pub enum Effect {
         code: String,
         by_staff: bool,
     },
-    /// A lookalike delegate typed their own code.
+    /// A lookalike delegate typed their own code; `evidence` is what the camera saw.
     CodeConfirmed {
         code: String,
+        evidence: Evidence,
     },
     CheckPin(String),
     SwitchSession(String),
@@ -120,7 +139,9 @@ pub struct Model {
     pub total: usize,
     pub query: String,
     pub results: Vec<Delegate>,
-    pub problem: Option<String>,
+    pub problem: Option<Problem>,
+    /// The congress's clocks, for the times shown.
+    pub zone: Zone,
     pub pin: String,
     pub pin_rejected: bool,
     pub admin: Option<AdminView>,
@@ -154,6 +175,7 @@ impl Model {
             query: String::new(),
             results: Vec::new(),
             problem: None,
+            zone: Zone::default(),
             pin: String::new(),
             pin_rejected: false,
             admin: None,
@@ -164,6 +186,11 @@ impl Model {
         }
     }
 
+    pub fn with_zone(mut self, zone: Zone) -> Self {
+        self.zone = zone;
+        self
+    }
+
     /// A processed frame arrived from the recognition thread.
     pub fn on_update(&mut self, update: &Update, now: Instant) {
         self.faces = update.faces.clone();
@@ -171,15 +198,16 @@ impl Model {
         self.problem = None;
         match &update.event {
             Some(Event::Welcome { delegate, at, already, photo, .. }) => {
-                self.on_check_in(delegate.clone(), at.clone(), *already, photo.clone(), now);
+                self.on_check_in(delegate.clone(), *at, *already, photo.clone(), now);
             }
+            Some(Event::NotRecorded { error }) => self.on_not_recorded(error.clone(), now),
             Some(Event::Unknown) if !self.is_busy() => {
                 self.screen = Screen::Unknown { until: now + self.welcome_for * 2 }
             }
-            Some(Event::AskCode { candidates }) if !self.is_busy() => {
+            Some(Event::AskCode { candidates, evidence }) if !self.is_busy() => {
                 self.query.clear();
                 self.last_touch = now;
-                self.screen = Screen::AskCode { candidates: candidates.clone(), wrong: 0 };
+                self.screen = Screen::AskCode { candidates: candidates.clone(), evidence: *evidence, wrong: 0 };
             }
             _ => {
                 if matches!(self.screen, Screen::Idle | Screen::Live) {
@@ -192,7 +220,9 @@ impl Model {
     /// Timed screens go back to the camera view, and busy ones left alone too.
     pub fn tick(&mut self, now: Instant) {
         let expired = match &self.screen {
-            Screen::Welcome { until, .. } | Screen::Unknown { until } => now >= *until,
+            Screen::Welcome { until, .. } | Screen::Unknown { until } | Screen::NotRecorded { until, .. } => {
+                now >= *until
+            }
             _ => false,
         };
         if expired {
@@ -251,9 +281,9 @@ impl Model {
                 Screen::Confirm { delegate } => {
                     return Some(Effect::ManualCheckIn { code: delegate.code.clone(), by_staff: self.staff_search });
                 }
-                Screen::AskCode { candidates, wrong } => {
-                    if let Some(d) = candidates.iter().find(|d| lookup::same_code(&self.query, &d.code)) {
-                        return Some(Effect::CodeConfirmed { code: d.code.clone() });
+                Screen::AskCode { candidates, evidence, wrong } => {
+                    if let Some(d) = candidates.iter().find(|d| same_code(&self.query, &d.code)) {
+                        return Some(Effect::CodeConfirmed { code: d.code.clone(), evidence: *evidence });
                     }
                     *wrong += 1;
                     self.query.clear();
@@ -308,14 +338,20 @@ impl Model {
     /// The header's "present / total", the same figures as `kiosk stats`
     /// (a removed delegate counts in the sessions they attended).
     pub fn set_counts(&mut self, counts: &[DelegationCount]) {
-        (self.checked_in, self.total) = crate::record::overall(counts);
+        (self.checked_in, self.total) = crate::store::overall(counts);
+    }
+
+    /// A check-in could not be written: say so, and where to go instead.
+    pub fn on_not_recorded(&mut self, error: String, now: Instant) {
+        self.staff_search = false;
+        self.screen = Screen::NotRecorded { until: now + self.welcome_for * 2, error };
     }
 
     /// A check-in by face or by the search lane: greet.
     pub fn on_check_in(
         &mut self,
         delegate: Delegate,
-        at: String,
+        at: Timestamp,
         already: bool,
         photo: Option<Arc<RgbImage>>,
         now: Instant,
@@ -360,8 +396,13 @@ mod tests {
         m.on_update(&update(1, None), t0);
         assert_eq!(m.screen, Screen::Live);
         let d = delegates()[0].clone();
-        let welcome =
-            Event::Welcome { delegate: d.clone(), at: "08:12".into(), already: false, latency_ms: 120, photo: None };
+        let welcome = Event::Welcome {
+            delegate: d.clone(),
+            at: Zone::default().now(),
+            already: false,
+            latency_ms: 120,
+            photo: None,
+        };
         m.on_update(&update(1, Some(welcome)), t0);
         assert!(matches!(&m.screen, Screen::Welcome { delegate, .. } if *delegate == d));
         assert_eq!(m.checked_in, 1);
@@ -397,9 +438,11 @@ mod tests {
         assert_eq!(m.screen, Screen::Idle);
     }
 
+    const EVIDENCE: Evidence = Evidence { score: 0.71, frames: 3 };
+
     fn ask(m: &mut Model, t: Instant) {
         let candidates = vec![delegates()[0].clone(), delegates()[2].clone()];
-        m.on_update(&update(1, Some(Event::AskCode { candidates })), t);
+        m.on_update(&update(1, Some(Event::AskCode { candidates, evidence: EVIDENCE })), t);
     }
 
     fn type_in(m: &mut Model, text: &str, t: Instant) {
@@ -418,7 +461,7 @@ mod tests {
         assert!(m.results.is_empty(), "no search results on the code screen");
         assert_eq!(
             m.act(Action::Confirm, t),
-            Some(Effect::CodeConfirmed { code: "D2".into() }),
+            Some(Effect::CodeConfirmed { code: "D2".into(), evidence: EVIDENCE }),
             "case and spaces do not matter"
         );
 
@@ -457,6 +500,21 @@ mod tests {
         m.tick(t + LEFT_ALONE);
         assert_eq!(m.screen, Screen::Idle);
         assert!(m.query.is_empty());
+    }
+
+    #[test]
+    fn a_check_in_that_could_not_be_written_says_so_and_sends_to_the_help_desk() {
+        let mut m = Model::new(Lang::Vi, "Đại hội", "Phiên 1", delegates(), Duration::from_secs(3));
+        let t = Instant::now();
+        let failed = Event::NotRecorded { error: "database kiosk.db is locked".into() };
+        m.on_update(&update(1, Some(failed)), t);
+        assert!(matches!(&m.screen, Screen::NotRecorded { error, .. } if error.contains("locked")));
+        assert_eq!(m.problem, None, "not a camera problem");
+        assert_eq!(m.checked_in, 0);
+        m.on_update(&update(1, None), t + Duration::from_secs(1));
+        assert!(matches!(m.screen, Screen::NotRecorded { .. }), "the message stays while it is due");
+        m.tick(t + Duration::from_secs(7));
+        assert_eq!(m.screen, Screen::Live);
     }
 
     #[test]

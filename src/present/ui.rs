@@ -9,13 +9,13 @@ use eframe::egui::{
 };
 use image::RgbImage;
 
-use crate::present::model::{Action, Model, Screen, UndoReason};
-use crate::present::text::{Lang, Text, t};
-use crate::record::clock;
+use crate::present::i18n::{Lang, Text, t};
+use crate::present::model::{Action, Model, Problem, Screen, UndoReason};
 
 const NOTO: &[u8] = include_bytes!("../../assets/fonts/NotoSans-Regular.ttf");
 const NOTO_BOLD: &[u8] = include_bytes!("../../assets/fonts/NotoSans-Bold.ttf");
 const ACCENT: Color32 = Color32::from_rgb(176, 24, 32);
+const WARNING: Color32 = Color32::from_rgb(200, 90, 0);
 
 /// Noto Sans first (every Vietnamese diacritic), egui's own fonts as fallback.
 pub fn install_fonts(ctx: &egui::Context) {
@@ -138,7 +138,7 @@ pub fn draw(ui: &mut egui::Ui, model: &Model, pictures: &Pictures) -> Vec<Action
                 }
                 ui.add_space(12.0);
                 let greeting = if *already {
-                    format!("{} {}", t(lang, Text::AlreadyCheckedIn), clock(at))
+                    format!("{} {}", t(lang, Text::AlreadyCheckedIn), model.zone.clock(at))
                 } else {
                     t(lang, Text::Welcome).to_string()
                 };
@@ -149,7 +149,7 @@ pub fn draw(ui: &mut egui::Ui, model: &Model, pictures: &Pictures) -> Vec<Action
                 // Rosters write the delegation in full ("Đoàn Hà Nội"): no label in front.
                 ui.label(RichText::new(&delegate.delegation).size(32.0));
                 ui.label(RichText::new(format!("{}: {}", t(lang, Text::Seat), delegate.seat)).font(bold(40.0)));
-                ui.label(RichText::new(format!("{}: {}", t(lang, Text::Time), clock(at))).size(26.0));
+                ui.label(RichText::new(format!("{}: {}", t(lang, Text::Time), model.zone.clock(at))).size(26.0));
             }
             Screen::Unknown { .. } => {
                 ui.add_space(60.0);
@@ -162,6 +162,17 @@ pub fn draw(ui: &mut egui::Ui, model: &Model, pictures: &Pictures) -> Vec<Action
                 }
                 ui.add_space(20.0);
                 ui.label(RichText::new(t(lang, Text::HelpDesk)).size(24.0));
+            }
+            Screen::NotRecorded { error, .. } => {
+                ui.add_space(60.0);
+                ui.label(RichText::new(t(lang, Text::NotRecorded)).font(bold(40.0)).color(WARNING));
+                ui.add_space(12.0);
+                ui.label(RichText::new(t(lang, Text::NotRecordedHelp)).size(28.0));
+                ui.add_space(20.0);
+                ui.label(RichText::new(t(lang, Text::HelpDesk)).size(24.0));
+                ui.add_space(30.0);
+                // For the staff who come to help: what went wrong.
+                ui.label(RichText::new(error).size(16.0).color(Color32::GRAY));
             }
             Screen::Search => search_view(ui, model, &mut actions),
             Screen::AskCode { wrong, .. } => ask_code_view(ui, model, *wrong, &mut actions),
@@ -203,7 +214,8 @@ fn big_button(ui: &mut egui::Ui, label: &str) -> bool {
 fn camera_view(ui: &mut egui::Ui, model: &Model, preview: &Preview, actions: &mut Vec<Action>) {
     let lang = model.lang;
     let message = match (&model.problem, model.guidance, &model.screen) {
-        (Some(_), _, _) => t(lang, Text::NoCamera),
+        (Some(Problem::Camera(_)), _, _) => t(lang, Text::NoCamera),
+        (Some(Problem::Recognition(_)), _, _) => t(lang, Text::RecognitionDown),
         (None, Some(g), _) => t(lang, Text::Guidance(g)),
         _ => t(lang, Text::LookAtCamera),
     };
@@ -395,7 +407,8 @@ fn admin_view(ui: &mut egui::Ui, model: &Model, actions: &mut Vec<Action>) {
         ui.label(RichText::new(t(lang, Text::LatestCheckIns)).font(bold(22.0)));
         egui::ScrollArea::vertical().id_salt("latest").max_height(400.0).show(ui, |ui| {
             for a in &view.latest {
-                ui.label(RichText::new(format!("{} {} · {} · {}", clock(&a.at), a.name, a.code, a.method)).size(18.0));
+                let line = format!("{} {} · {} · {}", model.zone.clock(&a.at), a.name, a.code, a.method.as_str());
+                ui.label(RichText::new(line).size(18.0));
                 ui.horizontal(|ui| {
                     for reason in UndoReason::ALL {
                         if ui.small_button(t(lang, Text::Undo(reason))).clicked() {

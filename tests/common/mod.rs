@@ -7,7 +7,7 @@ use std::process::{Command, Output};
 
 /// `../shared/faces` (or `$KIOSK_FACES`), or None with a clear note in the output.
 pub fn faces(test: &str) -> Option<PathBuf> {
-    let dir = kiosk::eval::default_faces_dir();
+    let dir = kiosk::measure::eval::default_faces_dir();
     if dir.join("dev/gallery").is_dir() {
         Some(dir)
     } else {

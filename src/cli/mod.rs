@@ -1,0 +1,166 @@
+//! The commands, one module per group; this file holds what they share: the
+//! settings, the database and the congress session each command works on.
+
+mod enrol;
+mod faces;
+mod measure;
+mod secretariat;
+mod window;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use kiosk::config::Config;
+use kiosk::store::Store;
+use kiosk::store::time::Zone;
+use kiosk::vision::embed::EmbedderKind;
+
+#[derive(Parser)]
+#[command(name = "kiosk", version, about = "Face-recognition check-in kiosk for congresses")]
+pub struct Cli {
+    /// Settings file (default: kiosk-config/default.toml of the kiosk's folder; see `kiosk paths`).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Face embedder, overriding the settings file.
+    #[arg(long, global = true, value_enum)]
+    embedder: Option<EmbedderKind>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Enrol the delegates of a roster (CSV or XLSX: code,name,delegation,seat,photo) with their photos.
+    Enroll(enrol::EnrollArgs),
+    /// Take delegates off the roster (their face templates go; attendance already recorded stays).
+    Remove(enrol::RemoveArgs),
+    /// List the pairs of enrolled delegates the kiosk could confuse (found at enrolment).
+    Lookalikes(Db),
+    /// Detect and embed every face of images or folders (recursively).
+    Embed(faces::EmbedArgs),
+    /// Say who is in each image (files or folders, recursively), at the shipped threshold.
+    Identify(faces::IdentifyArgs),
+    /// Record attendance: the person in an image, or a delegate by code (staff, with a reason).
+    Checkin(faces::CheckinArgs),
+    /// Remove a check-in (wrong person, entered by mistake), with the reason in the audit log.
+    Undo(secretariat::UndoArgs),
+    /// Congress sessions: add one (or set its times), list them.
+    Session {
+        #[command(subcommand)]
+        action: secretariat::SessionAction,
+    },
+    /// Attendance of a session: present / total, quorum percentage, by delegation.
+    Stats(DbSession),
+    /// The audit log: its head, and a check of the whole chain.
+    Audit {
+        #[command(subcommand)]
+        action: secretariat::AuditAction,
+    },
+    /// Write the attendance list of a session (one row per delegate, sorted by given name).
+    Export(secretariat::ExportArgs),
+    /// Write the face snapshots of a session's check-ins (kiosk.save_snapshots) as CODE.jpg files.
+    Snapshots(secretariat::SnapshotsArgs),
+    /// Delete biometric data for good.
+    Purge(secretariat::PurgeArgs),
+    /// Measure accuracy on a labelled folder laid out like ../shared/faces/dev.
+    Eval(measure::EvalArgs),
+    /// Run the kiosk window: camera (or a folder of frames), recognition, check-in.
+    Run(window::RunArgs),
+    /// List the cameras attached.
+    Cameras,
+    /// Read an admin PIN (4+ digits) from standard input and print the line for the settings file.
+    AdminPin,
+    /// Where the kiosk finds its models, settings and ONNX Runtime.
+    Paths,
+    /// Measure speed and memory, per stage and end to end.
+    Bench(measure::BenchArgs),
+}
+
+/// `--db`, for commands that work on an existing database.
+#[derive(Args)]
+struct Db {
+    /// The database file (default: store.database of the settings).
+    #[arg(long, value_name = "DB")]
+    db: Option<PathBuf>,
+}
+
+/// `--db` and `--session`.
+#[derive(Args)]
+struct DbSession {
+    #[command(flatten)]
+    db: Db,
+    /// Congress session (default: event.session of the settings).
+    #[arg(long, value_name = "NAME")]
+    session: Option<String>,
+}
+
+/// What every command works with: the settings, read once.
+struct Ctx {
+    cfg: Config,
+    zone: Zone,
+}
+
+impl Ctx {
+    fn db_path(&self, db: &Db) -> PathBuf {
+        db.db.clone().unwrap_or_else(|| self.cfg.store.database.clone())
+    }
+
+    /// The database, which must exist already.
+    fn open(&self, db: &Db) -> Result<Store> {
+        let path = self.db_path(db);
+        if !path.is_file() {
+            bail!("database {} does not exist: run `kiosk enroll --db {}` first", path.display(), path.display());
+        }
+        let store = Store::open(&path).with_context(|| format!("opening {}", path.display()))?;
+        Ok(store.with_zone(self.zone).with_patience(self.cfg.store.patience()))
+    }
+
+    fn session(&self, flag: &Option<String>) -> String {
+        flag.clone().unwrap_or_else(|| self.cfg.event.session.clone())
+    }
+}
+
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    let mut cfg = Config::load(cli.config.as_deref())?;
+    if let Some(kind) = cli.embedder {
+        cfg.engine.embedder = kind;
+    }
+    let zone = cfg.event.zone().map_err(kiosk::Error::Config)?;
+    let ctx = Ctx { cfg, zone };
+    match cli.command {
+        Command::Enroll(args) => enrol::enroll(&ctx, args),
+        Command::Remove(args) => enrol::remove(&ctx, args),
+        Command::Lookalikes(db) => enrol::lookalikes(&ctx, &db),
+        Command::Embed(args) => faces::embed(&ctx, args),
+        Command::Identify(args) => faces::identify(&ctx, args),
+        Command::Checkin(args) => faces::checkin(&ctx, args),
+        Command::Undo(args) => secretariat::undo(&ctx, args),
+        Command::Session { action } => secretariat::session(&ctx, action),
+        Command::Stats(args) => secretariat::stats(&ctx, &args),
+        Command::Audit { action } => secretariat::audit(&ctx, action),
+        Command::Export(args) => secretariat::export(&ctx, args),
+        Command::Snapshots(args) => secretariat::snapshots(&ctx, args),
+        Command::Purge(args) => secretariat::purge(&ctx, args),
+        Command::Eval(args) => measure::eval(&ctx, args),
+        Command::Bench(args) => measure::bench(&ctx, args),
+        Command::Run(args) => window::run(&ctx, args),
+        Command::Cameras => window::cameras(),
+        Command::AdminPin => window::admin_pin(),
+        Command::Paths => window::paths(&ctx, cli.config.as_deref()),
+    }
+}
+
+fn progress_bar(len: usize, what: &str) -> ProgressBar {
+    let bar = ProgressBar::new(len as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} ({per_sec}, {eta} left)")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    bar.set_message(what.to_string());
+    bar
+}

@@ -1,0 +1,223 @@
+//! The secretariat's commands: sessions, undo, figures, lists, the audit
+//! log, snapshots and the biometric purge.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Args, Subcommand, ValueEnum};
+
+use kiosk::secretariat::export::{write_csv, write_xlsx};
+use kiosk::store::{AuditHead, Store, overall};
+
+use super::{Ctx, Db, DbSession};
+
+#[derive(Args)]
+pub struct UndoArgs {
+    #[command(flatten)]
+    at: DbSession,
+    #[arg(long, value_name = "CODE")]
+    code: String,
+    #[arg(long, value_name = "TEXT")]
+    reason: String,
+}
+
+#[derive(Subcommand)]
+pub enum SessionAction {
+    /// Add a session, or set the opening and closing times of an existing one.
+    Add {
+        name: String,
+        #[command(flatten)]
+        db: Db,
+        /// When it opens, e.g. "2026-11-28 08:00".
+        #[arg(long, value_name = "TIME")]
+        opens: Option<String>,
+        #[arg(long, value_name = "TIME")]
+        closes: Option<String>,
+    },
+    /// List the sessions with their attendance.
+    List(Db),
+}
+
+#[derive(Subcommand)]
+pub enum AuditAction {
+    /// Print the log's head, `COUNT HASH`, to write down or sign.
+    Head(Db),
+    /// Check that no entry of the audit log was edited or removed.
+    Verify {
+        #[command(flatten)]
+        db: Db,
+        /// A head written down earlier (COUNT:HASH): the log must still extend it.
+        #[arg(long, value_name = "COUNT:HASH")]
+        head: Option<String>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum ExportFormat {
+    Csv,
+    Xlsx,
+}
+
+#[derive(Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    at: DbSession,
+    #[arg(long, value_enum, default_value = "csv")]
+    format: ExportFormat,
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+}
+
+#[derive(Args)]
+pub struct SnapshotsArgs {
+    #[command(flatten)]
+    at: DbSession,
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+}
+
+#[derive(Args)]
+pub struct PurgeArgs {
+    #[command(flatten)]
+    db: Db,
+    /// Every face template, enrolled photo and check-in snapshot; the file is compacted and checked.
+    #[arg(long, required = true)]
+    biometrics: bool,
+}
+
+pub fn undo(ctx: &Ctx, args: UndoArgs) -> Result<ExitCode> {
+    let session = ctx.session(&args.at.session);
+    let mut store = ctx.open(&args.at.db)?;
+    let code = &args.code;
+    if store.undo_check_in(&session, code, &ctx.cfg.event.kiosk_id, &args.reason)? {
+        println!("check-in of {code} in session \"{session}\" removed; the audit log keeps it and why");
+        Ok(ExitCode::SUCCESS)
+    } else {
+        println!("{code} was not checked in to session \"{session}\": nothing to undo");
+        Ok(ExitCode::FAILURE)
+    }
+}
+
+pub fn session(ctx: &Ctx, action: SessionAction) -> Result<ExitCode> {
+    match action {
+        SessionAction::Add { name, db, opens, closes } => {
+            ctx.open(&db)?.transaction(|tx| tx.add_session(&name, opens.as_deref(), closes.as_deref()))?;
+            println!("session \"{name}\" saved");
+        }
+        SessionAction::List(db) => {
+            for s in ctx.open(&db)?.session_summaries()? {
+                let when = |t: Option<String>| t.unwrap_or_else(|| "-".into());
+                println!("{}\topens {}\tcloses {}\t{} present", s.name, when(s.opens), when(s.closes), s.present);
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn percent(present: usize, total: usize) -> f64 {
+    if total == 0 { 0.0 } else { 100.0 * present as f64 / total as f64 }
+}
+
+/// The line that ties printed figures to the audit log.
+fn print_head(store: &Store) -> Result<()> {
+    println!(
+        "audit head: {} (write it down: `kiosk audit verify --head COUNT:HASH` checks the log still extends it)",
+        store.audit_head()?
+    );
+    Ok(())
+}
+
+pub fn stats(ctx: &Ctx, args: &DbSession) -> Result<ExitCode> {
+    let store = ctx.open(&args.db)?;
+    let session = ctx.session(&args.session);
+    store.require_session(&session)?;
+    let counts = store.counts_by_delegation(&session)?;
+    let (present, total) = overall(&counts);
+    println!("session \"{session}\": {present} / {total} present, quorum {:.1}%", percent(present, total));
+    for c in counts {
+        println!("  {:<40} {:>6} / {:<6} {:>6.1}%", c.delegation, c.present, c.total, percent(c.present, c.total));
+    }
+    print_head(&store)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn audit(ctx: &Ctx, action: AuditAction) -> Result<ExitCode> {
+    match action {
+        AuditAction::Head(db) => {
+            println!("{}", ctx.open(&db)?.audit_head()?);
+            Ok(ExitCode::SUCCESS)
+        }
+        AuditAction::Verify { db, head } => {
+            let head: Option<AuditHead> = head.as_deref().map(str::parse).transpose()?;
+            let check = ctx.open(&db)?.verify_audit(head.as_ref())?;
+            match check.broken {
+                None => {
+                    let extends = head.map(|h| format!(", and it extends the head {h}")).unwrap_or_default();
+                    println!("audit log intact: {} entries, each chained to the one before{extends}", check.entries);
+                    Ok(ExitCode::SUCCESS)
+                }
+                Some(what) => {
+                    println!("audit log BROKEN ({} entries): {what}", check.entries);
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
+    }
+}
+
+pub fn export(ctx: &Ctx, args: ExportArgs) -> Result<ExitCode> {
+    let store = ctx.open(&args.at.db)?;
+    let session = ctx.session(&args.at.session);
+    store.require_session(&session)?;
+    let rows = store.attendance_list(&session)?;
+    let head = store.audit_head()?;
+    match args.format {
+        ExportFormat::Csv => write_csv(&args.out, &rows, &ctx.zone)?,
+        ExportFormat::Xlsx => {
+            write_xlsx(&args.out, &session, &rows, &store.counts_by_delegation(&session)?, &ctx.zone, &head)?
+        }
+    }
+    let present = rows.iter().filter(|r| r.checked_in_at.is_some()).count();
+    println!("{} delegates ({present} present) written to {}", rows.len(), args.out.display());
+    print_head(&store)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn snapshots(ctx: &Ctx, args: SnapshotsArgs) -> Result<ExitCode> {
+    let store = ctx.open(&args.at.db)?;
+    let session = ctx.session(&args.at.session);
+    let snapshots = store.snapshots(&session)?;
+    if snapshots.is_empty() {
+        println!(
+            "no check-in snapshots in session \"{session}\" (they are kept only with kiosk.save_snapshots = true)"
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let out = &args.out;
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create folder {}", out.display()))?;
+    for (code, jpeg) in &snapshots {
+        // Codes come from rosters: keep them from naming a path.
+        let name: String = code.chars().map(|c| if c.is_alphanumeric() || c == '-' { c } else { '_' }).collect();
+        let path = out.join(format!("{name}.jpg"));
+        std::fs::write(&path, jpeg).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    println!("{} snapshots of session \"{session}\" written to {}", snapshots.len(), out.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn purge(ctx: &Ctx, args: PurgeArgs) -> Result<ExitCode> {
+    let mut store = ctx.open(&args.db)?;
+    let p = store.purge_biometrics()?;
+    println!(
+        "{} face templates, {} enrolled photos and {} check-in snapshots deleted and the file compacted. Checked: no run of {} bytes or more of their {} bytes is left in the {} bytes of {} and its write-ahead log.",
+        p.templates,
+        p.thumbnails,
+        p.snapshots,
+        2 * kiosk::store::purge::PIECE - 1,
+        p.bytes_checked,
+        p.bytes_searched,
+        store.path().display()
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,76 @@
+//! `kiosk run` (the window), `kiosk cameras`, `kiosk admin-pin`, `kiosk paths`.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+
+use kiosk::present::{RunOptions, admin};
+
+use super::{Ctx, DbSession};
+
+#[derive(Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    at: DbSession,
+    /// Play the images of DIR in name order as camera frames (kiosk.frames_fps per second).
+    #[arg(long, value_name = "DIR")]
+    frames: Option<PathBuf>,
+    /// With --frames: exit after the last frame has been processed.
+    #[arg(long, requires = "frames")]
+    once: bool,
+    /// A window instead of the full screen.
+    #[arg(long)]
+    windowed: bool,
+}
+
+pub fn run(ctx: &Ctx, args: RunArgs) -> Result<ExitCode> {
+    let opts = RunOptions {
+        db: ctx.db_path(&args.at.db),
+        session: ctx.session(&args.at.session),
+        frames: args.frames,
+        once: args.once,
+        fullscreen: !args.windowed,
+    };
+    if !opts.db.is_file() {
+        bail!("database {} does not exist: run `kiosk enroll --db {}` first", opts.db.display(), opts.db.display());
+    }
+    let summary = kiosk::present::run(&ctx.cfg.present(), opts)?;
+    println!("{}", summary.report());
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn cameras() -> Result<ExitCode> {
+    let cameras = kiosk::capture::list_cameras()?;
+    if cameras.is_empty() {
+        println!("no camera found (plug a USB camera in; the kiosk also runs with --frames DIR)");
+    }
+    for c in cameras {
+        println!("{c}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn admin_pin() -> Result<ExitCode> {
+    let mut pin = String::new();
+    std::io::stdin().read_line(&mut pin).context("reading the PIN from standard input")?;
+    let hash = admin::hash_pin(pin.trim())?;
+    println!("# put this line in the [kiosk] section of your settings file:");
+    println!("admin_pin_hash = \"{hash}\"");
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn paths(ctx: &Ctx, config: Option<&Path>) -> Result<ExitCode> {
+    let home = kiosk::home::home();
+    let found = |p: &Path| if p.exists() { "" } else { " (missing)" };
+    println!("kiosk folder: {} (found {})", home.dir.display(), home.found_by);
+    let settings = config.map(Path::to_path_buf).unwrap_or_else(kiosk::config::default_path);
+    println!("settings: {}{}", settings.display(), found(&settings));
+    let models = ctx.cfg.engine.models_dir();
+    println!("models: {}{}", models.display(), found(&models));
+    for lib in kiosk::vision::runtime::library_candidates(&ctx.cfg.engine.onnxruntime) {
+        println!("ONNX Runtime: {}{}", lib.display(), found(&lib));
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,121 @@
+//! Who is this? The engine, the enrolled gallery and the decision policy
+//! together: a picture in, a decision about one enrolled person out. People
+//! are numbered as in the gallery; what they are called is the caller's business.
+
+use std::collections::HashMap;
+
+use image::RgbImage;
+use serde::Serialize;
+
+use crate::error::Result;
+use crate::matching::decide::{Decision, Policy, decide};
+use crate::matching::gallery::{Gallery, Hit};
+use crate::vision::detect::Source;
+use crate::vision::engine::Engine;
+use crate::vision::face::Face;
+use crate::vision::quality::{Issue, QualityConfig};
+
+pub struct Recognizer {
+    pub engine: Engine,
+    gallery: Gallery,
+    pub policy: Policy,
+    quality: QualityConfig,
+    /// Person → the enrolled people their face could be taken for.
+    lookalikes: HashMap<usize, Vec<usize>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Identification {
+    pub decision: Decision,
+    /// The main face, as seen (box, landmarks, quality; embedding dropped).
+    pub face: Option<Face>,
+    pub faces_seen: usize,
+}
+
+/// Quality problems that make an identification attempt worthless; pose and
+/// exposure only lower the score, which the threshold already handles.
+const GATING_ISSUES: [Issue; 2] = [Issue::TooSmall, Issue::Blurry];
+
+impl Recognizer {
+    /// `lookalikes`: pairs of gallery people the kiosk could confuse.
+    pub fn new(
+        engine: Engine,
+        gallery: Gallery,
+        policy: Policy,
+        quality: QualityConfig,
+        lookalikes: &[(usize, usize)],
+    ) -> Self {
+        let mut graph: HashMap<usize, Vec<usize>> = HashMap::new();
+        for &(a, b) in lookalikes {
+            graph.entry(a).or_default().push(b);
+            graph.entry(b).or_default().push(a);
+        }
+        Self { engine, gallery, policy, quality, lookalikes: graph }
+    }
+
+    /// The people `person` could be mistaken for; not empty means the kiosk
+    /// asks for the delegate code before checking them in.
+    pub fn lookalikes_of(&self, person: usize) -> &[usize] {
+        self.lookalikes.get(&person).map_or(&[], Vec::as_slice)
+    }
+
+    pub fn quality(&self) -> &QualityConfig {
+        &self.quality
+    }
+
+    pub fn gallery(&self) -> &Gallery {
+        &self.gallery
+    }
+
+    /// The decision for the main face of a photo.
+    pub fn identify(&self, img: &RgbImage) -> Result<Identification> {
+        let scene = self.engine.analyze_main(img, Source::Photo)?;
+        let faces_seen = scene.faces.len();
+        let Some(mut face) = scene.faces.into_iter().next() else {
+            return Ok(Identification { decision: Decision::NoFace, face: None, faces_seen });
+        };
+        let decision = self.decide_face(&face);
+        face.embedding = None;
+        Ok(Identification { decision, face: Some(face), faces_seen })
+    }
+
+    /// The decision for a face already embedded by `self.engine`.
+    pub fn decide_face(&self, face: &Face) -> Decision {
+        let (Some(quality), Some(embedding)) = (face.quality, face.embedding.as_deref()) else {
+            return Decision::NoFace;
+        };
+        let issues: Vec<Issue> =
+            quality.issues(&self.quality).into_iter().filter(|i| GATING_ISSUES.contains(i)).collect();
+        if !issues.is_empty() {
+            return Decision::PoorQuality { issues };
+        }
+        let hits = self.gallery.search(embedding, 2);
+        self.lookalike_rule(decide(&hits, &self.policy), &hits)
+    }
+
+    /// A match with a delegate who has lookalikes is never taken as it is, and
+    /// two lookalikes too close to tell apart are no longer ambiguous: either
+    /// way the person will be asked for their delegate code.
+    fn lookalike_rule(&self, decision: Decision, hits: &[Hit]) -> Decision {
+        let group = |person: usize| self.lookalikes_of(person).iter().copied().fold(person, usize::min);
+        match decision {
+            Decision::Match { person, score, .. } if !self.lookalikes_of(person).is_empty() => {
+                Decision::Lookalike { person: group(person), score }
+            }
+            Decision::Ambiguous { score, .. }
+                if hits.len() >= 2 && self.lookalikes_of(hits[0].person).contains(&hits[1].person) =>
+            {
+                Decision::Lookalike { person: group(hits[0].person), score }
+            }
+            d => d,
+        }
+    }
+}
+
+/// The person a decision names, and the similarity it was made with.
+pub fn matched(decision: &Decision) -> Option<(usize, f32)> {
+    match decision {
+        Decision::Match { person, score, .. } => Some((*person, *score)),
+        _ => None,
+    }
+}

@@ -1,0 +1,253 @@
+//! Speed and memory of every stage on this machine, measured on real photos
+//! (`kiosk bench`); the README's figures come from here.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use image::{Rgb, RgbImage, imageops};
+use rand::{Rng, SeedableRng};
+
+use crate::error::{Error, Result};
+use crate::matching::gallery::Gallery;
+use crate::secretariat::enroll::{Outcome, enroll};
+use crate::secretariat::export::{write_csv, write_xlsx};
+use crate::secretariat::roster::{Entry, Roster};
+use crate::store::{Delegate, Method, Store};
+use crate::vision::align::{ARCFACE_112, align};
+use crate::vision::decode::{decode_image, image_files, load_image};
+use crate::vision::detect::{Source, resize_rgb};
+use crate::vision::engine::{Engine, EngineConfig};
+use crate::vision::face::l2_normalize;
+use crate::vision::quality::QualityConfig;
+
+#[derive(Debug, Default)]
+pub struct Report {
+    pub threads: usize,
+    pub model: String,
+    pub rows: Vec<(String, Timing)>,
+    pub lines: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Timing {
+    pub median: Duration,
+    pub p95: Duration,
+    pub runs: usize,
+}
+
+/// Runs `f` a few times to warm up, then `runs` times.
+fn time<T>(runs: usize, mut f: impl FnMut() -> Result<T>) -> Result<Timing> {
+    for _ in 0..3.min(runs) {
+        f()?;
+    }
+    let mut samples = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let t = Instant::now();
+        std::hint::black_box(f()?);
+        samples.push(t.elapsed());
+    }
+    samples.sort();
+    let p95 = samples[((runs as f64 * 0.95).ceil() as usize).clamp(1, runs) - 1];
+    Ok(Timing { median: samples[runs / 2], p95, runs })
+}
+
+/// A 640x480 camera-like frame: the photo scaled to the frame height on a grey background.
+pub fn camera_frame(photo: &RgbImage, height: u32) -> Result<RgbImage> {
+    let w = (photo.width() as f32 * height as f32 / photo.height() as f32).round() as u32;
+    let scaled = resize_rgb(photo, w.max(1), height)?;
+    let mut frame = RgbImage::from_pixel(640, 480, Rgb([118, 118, 118]));
+    imageops::overlay(&mut frame, &scaled, (640 - w as i64) / 2, (480 - height as i64) / 2);
+    Ok(frame)
+}
+
+/// A memory figure of this process from /proc/self/status ("VmRSS",
+/// "VmHWM"...), in MiB; None where the system does not report it.
+pub fn memory_mib(field: &str) -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.strip_prefix(field).is_some_and(|rest| rest.starts_with(':')))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+pub fn run(engine_cfg: &EngineConfig, quality: &QualityConfig, faces: &Path, max_gallery: usize) -> Result<Report> {
+    let gallery_dir = faces.join("gallery");
+    let dir = if gallery_dir.is_dir() { gallery_dir } else { faces.to_path_buf() };
+    let photos = if dir.is_dir() { image_files(&[dir]) } else { Vec::new() };
+    if photos.is_empty() {
+        return Err(Error::Input(format!(
+            "no face photos in {}: pass --faces DIR with real face photos (e.g. ../shared/faces/dev)",
+            faces.display()
+        )));
+    }
+    let start = Instant::now();
+    let engine = Engine::load(engine_cfg)?;
+    let photo = load_image(&photos[0])?;
+    let first = engine.analyze_main(&photo, Source::Photo)?;
+    let startup = start.elapsed();
+    if first.main().is_none() {
+        return Err(Error::Input(format!(
+            "{}: no face found; use other photos for the benchmark",
+            photos[0].display()
+        )));
+    }
+    let mut report =
+        Report { threads: engine_cfg.threads(), model: engine.embedder().model_id().into(), ..Report::default() };
+    report.lines.push(format!("models loaded and first result: {:.0} ms", startup.as_secs_f64() * 1000.0));
+
+    let jpeg = std::fs::read(&photos[0]).map_err(|e| Error::io(&photos[0], e))?;
+    report.rows.push((
+        format!("decode {}x{} JPEG", photo.width(), photo.height()),
+        time(50, || decode_image(&jpeg).map_err(|p| Error::image(&photos[0], p)))?,
+    ));
+    let frame = camera_frame(&photo, 480)?;
+    let frame_faces = engine.face_locations(&frame)?;
+    let Some(face) = frame_faces.first().cloned() else {
+        return Err(Error::Input("no face found in the synthetic 640x480 frame".into()));
+    };
+    report.rows.push(("align, one face".into(), time(200, || Ok(align(&frame, &face.landmarks, &ARCFACE_112)))?));
+    let (_, small) = synthetic_gallery(1_000, engine.embedder().dim(), 1);
+    let single = Engine::load(&EngineConfig { threads: 1, ..engine_cfg.clone() })?;
+    let empty = RgbImage::from_pixel(640, 480, Rgb([118, 118, 118]));
+    for (e, threads) in [(&engine, report.threads), (&single, 1)] {
+        let mut one = vec![face.clone()];
+        let rows = [
+            ("detect, 640x480 frame", time(30, || e.face_locations(&frame))?),
+            ("empty 640x480 frame (nobody there)", time(30, || e.analyze_main(&empty, Source::CameraFrame))?),
+            ("align + quality + embed, one face", time(30, || e.describe(&frame, &mut one))?),
+            (
+                "full pass: detect, align, embed, search 1k",
+                time(30, || {
+                    let scene = e.analyze_main(&frame, Source::CameraFrame)?;
+                    Ok(scene.main().and_then(|f| f.embedding.as_ref()).map(|q| small.search(q, 2)))
+                })?,
+            ),
+        ];
+        report.rows.extend(rows.into_iter().map(|(name, t)| (format!("{name} ({threads} thr.)"), t)));
+    }
+    let query =
+        engine.analyze_main(&frame, Source::CameraFrame)?.main().and_then(|f| f.embedding.clone()).unwrap_or_default();
+
+    // Enrolment throughput: a roster of the photos into a fresh SQLite file,
+    // exactly as `kiosk enroll` does it (decode, detect, align, embed on all cores, store).
+    let batch: Vec<PathBuf> = photos.iter().take(300).cloned().collect();
+    let roster = Roster {
+        entries: batch
+            .iter()
+            .enumerate()
+            .map(|(i, p)| Entry {
+                line: i + 2,
+                photos: vec![p.to_string_lossy().into_owned()],
+                consent: true,
+                delegate: Delegate {
+                    code: format!("B{i:05}"), name: format!("Đại biểu {i}"), ..Delegate::default()
+                },
+            })
+            .collect(),
+        ..Roster::default()
+    };
+    let tmp = temp_dir()?;
+    let mut store = Store::open(&tmp.path().join("bench.db"))?;
+    let t = Instant::now();
+    let batch_engine = if engine_cfg.for_batch().threads == 1 { &single } else { &engine };
+    let reports = enroll(batch_engine, &mut store, &roster, Path::new(""), quality, || {})?;
+    let per_photo = t.elapsed() / batch.len() as u32;
+    report.lines.push(format!(
+        "enrolment of {} photos into SQLite: {:.1} ms per photo, {:.0} photos/s ({} enrolled)",
+        batch.len(),
+        per_photo.as_secs_f64() * 1000.0,
+        1.0 / per_photo.as_secs_f64(),
+        reports.iter().filter(|r| r.outcome == Outcome::Enrolled).count()
+    ));
+
+    for size in [1_000usize, 100_000, 1_000_000].into_iter().filter(|&n| n <= max_gallery) {
+        let (_, gallery) = synthetic_gallery(size, engine.embedder().dim(), 2);
+        report.rows.push((format!("1:N search, {size} templates"), time(20, || Ok(gallery.search(&query, 2)))?));
+    }
+    if let Some(mib) = memory_mib("VmHWM") {
+        report.lines.push(format!("peak memory (VmHWM) of this run: {mib:.0} MiB"));
+    }
+    Ok(report)
+}
+
+/// The secretariat's side at the scale of a whole union: `n` delegates in 63
+/// delegations, two thirds present; stats, both exports and the lookalike
+/// audit timed on a fresh SQLite file.
+pub fn secretariat(n: usize, dim: usize) -> Result<Vec<(String, Timing)>> {
+    let tmp = temp_dir()?;
+    let mut store = Store::open(&tmp.path().join("scale.db"))?;
+    let families = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ"];
+    let given =
+        ["An", "Bình", "Cường", "Dũng", "Đức", "Hà", "Hùng", "Hương", "Lan", "Minh", "Ngọc", "Thảo", "Tuấn", "Yến"];
+    let session = "Phiên toàn thể";
+    store.transaction(|tx| {
+        for i in 0..n {
+            let name = format!("{} Văn {}", families[i % families.len()], given[(i / 7) % given.len()]);
+            let d = Delegate {
+                code: format!("U{i:06}"),
+                name,
+                delegation: format!("Đoàn {:02}", i % 63),
+                seat: i.to_string(),
+                ..Delegate::default()
+            };
+            tx.upsert_delegate(&d)?;
+            if i % 3 != 0 {
+                tx.check_in(session, &d.code, Method::Face, "bench", None, None)?;
+            }
+        }
+        Ok(())
+    })?;
+    let mut rows = vec![
+        (format!("stats by delegation, {n} delegates"), time(5, || store.counts_by_delegation(session))?),
+        (format!("attendance list sorted, {n} delegates"), time(3, || store.attendance_list(session))?),
+    ];
+    let list = store.attendance_list(session)?;
+    let counts = store.counts_by_delegation(session)?;
+    let (zone, head) = (store.zone(), store.audit_head()?);
+    rows.push((format!("export CSV, {n} rows"), time(3, || write_csv(&tmp.path().join("a.csv"), &list, &zone))?));
+    rows.push((
+        format!("export XLSX, {n} rows"),
+        time(2, || write_xlsx(&tmp.path().join("a.xlsx"), session, &list, &counts, &zone, &head))?,
+    ));
+    let (_, gallery) = synthetic_gallery(n, dim, 3);
+    rows.push((format!("lookalike audit, {n} templates"), time(1, || Ok(gallery.lookalikes(0.48)))?));
+    Ok(rows)
+}
+
+fn temp_dir() -> Result<tempfile::TempDir> {
+    tempfile::tempdir().map_err(|e| Error::io(&std::env::temp_dir(), e))
+}
+
+/// `n` random unit templates, one per person.
+fn synthetic_gallery(n: usize, dim: usize, seed: u64) -> (usize, Gallery) {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let mut gallery = Gallery::new(dim);
+    let mut v = vec![0f32; dim];
+    for person in 0..n {
+        v.iter_mut().for_each(|x| *x = rng.random::<f32>() - 0.5);
+        l2_normalize(&mut v);
+        gallery.add(person, &v);
+    }
+    (n, gallery)
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "kiosk bench: {} with {} ONNX Runtime thread(s) per model", self.model, self.threads)?;
+        writeln!(f, "{:<56} {:>10} {:>10} {:>6}", "stage", "median ms", "p95 ms", "runs")?;
+        for (name, t) in &self.rows {
+            writeln!(
+                f,
+                "{:<56} {:>10.2} {:>10.2} {:>6}",
+                name,
+                t.median.as_secs_f64() * 1000.0,
+                t.p95.as_secs_f64() * 1000.0,
+                t.runs
+            )?;
+        }
+        for line in &self.lines {
+            writeln!(f, "{line}")?;
+        }
+        Ok(())
+    }
+}

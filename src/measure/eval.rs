@@ -1,0 +1,329 @@
+//! Accuracy on a labelled photo folder in the `../shared/faces` layout:
+//! `gallery/<id>.jpg`, `probes/<id>/*`, `impostors/<id>/*`, `pairs.csv`.
+//! Every photo goes through the same pipeline and decision as a check-in.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use indicatif::{ProgressBar, ProgressStyle};
+use rayon::prelude::*;
+
+use crate::error::{Error, Result};
+use crate::matching::decide::DecideConfig;
+use crate::matching::decide::Decision;
+use crate::matching::gallery::Gallery;
+use crate::matching::recognize::Recognizer;
+use crate::vision::decode::{is_image_path, load_image};
+use crate::vision::detect::Source;
+use crate::vision::engine::Engine;
+use crate::vision::engine::EngineConfig;
+use crate::vision::face::{Face, similarity};
+use crate::vision::quality::QualityConfig;
+
+/// `$KIOSK_FACES`, or `../shared/faces` beside the project.
+pub fn default_faces_dir() -> PathBuf {
+    std::env::var_os("KIOSK_FACES").map(PathBuf::from).unwrap_or_else(|| crate::home::path("../shared/faces"))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Gallery,
+    Probe,
+    Impostor,
+    Other,
+}
+
+struct Photo {
+    rel: String,
+    identity: String,
+    role: Role,
+    face: Option<Face>,
+}
+
+#[derive(Debug, Default)]
+pub struct Report {
+    pub dir: PathBuf,
+    pub model: String,
+    pub photos: usize,
+    pub no_face: usize,
+    pub verification: Vec<Verification>,
+    pub tar_at_far: Option<(f64, f64, usize, usize)>,
+    pub rank1: f64,
+    pub probes: usize,
+    pub impostors: usize,
+    pub fnir_at_fpir: f64,
+    pub threshold: f32,
+    pub impostor_accept: f64,
+    pub delegate_refuse: f64,
+    pub delegate_wrong: f64,
+    pub gated: usize,
+}
+
+#[derive(Debug)]
+pub struct Verification {
+    pub file: String,
+    pub pairs: usize,
+    pub accuracy: f64,
+    pub std: f64,
+}
+
+/// Every photo of `dir` through the engine of `engine_cfg`, then the
+/// decision of `decide` and `quality`, as at the kiosk.
+pub fn evaluate(
+    engine_cfg: &EngineConfig,
+    quality: &QualityConfig,
+    decide: &DecideConfig,
+    dir: &Path,
+    scores_csv: Option<&Path>,
+) -> Result<Report> {
+    let mut photos = list_photos(dir)?;
+    let engine = Engine::load(&engine_cfg.for_batch())?;
+    let bar = ProgressBar::new(photos.len() as u64).with_style(
+        ProgressStyle::with_template("evaluating [{bar:40}] {pos}/{len} ({per_sec})").expect("valid template"),
+    );
+    let faces: Vec<Option<Face>> = photos
+        .par_iter()
+        .map(|p| {
+            let face = load_image(&dir.join(&p.rel))
+                .and_then(|img| engine.analyze_main(&img, Source::Photo))
+                .map(|s| s.faces.into_iter().next());
+            bar.inc(1);
+            face
+        })
+        .collect::<Result<_>>()?;
+    bar.finish_and_clear();
+    for (p, f) in photos.iter_mut().zip(faces) {
+        p.face = f;
+    }
+    let embedding = |p: &Photo| p.face.as_ref().and_then(|f| f.embedding.clone());
+    let by_path: HashMap<&str, usize> = photos.iter().enumerate().map(|(i, p)| (p.rel.as_str(), i)).collect();
+
+    let mut report = Report {
+        dir: dir.to_path_buf(),
+        model: engine.embedder().model_id().into(),
+        photos: photos.len(),
+        no_face: photos.iter().filter(|p| p.face.is_none()).count(),
+        ..Report::default()
+    };
+    let mut score_rows = Vec::new();
+    for file in ["pairs.csv", "pairs_masked.csv"] {
+        let path = dir.join(file);
+        if !path.is_file() {
+            continue;
+        }
+        let pairs = read_pairs(&path)?;
+        let mut scored = Vec::with_capacity(pairs.len());
+        for (a, b, same) in &pairs {
+            let ea = by_path.get(a.as_str()).and_then(|&i| embedding(&photos[i]));
+            let eb = by_path.get(b.as_str()).and_then(|&i| embedding(&photos[i]));
+            // A photo without a face counts as a failed comparison.
+            let score = match (ea, eb) {
+                (Some(x), Some(y)) => similarity(&x, &y),
+                _ => -1.0,
+            };
+            scored.push((score, *same));
+            score_rows.push(format!("{file},{a},{b},{},{score:.6}", *same as u8));
+        }
+        let (accuracy, std) = ten_fold_accuracy(&scored);
+        report.verification.push(Verification { file: file.into(), pairs: scored.len(), accuracy, std });
+    }
+
+    // Verification over all pairs of photos: enough impostor pairs for FAR 1e-3.
+    let labelled: Vec<(&str, Vec<f32>)> = photos
+        .iter()
+        .filter(|p| p.role != Role::Other)
+        .filter_map(|p| embedding(p).map(|e| (p.identity.as_str(), e)))
+        .collect();
+    let (mut genuine, mut impostor) = (Vec::new(), Vec::new());
+    for i in 0..labelled.len() {
+        for j in i + 1..labelled.len() {
+            let s = similarity(&labelled[i].1, &labelled[j].1);
+            if labelled[i].0 == labelled[j].0 { genuine.push(s) } else { impostor.push(s) }
+        }
+    }
+    if !genuine.is_empty() && impostor.len() >= 1000 {
+        let t = threshold_at_rate(&mut impostor, 1e-3);
+        let tar = genuine.iter().filter(|&&s| s > t).count() as f64 / genuine.len() as f64;
+        report.tar_at_far = Some((tar, 1e-3, genuine.len(), impostor.len()));
+    }
+
+    // Identification against the gallery, with the kiosk's own decision.
+    let mut gallery = Gallery::new(engine.embedder().dim());
+    let mut people: Vec<&str> = Vec::new();
+    for p in photos.iter().filter(|p| p.role == Role::Gallery) {
+        if let Some(e) = embedding(p) {
+            gallery.add(people.len(), &e);
+            people.push(&p.identity);
+        }
+    }
+    if gallery.is_empty() {
+        return Err(Error::Input(format!("{}: no usable gallery photo", dir.display())));
+    }
+    let policy = decide.policy(engine.embedder());
+    let recognizer = Recognizer::new(engine, gallery, policy, quality.clone(), &[]);
+    report.threshold = policy.threshold;
+    let top = |p: &Photo| -> (Option<&str>, f32) {
+        match embedding(p) {
+            Some(e) => {
+                recognizer.gallery().search(&e, 1).first().map_or((None, -1.0), |h| (Some(people[h.person]), h.score))
+            }
+            None => (None, -1.0),
+        }
+    };
+    let probes: Vec<&Photo> = photos.iter().filter(|p| p.role == Role::Probe).collect();
+    let impostors: Vec<&Photo> = photos.iter().filter(|p| p.role == Role::Impostor).collect();
+    report.probes = probes.len();
+    report.impostors = impostors.len();
+    let probe_top: Vec<(bool, f32)> = probes
+        .iter()
+        .map(|p| {
+            let (who, s) = top(p);
+            (who == Some(p.identity.as_str()), s)
+        })
+        .collect();
+    report.rank1 = rate(probe_top.iter().filter(|(ok, _)| *ok).count(), probes.len());
+    let mut impostor_top: Vec<f32> = impostors.iter().map(|p| top(p).1).collect();
+    if !impostor_top.is_empty() {
+        let t = threshold_at_rate(&mut impostor_top, 0.01);
+        report.fnir_at_fpir = rate(probe_top.iter().filter(|(ok, s)| !ok || *s <= t).count(), probes.len());
+    }
+    let decide = |p: &Photo| p.face.as_ref().map_or(Decision::NoFace, |f| recognizer.decide_face(f));
+    let mut gated = 0;
+    let (mut refused, mut wrong) = (0, 0);
+    for p in &probes {
+        match decide(p) {
+            Decision::Match { person, .. } if people[person] == p.identity => {}
+            Decision::Match { .. } => wrong += 1,
+            d => {
+                gated += matches!(d, Decision::PoorQuality { .. }) as usize;
+                refused += 1;
+            }
+        }
+    }
+    let accepted = impostors.iter().filter(|p| matches!(decide(p), Decision::Match { .. })).count();
+    report.delegate_refuse = rate(refused, probes.len());
+    report.delegate_wrong = rate(wrong, probes.len());
+    report.impostor_accept = rate(accepted, impostors.len());
+    report.gated = gated;
+
+    if let Some(out) = scores_csv {
+        let text = format!("set,path_a,path_b,same,score\n{}\n", score_rows.join("\n"));
+        std::fs::write(out, text).map_err(|e| Error::io(out, e))?;
+    }
+    Ok(report)
+}
+
+fn rate(n: usize, of: usize) -> f64 {
+    if of == 0 { 0.0 } else { n as f64 / of as f64 }
+}
+
+/// The score that only a fraction `rate` of `negatives` exceed.
+fn threshold_at_rate(negatives: &mut [f32], rate: f64) -> f32 {
+    negatives.sort_by(|a, b| b.total_cmp(a));
+    let k = ((negatives.len() as f64 * rate).floor() as usize).min(negatives.len() - 1);
+    negatives[k]
+}
+
+/// LFW protocol: for each of ten folds, the threshold that is best on the
+/// other nine is scored on it; mean and standard deviation over the folds.
+pub fn ten_fold_accuracy(scored: &[(f32, bool)]) -> (f64, f64) {
+    let folds = 10;
+    let accuracy = |items: &[(f32, bool)], t: f32| {
+        items.iter().filter(|(s, same)| (*s > t) == *same).count() as f64 / items.len().max(1) as f64
+    };
+    let mut results = Vec::new();
+    for k in 0..folds {
+        let (test, train): (Vec<_>, Vec<_>) = scored.iter().enumerate().partition(|(i, _)| i % folds == k);
+        let test: Vec<(f32, bool)> = test.into_iter().map(|(_, x)| *x).collect();
+        let train: Vec<(f32, bool)> = train.into_iter().map(|(_, x)| *x).collect();
+        if test.is_empty() {
+            continue;
+        }
+        let mut candidates: Vec<f32> = train.iter().map(|x| x.0).collect();
+        candidates.sort_by(f32::total_cmp);
+        let best = candidates
+            .windows(2)
+            .map(|w| (w[0] + w[1]) / 2.0)
+            .max_by(|a, b| accuracy(&train, *a).total_cmp(&accuracy(&train, *b)))
+            .unwrap_or(0.0);
+        results.push(accuracy(&test, best));
+    }
+    let mean = results.iter().sum::<f64>() / results.len().max(1) as f64;
+    let var = results.iter().map(|a| (a - mean).powi(2)).sum::<f64>() / results.len().max(1) as f64;
+    (mean, var.sqrt())
+}
+
+fn read_pairs(path: &Path) -> Result<Vec<(String, String, bool)>> {
+    let mut reader = csv::Reader::from_path(path).map_err(|e| Error::Input(format!("{}: {e}", path.display())))?;
+    let mut out = Vec::new();
+    for (i, row) in reader.records().enumerate() {
+        let row = row.map_err(|e| Error::Input(format!("{}: {e}", path.display())))?;
+        let (Some(a), Some(b), Some(same)) = (row.get(0), row.get(1), row.get(2)) else {
+            return Err(Error::Input(format!("{}:{}: expected path_a,path_b,same", path.display(), i + 2)));
+        };
+        out.push((a.to_string(), b.to_string(), same.trim() == "1"));
+    }
+    Ok(out)
+}
+
+/// Every image below `dir`, its identity and role read from its path.
+fn list_photos(dir: &Path) -> Result<Vec<Photo>> {
+    if !dir.join("gallery").is_dir() {
+        return Err(Error::Input(format!(
+            "{} is not a labelled face folder: it needs gallery/<id>.jpg, probes/<id>/*, impostors/<id>/* and pairs.csv (like ../shared/faces/dev)",
+            dir.display()
+        )));
+    }
+    let mut photos = Vec::new();
+    for entry in walkdir::WalkDir::new(dir).sort_by_file_name().into_iter().filter_map(|e| e.ok()) {
+        if !entry.file_type().is_file() || !is_image_path(entry.path()) {
+            continue;
+        }
+        let rel = entry.path().strip_prefix(dir).unwrap_or(entry.path());
+        let parts: Vec<String> = rel.iter().map(|c| c.to_string_lossy().into_owned()).collect();
+        let (role, identity) = match parts.as_slice() {
+            [g, file] if g == "gallery" => {
+                (Role::Gallery, file.rsplit_once('.').map_or(file.clone(), |(s, _)| s.to_string()))
+            }
+            [p, id, _] if p == "probes" => (Role::Probe, id.clone()),
+            [p, id, _] if p == "impostors" => (Role::Impostor, id.clone()),
+            [_, id, _] => (Role::Other, id.clone()),
+            _ => continue,
+        };
+        photos.push(Photo { rel: parts.join("/"), identity, role, face: None });
+    }
+    Ok(photos)
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let pct = |x: f64| format!("{:.2}%", x * 100.0);
+        writeln!(f, "accuracy of {} on {}", self.model, self.dir.display())?;
+        writeln!(f, "  photos: {} ({} without a usable face)", self.photos, self.no_face)?;
+        for v in &self.verification {
+            writeln!(
+                f,
+                "  verification ({}, {} pairs, 10-fold): {} ± {}",
+                v.file,
+                v.pairs,
+                pct(v.accuracy),
+                pct(v.std)
+            )?;
+        }
+        if let Some((tar, far, g, i)) = self.tar_at_far {
+            writeln!(f, "  TAR at FAR {far:e} (all photo pairs: {g} genuine, {i} impostor): {}", pct(tar))?;
+        }
+        writeln!(f, "  rank-1 identification ({} probes): {}", self.probes, pct(self.rank1))?;
+        writeln!(f, "  FNIR at FPIR 1% ({} impostor photos): {}", self.impostors, pct(self.fnir_at_fpir))?;
+        writeln!(f, "  at the shipped threshold {:.3} with the kiosk's decision rule:", self.threshold)?;
+        writeln!(f, "    impostors accepted: {}", pct(self.impostor_accept))?;
+        writeln!(
+            f,
+            "    enrolled people refused: {} ({} for poor quality); matched to someone else: {}",
+            pct(self.delegate_refuse),
+            self.gated,
+            pct(self.delegate_wrong)
+        )
+    }
+}

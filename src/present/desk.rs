@@ -1,0 +1,172 @@
+//! The desk: a thread that does the window's slow work (store writes and
+//! queries, the Argon2 PIN check) so that the window never waits on it.
+//! The window sends it `Effect`s; it answers with `Reply`s.
+
+use std::sync::{Arc, RwLock};
+use std::thread;
+
+use crossbeam_channel::{Receiver, Sender};
+
+use crate::error::Result;
+use crate::present::admin;
+use crate::present::model::{AdminView, Effect};
+use crate::present::station::enrolled_photo;
+use crate::store::time::Timestamp;
+use crate::store::{Delegate, Method, Store};
+
+/// What the desk did.
+pub enum Reply {
+    CheckedIn {
+        delegate: Delegate,
+        at: Timestamp,
+        already: bool,
+        photo: Option<Arc<image::RgbImage>>,
+    },
+    PinChecked(Option<AdminView>),
+    AdminRefreshed {
+        session: String,
+        view: AdminView,
+    },
+    /// A write or a query failed: nothing was recorded.
+    Failed(String),
+}
+
+pub struct Desk {
+    pub store: Store,
+    pub session: Arc<RwLock<String>>,
+    pub pin_hash: String,
+    pub kiosk_id: String,
+}
+
+impl Desk {
+    /// Works until the window drops its end of `jobs`; `done` runs after each reply (a repaint).
+    pub fn spawn(
+        mut self,
+        jobs: Receiver<Effect>,
+        replies: Sender<Reply>,
+        done: impl Fn() + Send + 'static,
+    ) -> thread::JoinHandle<()> {
+        thread::spawn(move || {
+            for effect in jobs {
+                let reply = self.work(effect).unwrap_or_else(|e| Reply::Failed(e.to_string()));
+                if replies.send(reply).is_err() {
+                    break;
+                }
+                done();
+            }
+        })
+    }
+
+    fn session(&self) -> String {
+        self.session.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    pub fn work(&mut self, effect: Effect) -> Result<Reply> {
+        let session = self.session();
+        match effect {
+            Effect::ManualCheckIn { code, by_staff: true } => {
+                self.store.manual_check_in(
+                    &session,
+                    &code,
+                    &self.kiosk_id,
+                    "checked in by staff from the admin screen",
+                )?;
+                self.refreshed(session)
+            }
+            Effect::ManualCheckIn { code, by_staff: false } => {
+                self.check_in(&session, &code, Method::Search, None, None)
+            }
+            Effect::CodeConfirmed { code, evidence } => self.check_in(
+                &session,
+                &code,
+                Method::Face,
+                Some(evidence),
+                Some("lookalike: confirmed with the delegate code"),
+            ),
+            Effect::CheckPin(pin) => {
+                let view =
+                    if admin::verify_pin(&pin, &self.pin_hash) { Some(self.admin_view(&session)?) } else { None };
+                Ok(Reply::PinChecked(view))
+            }
+            Effect::SwitchSession(name) => {
+                *self.session.write().unwrap_or_else(|p| p.into_inner()) = name.clone();
+                self.refreshed(name)
+            }
+            Effect::Undo { code, reason } => {
+                self.store.undo_check_in(&session, &code, &self.kiosk_id, reason.audit_text())?;
+                self.refreshed(session)
+            }
+        }
+    }
+
+    /// A check-in made at the kiosk's screen, for the welcome.
+    fn check_in(
+        &mut self,
+        session: &str,
+        code: &str,
+        method: Method,
+        evidence: Option<crate::store::Evidence>,
+        reason: Option<&str>,
+    ) -> Result<Reply> {
+        let kiosk = &self.kiosk_id;
+        let outcome = self.store.transaction(|tx| tx.check_in(session, code, method, kiosk, evidence, reason))?;
+        let delegate = self.store.delegate(code)?.ok_or_else(|| {
+            crate::error::Error::Roster(format!("there is no delegate with code {code} on the roster"))
+        })?;
+        let (at, already) = outcome.when();
+        Ok(Reply::CheckedIn { photo: enrolled_photo(&self.store, code), delegate, at, already })
+    }
+
+    fn admin_view(&self, session: &str) -> Result<AdminView> {
+        let mut sessions = self.store.sessions()?;
+        if !sessions.iter().any(|s| s == session) {
+            sessions.push(session.to_string());
+        }
+        Ok(AdminView {
+            sessions,
+            counts: self.store.counts_by_delegation(session)?,
+            latest: self.store.latest_check_ins(session, 10)?,
+        })
+    }
+
+    fn refreshed(&self, session: String) -> Result<Reply> {
+        let view = self.admin_view(&session)?;
+        Ok(Reply::AdminRefreshed { session, view })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The desk answers on its own thread, in order, with a real file and a
+    /// real Argon2 check: the window only sends and receives.
+    #[test]
+    fn the_desk_checks_the_pin_and_records_check_ins_on_its_own_thread() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("desk.db")).unwrap();
+        let d = Delegate { code: "D1".into(), name: "Lê Thị Hà".into(), ..Delegate::default() };
+        store.transaction(|tx| tx.upsert_delegate(&d)).unwrap();
+        let desk = Desk {
+            store,
+            session: Arc::new(RwLock::new("Phiên 1".into())),
+            pin_hash: admin::hash_pin("2468").unwrap(),
+            kiosk_id: "k".into(),
+        };
+        let (jobs, desk_jobs) = crossbeam_channel::unbounded();
+        let (replies, answers) = crossbeam_channel::unbounded();
+        let window = thread::current().id();
+        let worker = desk.spawn(desk_jobs, replies, move || assert_ne!(thread::current().id(), window));
+        jobs.send(Effect::CheckPin("1111".into())).unwrap();
+        jobs.send(Effect::CheckPin("2468".into())).unwrap();
+        jobs.send(Effect::ManualCheckIn { code: "D1".into(), by_staff: false }).unwrap();
+        jobs.send(Effect::ManualCheckIn { code: "NOPE".into(), by_staff: false }).unwrap();
+        drop(jobs);
+        let got: Vec<Reply> = answers.iter().collect();
+        worker.join().unwrap();
+        assert!(matches!(got[0], Reply::PinChecked(None)));
+        assert!(matches!(&got[1], Reply::PinChecked(Some(view)) if view.sessions == ["Phiên 1"]));
+        assert!(matches!(&got[2], Reply::CheckedIn { delegate, already: false, .. } if delegate.code == "D1"));
+        assert!(matches!(&got[3], Reply::Failed(e) if e.contains("NOPE")));
+    }
+}

@@ -1,0 +1,213 @@
+//! Live check-in: each camera frame goes through the engine and the decision
+//! rule; when enough frames agree, the attendance is recorded once and the
+//! delegate is greeted. Runs on the recognition thread, never on the UI's.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use image::RgbImage;
+use serde::Serialize;
+
+use crate::capture::Frame;
+use crate::error::Result;
+use crate::matching::agreement::{Agreement, Guidance, Verdict, guidance};
+use crate::matching::decide::Decision;
+use crate::matching::recognize::Recognizer;
+use crate::present::{KioskConfig, Settings};
+use crate::store::time::{Timestamp, Zone};
+use crate::store::{CheckIn, Delegate, Evidence, Method, Store};
+use crate::vision::detect::Source;
+use crate::vision::engine::Engine;
+use crate::vision::face::BBox;
+
+/// What the recognition thread tells the UI after each frame it processed.
+#[derive(Debug, Clone)]
+pub struct Update {
+    pub frame_index: u64,
+    pub faces: Vec<BBox>,
+    pub guidance: Option<Guidance>,
+    pub event: Option<Event>,
+    /// Time spent on this frame (detect to decision).
+    pub processing: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum Event {
+    /// Checked in now (`already` false) or earlier in this session (`at` is then the first time).
+    Welcome {
+        delegate: Delegate,
+        at: Timestamp,
+        already: bool,
+        latency_ms: u64,
+        /// The enrolled face, for the welcome screen.
+        #[serde(skip)]
+        photo: Option<Arc<RgbImage>>,
+    },
+    /// A face the kiosk does not know, or is not sure about.
+    Unknown,
+    /// A delegate with lookalikes: nothing is recorded until the person types
+    /// the code of one of `candidates` (the one recognised first).
+    AskCode { candidates: Vec<Delegate>, evidence: Evidence },
+    /// Recognised, but the check-in could not be written: nothing was recorded.
+    NotRecorded { error: String },
+}
+
+/// How long a kiosk waits for another program's write before it tells the
+/// delegate to go to the help desk: a queue cannot wait a minute.
+const KIOSK_PATIENCE: Duration = Duration::from_secs(5);
+
+pub struct Station {
+    recognizer: Recognizer,
+    /// The gallery's people, in its order.
+    people: Vec<Delegate>,
+    store: Store,
+    agreement: Agreement,
+    settings: KioskConfig,
+    /// The congress session, switchable from the admin screen while running.
+    session: Arc<RwLock<String>>,
+    greeted_in: String,
+    kiosk_id: String,
+    greeted: HashMap<String, Instant>,
+    /// When the face now in front of the camera first appeared.
+    track_start: Option<Instant>,
+}
+
+impl Station {
+    pub fn new(settings: &Settings, store: Store, session: Arc<RwLock<String>>) -> Result<Self> {
+        let zone = settings.event.zone().map_err(crate::error::Error::Config)?;
+        let store = store.with_zone(zone).with_patience(KIOSK_PATIENCE);
+        let engine = Engine::load(&settings.engine)?;
+        let kind = engine.embedder();
+        let (people, recognizer) =
+            store.enrolled(kind)?.into_recognizer(engine, settings.decide.policy(kind), settings.quality.clone());
+        Ok(Self {
+            recognizer,
+            people,
+            store,
+            agreement: Agreement::new(settings.kiosk.frames_to_agree, settings.kiosk.unknown_after_frames),
+            settings: settings.kiosk.clone(),
+            session,
+            greeted_in: String::new(),
+            kiosk_id: settings.event.kiosk_id.clone(),
+            greeted: HashMap::new(),
+            track_start: None,
+        })
+    }
+
+    pub fn zone(&self) -> Zone {
+        self.store.zone()
+    }
+
+    /// How many times the detector has run, for checking what a frame costs.
+    pub fn detector_runs(&self) -> u64 {
+        self.recognizer.engine.detector_runs()
+    }
+
+    pub fn process(&mut self, frame: &Frame) -> Result<Update> {
+        let started = Instant::now();
+        let scene = self.recognizer.engine.analyze_main(&frame.image, Source::CameraFrame)?;
+        let main = scene.main();
+        let decision = main.map_or(Decision::NoFace, |f| self.recognizer.decide_face(f));
+        let verdict = self.agreement.observe(main.map(|f| f.bbox), &decision);
+        match (verdict, main) {
+            (Verdict::NewFace, _) => self.track_start = Some(frame.captured),
+            (_, None) => self.track_start = None,
+            _ => {}
+        }
+        let issues = main.and_then(|f| f.quality).map(|q| q.issues(self.recognizer.quality())).unwrap_or_default();
+        let advice = main.and_then(|_| guidance(&issues, scene.is_crowded(), mean_brightness(&frame.image)));
+        let event = match verdict {
+            Verdict::Agreed { person, score, frames } => {
+                let snapshot = match main {
+                    Some(f) if self.settings.save_snapshots => {
+                        Some(crate::vision::decode::face_jpeg(&frame.image, &f.bbox)?)
+                    }
+                    _ => None,
+                };
+                let evidence = Evidence { score, frames: frames as u32 };
+                self.greet(person, evidence, frame.captured, snapshot)
+            }
+            Verdict::Unknown => Some(Event::Unknown),
+            Verdict::Pending | Verdict::NewFace => None,
+        };
+        Ok(Update {
+            frame_index: frame.index,
+            faces: scene.faces.iter().map(|f| f.bbox).collect(),
+            guidance: if event.is_some() { None } else { advice },
+            event,
+            processing: started.elapsed(),
+        })
+    }
+
+    /// `snapshot`: the face as seen now, kept with the check-in when configured.
+    fn greet(
+        &mut self,
+        person: usize,
+        evidence: Evidence,
+        captured: Instant,
+        snapshot: Option<Vec<u8>>,
+    ) -> Option<Event> {
+        let delegate = self.people.get(person).cloned()?;
+        let session = self.session.read().unwrap_or_else(|p| p.into_inner()).clone();
+        if session != self.greeted_in {
+            // A new congress session: everyone may be greeted (and recorded) again.
+            self.greeted.clear();
+            self.greeted_in = session.clone();
+        }
+        let cooldown = Duration::from_secs(self.settings.cooldown_seconds);
+        if self.greeted.get(&delegate.code).is_some_and(|t| t.elapsed() < cooldown) {
+            return None;
+        }
+        let partners = self.recognizer.lookalikes_of(person);
+        if !partners.is_empty() {
+            tracing::info!(code = %delegate.code, lookalikes = partners.len(), "asking for the delegate code");
+            self.greeted.insert(delegate.code.clone(), Instant::now());
+            let others = partners.iter().filter_map(|&p| self.people.get(p).cloned());
+            return Some(Event::AskCode { candidates: std::iter::once(delegate).chain(others).collect(), evidence });
+        }
+        let kiosk = &self.kiosk_id;
+        let written = self.store.transaction(|tx| {
+            let outcome = tx.check_in(&session, &delegate.code, Method::Face, kiosk, Some(evidence), None)?;
+            if let (CheckIn::Recorded { .. }, Some(jpeg)) = (&outcome, &snapshot) {
+                tx.attach_snapshot(&session, &delegate.code, jpeg)?;
+            }
+            Ok(outcome)
+        });
+        let outcome = match written {
+            Ok(outcome) => outcome,
+            Err(e) => {
+                // Not marked as greeted: the next time they are recognised, it is tried again.
+                tracing::error!(code = %delegate.code, "check-in not recorded: {e}");
+                return Some(Event::NotRecorded { error: e.to_string() });
+            }
+        };
+        self.greeted.insert(delegate.code.clone(), Instant::now());
+        let latency_ms = self.track_start.unwrap_or(captured).elapsed().as_millis() as u64;
+        let (at, already) = outcome.when();
+        tracing::info!(code = %delegate.code, already, latency_ms, score = evidence.score, frames = evidence.frames, "check-in");
+        let photo = enrolled_photo(&self.store, &delegate.code);
+        Some(Event::Welcome { delegate, at, already, latency_ms, photo })
+    }
+}
+
+/// The thumbnail stored at enrolment, decoded; a missing or damaged one only
+/// means a welcome without a photo.
+pub fn enrolled_photo(store: &Store, code: &str) -> Option<Arc<RgbImage>> {
+    let bytes = store.thumbnail(code).ok()??;
+    crate::vision::decode::decode_image(&bytes).ok().map(Arc::new)
+}
+
+/// Mean brightness, sampled on a sparse grid: enough to tell a backlit scene.
+fn mean_brightness(img: &image::RgbImage) -> f32 {
+    let (w, h) = img.dimensions();
+    let (mut sum, mut n) = (0f32, 0f32);
+    for y in (0..h).step_by(8) {
+        for x in (0..w).step_by(8) {
+            let p = img.get_pixel(x, y).0;
+            sum += 0.299 * p[0] as f32 + 0.587 * p[1] as f32 + 0.114 * p[2] as f32;
+            n += 1.0;
+        }
+    }
+    if n > 0.0 { sum / n } else { 0.0 }
+}

@@ -1,0 +1,171 @@
+//! Enrolment: roster rows and their photos become delegates with face
+//! templates. Photos are analysed on all cores; the results are stored in
+//! one transaction, so an interrupted run leaves the store as it was.
+
+use std::path::Path;
+
+use rayon::prelude::*;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::error::Result;
+use crate::secretariat::roster::{Entry, Roster};
+use crate::store::{Lookalike, NewTemplate, Store};
+use crate::vision::detect::Source;
+use crate::vision::embed::EmbedderKind;
+use crate::vision::engine::Engine;
+use crate::vision::quality::{Issue, QualityConfig};
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Outcome {
+    Enrolled,
+    NoPhoto,
+    NoConsent,
+    PhotoMissing,
+    PhotoUnreadable { reason: String },
+    NoFace,
+    SeveralFaces { count: usize },
+    PoorQuality { issues: Vec<Issue> },
+}
+
+impl Outcome {
+    pub fn describe(&self) -> String {
+        match self {
+            Outcome::Enrolled => "enrolled".into(),
+            Outcome::NoPhoto => "no photo in the roster (kept on the roster; uses the help desk lane)".into(),
+            Outcome::NoConsent => "no biometric consent: kept on the roster without a face template".into(),
+            Outcome::PhotoMissing => "photo file not found".into(),
+            Outcome::PhotoUnreadable { reason } => format!("photo unreadable: {reason}"),
+            Outcome::NoFace => "no face found in the photo".into(),
+            Outcome::SeveralFaces { count } => {
+                format!("{count} faces in the photo; use a photo of this delegate alone")
+            }
+            Outcome::PoorQuality { issues } => issues.iter().map(|i| i.describe()).collect::<Vec<_>>().join(", "),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub line: usize,
+    pub code: String,
+    pub name: String,
+    pub photo: String,
+    #[serde(flatten)]
+    pub outcome: Outcome,
+    /// Another delegate enrolled with the very same photo file (by content).
+    pub same_photo_as: Option<String>,
+}
+
+struct Analysed {
+    outcome: Outcome,
+    template: Option<NewTemplate>,
+}
+
+pub fn enroll(
+    engine: &Engine,
+    store: &mut Store,
+    roster: &Roster,
+    photos: &Path,
+    quality: &QualityConfig,
+    on_progress: impl Fn() + Sync,
+) -> Result<Vec<Report>> {
+    // One job per photo; a delegate without photos or consent is one job too, for the report.
+    let jobs: Vec<(&Entry, Option<&str>)> =
+        roster.entries.iter().flat_map(|e| e.photos_to_enrol().into_iter().map(move |p| (e, p))).collect();
+    let analysed: Vec<Analysed> = jobs
+        .par_iter()
+        .map(|(entry, photo)| {
+            let out = match photo {
+                Some(p) => analyse(engine, &photos.join(p), quality),
+                None if !entry.consent => Ok(Analysed { outcome: Outcome::NoConsent, template: None }),
+                None => Ok(Analysed { outcome: Outcome::NoPhoto, template: None }),
+            };
+            on_progress();
+            out
+        })
+        .collect::<Result<_>>()?;
+    let model = engine.embedder().model_id();
+    store.transaction(|tx| {
+        for entry in &roster.entries {
+            tx.upsert_delegate(&entry.delegate)?;
+            let keep: &[String] = if entry.consent { &entry.photos } else { &[] };
+            tx.keep_only_templates(&entry.delegate.code, model, keep)?;
+        }
+        for ((entry, photo), a) in jobs.iter().zip(&analysed) {
+            if let (Some(photo), Some(t)) = (photo, &a.template) {
+                tx.put_template(&entry.delegate.code, photo, model, t)?;
+            }
+        }
+        let enrolled = analysed.iter().filter(|a| a.outcome == Outcome::Enrolled).count();
+        let detail = serde_json::json!({"rows": roster.entries.len(), "photos_enrolled": enrolled, "model": model});
+        tx.audit("enroll", &detail.to_string())
+    })?;
+    // The same picture for two delegates is a roster mistake, or one person twice.
+    let mut first_owner: std::collections::HashMap<&str, &str> = std::collections::HashMap::new();
+    let mut reports = Vec::with_capacity(jobs.len());
+    for ((entry, photo), a) in jobs.iter().zip(&analysed) {
+        let code = entry.delegate.code.as_str();
+        let same_as = a.template.as_ref().and_then(|t| {
+            let owner = *first_owner.entry(t.photo_sha256.as_str()).or_insert(code);
+            (owner != code).then(|| owner.to_string())
+        });
+        reports.push(Report {
+            line: entry.line,
+            code: code.to_string(),
+            name: entry.delegate.name.clone(),
+            photo: photo.unwrap_or_default().to_string(),
+            outcome: a.outcome.clone(),
+            same_photo_as: same_as,
+        });
+    }
+    Ok(reports)
+}
+
+/// Every pair of enrolled delegates whose faces are closer than `threshold`,
+/// closest first. They are stored, so that the kiosk asks them for their
+/// delegate code, and returned, so that a person checks them before the event.
+pub fn audit_lookalikes(store: &mut Store, kind: EmbedderKind, threshold: f32) -> Result<Vec<Lookalike>> {
+    let (people, gallery) = store.gallery(kind.model_id(), kind.dim())?;
+    let pairs: Vec<Lookalike> = gallery
+        .lookalikes(threshold)
+        .into_iter()
+        .map(|(a, b, score)| Lookalike { a: people[a].code.clone(), b: people[b].code.clone(), score })
+        .collect();
+    store.transaction(|tx| tx.replace_lookalikes(kind.model_id(), &pairs))?;
+    Ok(pairs)
+}
+
+/// Only model failures are errors; anything wrong with a photo is an outcome.
+fn analyse(engine: &Engine, path: &Path, cfg: &QualityConfig) -> Result<Analysed> {
+    let rejected = |outcome| Ok(Analysed { outcome, template: None });
+    let Ok(bytes) = std::fs::read(path) else {
+        return rejected(Outcome::PhotoMissing);
+    };
+    let img = match crate::vision::decode::decode_image(&bytes) {
+        Ok(img) => img,
+        Err(problem) => return rejected(Outcome::PhotoUnreadable { reason: problem.to_string() }),
+    };
+    let scene = engine.analyze_main(&img, Source::Photo)?;
+    let Some(face) = scene.main() else {
+        return rejected(Outcome::NoFace);
+    };
+    if scene.is_crowded() {
+        return rejected(Outcome::SeveralFaces { count: scene.faces.len() });
+    }
+    let (Some(quality), Some(embedding)) = (face.quality, face.embedding.clone()) else {
+        return rejected(Outcome::NoFace);
+    };
+    let issues = quality.issues(cfg);
+    if !issues.is_empty() {
+        return rejected(Outcome::PoorQuality { issues });
+    }
+    let template = NewTemplate {
+        photo_sha256: hex::encode(Sha256::digest(&bytes)),
+        embedding,
+        quality,
+        thumbnail: crate::vision::decode::face_jpeg(&img, &face.bbox)?,
+    };
+    Ok(Analysed { outcome: Outcome::Enrolled, template: Some(template) })
+}

@@ -1,0 +1,47 @@
+//! The organisers' side: the roster and its photos go in (enrolment), the
+//! attendance lists come out (exports), and the event itself is described.
+
+pub mod enroll;
+pub mod export;
+pub mod lookup;
+pub mod roster;
+
+use serde::{Deserialize, Serialize};
+
+use crate::settings::within;
+use crate::store::time::Zone;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EventConfig {
+    pub name: String,
+    pub session: String,
+    pub kiosk_id: String,
+    /// Shown on the idle screen; relative paths are taken from the kiosk's folder.
+    pub logo: std::path::PathBuf,
+    /// The congress's time zone, e.g. "Asia/Ho_Chi_Minh"; empty = this machine's.
+    pub time_zone: String,
+}
+
+impl Default for EventConfig {
+    fn default() -> Self {
+        Self {
+            name: "Đại hội Công đoàn — Congress".into(),
+            session: "Phiên khai mạc".into(),
+            kiosk_id: "kiosk-1".into(),
+            logo: "assets/logo.png".into(),
+            time_zone: String::new(),
+        }
+    }
+}
+
+impl EventConfig {
+    pub fn check(&self) -> Result<(), String> {
+        within("event.kiosk_id length", self.kiosk_id.chars().count(), 1..=64)?;
+        self.zone().map(|_| ())
+    }
+
+    pub fn zone(&self) -> Result<Zone, String> {
+        Zone::parse(&self.time_zone).map_err(|e| format!("event.time_zone: {e}"))
+    }
+}

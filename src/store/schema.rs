@@ -1,0 +1,73 @@
+//! The schema, as versions applied in order; `PRAGMA user_version` says how
+//! many are applied. A version is never edited once shipped: add another.
+
+pub const MIGRATIONS: &[&str] = &[
+    r#"
+CREATE TABLE delegates (
+    code        TEXT PRIMARY KEY NOT NULL CHECK (code <> ''),
+    name        TEXT NOT NULL CHECK (name <> ''),
+    delegation  TEXT NOT NULL DEFAULT '',
+    seat        TEXT NOT NULL DEFAULT '',
+    extra       TEXT NOT NULL DEFAULT '{}',
+    updated_at  TEXT NOT NULL
+);
+CREATE TABLE templates (
+    id            INTEGER PRIMARY KEY,
+    delegate_code TEXT NOT NULL REFERENCES delegates(code) ON DELETE CASCADE ON UPDATE CASCADE,
+    model         TEXT NOT NULL,
+    embedding     BLOB NOT NULL,
+    photo         TEXT NOT NULL,
+    photo_sha256  TEXT NOT NULL,
+    quality       TEXT NOT NULL,
+    created_at    TEXT NOT NULL,
+    UNIQUE (delegate_code, photo, model)
+);
+CREATE INDEX templates_by_model ON templates(model);
+CREATE TABLE sessions (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT NOT NULL UNIQUE CHECK (name <> ''),
+    opens       TEXT,
+    closes      TEXT,
+    created_at  TEXT NOT NULL
+);
+CREATE TABLE attendance (
+    session_id    INTEGER NOT NULL REFERENCES sessions(id),
+    delegate_code TEXT NOT NULL REFERENCES delegates(code) ON UPDATE CASCADE,
+    checked_in_at TEXT NOT NULL,
+    method        TEXT NOT NULL CHECK (method IN ('face', 'manual', 'search')),
+    kiosk         TEXT NOT NULL,
+    score         REAL,
+    PRIMARY KEY (session_id, delegate_code)
+);
+CREATE TABLE audit (
+    id         INTEGER PRIMARY KEY,
+    at         TEXT NOT NULL,
+    action     TEXT NOT NULL,
+    detail     TEXT NOT NULL,
+    prev_hash  TEXT NOT NULL,
+    hash       TEXT NOT NULL
+);
+"#,
+    r#"
+ALTER TABLE templates ADD COLUMN thumbnail BLOB;
+"#,
+    // A removed delegate who attended a session keeps their row, so that the
+    // lists of that session stay whole; everywhere else they are gone.
+    // Lookalike pairs found at enrolment; face snapshots of check-ins (when configured).
+    r#"
+ALTER TABLE delegates ADD COLUMN removed_at TEXT;
+ALTER TABLE attendance ADD COLUMN snapshot BLOB;
+CREATE TABLE lookalikes (
+    code_a  TEXT NOT NULL REFERENCES delegates(code) ON DELETE CASCADE ON UPDATE CASCADE,
+    code_b  TEXT NOT NULL REFERENCES delegates(code) ON DELETE CASCADE ON UPDATE CASCADE,
+    model   TEXT NOT NULL,
+    score   REAL NOT NULL,
+    PRIMARY KEY (model, code_a, code_b),
+    CHECK (code_a < code_b)
+);
+"#,
+    // How many camera frames agreed on a face check-in, beside their score.
+    r#"
+ALTER TABLE attendance ADD COLUMN frames INTEGER;
+"#,
+];

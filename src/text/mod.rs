@@ -1,0 +1,53 @@
+//! Vietnamese text as people type and read it: one normal form for what is
+//! stored, a folded form for searching, and the alphabetical order of lists.
+
+pub mod collate;
+
+use unicode_normalization::UnicodeNormalization;
+
+/// Invisible characters that spreadsheets and web forms leave in names;
+/// two names that look the same must be the same.
+const ZERO_WIDTH: [char; 5] = ['\u{200B}', '\u{200C}', '\u{200D}', '\u{2060}', '\u{FEFF}'];
+
+/// NFC (the composed form: "ễ" as one character, whichever way it was typed),
+/// without zero-width characters. True when some were dropped, so the caller can warn.
+pub fn normalize(text: &str) -> (String, bool) {
+    let dropped = text.contains(ZERO_WIDTH);
+    (text.chars().filter(|c| !ZERO_WIDTH.contains(c)).nfc().collect(), dropped)
+}
+
+/// Lower case, without tone and vowel marks, đ as d: the form people type
+/// on a keyboard without Vietnamese input.
+pub fn fold(text: &str) -> String {
+    text.nfd()
+        .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
+        .flat_map(char::to_lowercase)
+        .map(|c| if c == 'đ' { 'd' } else { c })
+        .collect()
+}
+
+/// A delegate code as typed on the kiosk's keyboard: any case, spaces ignored.
+pub fn same_code(typed: &str, code: &str) -> bool {
+    let squeeze = |s: &str| fold(s).split_whitespace().collect::<String>();
+    !typed.trim().is_empty() && squeeze(typed) == squeeze(code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folds_vietnamese_marks_and_case() {
+        assert_eq!(fold("Nguyễn Văn Đức"), "nguyen van duc");
+        assert_eq!(fold("TRẦN THỊ ÁNH"), "tran thi anh");
+        assert_eq!(fold("Ư Ơ ư ơ Ă Â Ê Ô"), "u o u o a a e o");
+    }
+
+    #[test]
+    fn decomposed_and_zero_width_text_becomes_the_composed_form() {
+        let decomposed = "Nguye\u{0302}\u{0303}n";
+        assert_ne!(decomposed, "Nguyễn");
+        assert_eq!(normalize(decomposed), ("Nguyễn".to_string(), false));
+        assert_eq!(normalize("Lê\u{200B} Hà\u{FEFF}"), ("Lê Hà".to_string(), true));
+    }
+}
