@@ -11,8 +11,8 @@
 //!   over frames).
 //! - `store`: the SQLite file (delegates, templates, sessions, attendance, audit).
 //! - `secretariat`: roster in, enrolment, attendance lists out.
-//! - `measure`: accuracy and speed.
 //! - `present`: the kiosk window and its live check-in.
+//! - `measure`: accuracy, speed and the queue at the door.
 //! - `config`: the settings file, composed of each layer's own section.
 
 pub mod error;
@@ -30,9 +30,9 @@ pub mod store;
 
 pub mod secretariat;
 
-pub mod measure;
-
 pub mod present;
+
+pub mod measure;
 
 pub mod config;
 

@@ -23,7 +23,7 @@ fn finds_one_face_with_plausible_landmarks_in_a_news_photo() {
     assert!((cx - 125.0).abs() < 30.0 && (cy - 125.0).abs() < 40.0, "{:?}", face.bbox);
     assert!(face.bbox.height() > 60.0 && face.bbox.height() < 200.0, "{:?}", face.bbox);
     let e = face.embedding.as_ref().unwrap();
-    assert_eq!(e.len(), 192);
+    assert_eq!(e.len(), 128);
     assert!((similarity(e, e) - 1.0).abs() < 1e-4, "embeddings are unit length");
 }
 
@@ -225,6 +225,7 @@ fn a_wrong_or_damaged_model_file_is_refused_with_a_way_out() {
     // The dlib network where MobileFaceNet should be.
     std::fs::copy(real.join("dlib_resnet.onnx"), dir.path().join("mobilefacenet.onnx")).unwrap();
     let mut cfg = kiosk::config::Config::default().engine;
+    cfg.embedder = kiosk::vision::embed::EmbedderKind::MobileFaceNet;
     cfg.models_dir = dir.path().to_path_buf();
     let err = kiosk::Engine::load(&cfg).err().expect("wrong model refused").to_string();
     assert!(err.contains("is not the") && err.contains("git checkout"), "{err}");

@@ -12,8 +12,8 @@ const LAYERS: &[&[&str]] = &[
     &["matching"],
     &["store"],
     &["secretariat"],
-    &["measure"],
     &["present"],
+    &["measure"],
     &["config"],
 ];
 

@@ -112,7 +112,7 @@ fn each_person_in_turn_is_checked_in_exactly_once_and_a_stranger_never() {
         let (_, method, evidence) = store.attendance("Phiên thử", code).unwrap().unwrap();
         let evidence = evidence.expect("a face check-in keeps its evidence");
         assert_eq!((method, evidence.frames), (kiosk::store::Method::Face, cfg.kiosk.frames_to_agree as u32));
-        assert!(evidence.score >= 0.58 && evidence.score <= 1.0, "{evidence:?}");
+        assert!(evidence.score >= 0.4 && evidence.score <= 1.0, "{evidence:?}");
     }
     // With save_snapshots on, each check-in keeps the face as the camera saw it.
     let shots = store.snapshots("Phiên thử").unwrap();
@@ -215,4 +215,43 @@ fn a_delegate_with_a_lookalike_is_asked_for_the_code_and_nothing_is_recorded_by_
     // `identify` and `checkin --image` say so instead of naming either twin.
     let said = stdout(&kiosk(&["checkin", "--db", path_str(&db), "--image", path_str(&twin_probes[1])]));
     assert!(said.contains("Not checked in: lookalike"), "{said}");
+}
+
+/// Flagged as lookalikes (here: everyone, with a lookalike level no face is
+/// below), delegates whose faces are clearly their own still get in by face:
+/// the code is asked only when the evidence cannot tell the pair apart.
+#[test]
+fn flagged_lookalikes_who_are_clearly_themselves_get_in_without_a_code() {
+    let Some(faces) = faces("clear lookalikes") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let settings = dir.path().join("alike.toml");
+    std::fs::write(&settings, "[decide]\nlookalike = -1.0\n").unwrap();
+    let chosen: Vec<(String, PathBuf)> =
+        gallery(&faces, 80).into_iter().filter(|(id, _)| probes(&faces, id).len() >= 3).take(3).collect();
+    let mut csv = String::from("code,name,delegation,seat,photo\n");
+    for (i, (_, photo)) in chosen.iter().enumerate() {
+        csv.push_str(&format!("K{i},Đại biểu {i},Đoàn A,{i},{}\n", photo.display()));
+    }
+    let roster = dir.path().join("roster.csv");
+    std::fs::write(&roster, csv).unwrap();
+    let db = dir.path().join("alike.db");
+    let out = enroll_roster_with(&db, &roster, &["--config", path_str(&settings)]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("3 lookalike pair(s)"), "{}", stdout(&out));
+    let cfg = Config::load(Some(&settings)).unwrap();
+    let sequence: Vec<Vec<PathBuf>> = chosen.iter().map(|(id, _)| probes(&faces, id)).collect();
+    let folder = frames(dir.path(), &sequence, 16);
+    let session = std::sync::Arc::new(std::sync::RwLock::new("Phiên 1".to_string()));
+    let mut station = Station::new(&cfg.present(), Store::open(&db).unwrap(), session).unwrap();
+    let mut source = FolderSource::open(&folder, 1000.0).unwrap();
+    let mut events = Vec::new();
+    while let Some(frame) = source.next_frame().unwrap() {
+        match station.process(&frame).unwrap().event {
+            Some(Event::Welcome { delegate, .. }) => events.push(format!("welcome {}", delegate.code)),
+            Some(Event::AskCode { .. }) => events.push("code?".into()),
+            Some(other) => events.push(format!("{other:?}")),
+            None => {}
+        }
+    }
+    assert_eq!(events, ["welcome K0", "welcome K1", "welcome K2"]);
 }

@@ -7,10 +7,12 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 
-use kiosk::secretariat::enroll::{Outcome, Report, audit_lookalikes, enroll as enrol_roster};
+use kiosk::matching::calibrate::Calibration;
+use kiosk::secretariat::enroll::{Outcome, Report, audit_lookalikes, calibrate_gallery, enroll as enrol_roster};
 use kiosk::secretariat::export::{cell, csv_for_excel};
 use kiosk::secretariat::roster::read_roster;
 use kiosk::store::{Lookalike, Removal, Store};
+use kiosk::vision::embed::EmbedderKind;
 use kiosk::vision::engine::Engine;
 
 use super::{Ctx, Db, progress_bar};
@@ -75,6 +77,7 @@ pub fn enroll(ctx: &Ctx, args: EnrollArgs) -> Result<ExitCode> {
     let kind = engine.embedder();
     let lookalikes = audit_lookalikes(&mut store, kind, ctx.cfg.decide.lookalike(kind))?;
     print_lookalikes(&store, &lookalikes, Some(LOOKALIKES_SHOWN))?;
+    print_calibration(ctx, kind, calibrate_gallery(&mut store, kind)?);
     if let Some(path) = &args.report {
         write_report(path, &reports, &lookalikes)?;
     }
@@ -143,6 +146,34 @@ pub fn remove(ctx: &Ctx, args: RemoveArgs) -> Result<ExitCode> {
         }
     }
     Ok(if missing > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
+pub fn calibrate(ctx: &Ctx, db: &Db) -> Result<ExitCode> {
+    let mut store = ctx.open(db)?;
+    let kind = ctx.cfg.engine.embedder;
+    print_calibration(ctx, kind, calibrate_gallery(&mut store, kind)?);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What the threshold of this gallery is, and which one the kiosk will use.
+fn print_calibration(ctx: &Ctx, kind: EmbedderKind, found: Option<Calibration>) {
+    match found {
+        Some(c) => println!(
+            "threshold for this gallery: {:.3} (shipped {:.3}): {} delegates, {} pairs between them, expected strangers accepted {:.2}%",
+            c.threshold,
+            kind.default_threshold(),
+            c.people,
+            c.pairs,
+            c.expected_fpir * 100.0
+        ),
+        None => println!(
+            "too few delegates to calibrate the threshold on: the shipped {:.3} is used",
+            kind.default_threshold()
+        ),
+    }
+    if let Some(set) = ctx.cfg.decide.threshold {
+        println!("decide.threshold = {set:.3} in the settings wins over it");
+    }
 }
 
 pub fn lookalikes(ctx: &Ctx, db: &Db) -> Result<ExitCode> {

@@ -107,7 +107,7 @@ fn print_embedding(path: &Path, result: kiosk::Result<Vec<kiosk::Face>>, as_json
 fn recognizer(ctx: &Ctx, store: &Store) -> Result<(Vec<Delegate>, Recognizer)> {
     let engine = Engine::load(&ctx.cfg.engine)?;
     let kind = engine.embedder();
-    Ok(store.enrolled(kind)?.into_recognizer(engine, ctx.cfg.decide.policy(kind), ctx.cfg.quality.clone()))
+    Ok(store.enrolled(kind)?.into_recognizer(engine, &ctx.cfg.decide, ctx.cfg.quality.clone()))
 }
 
 pub fn identify(ctx: &Ctx, args: IdentifyArgs) -> Result<ExitCode> {

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::Args;
 
-use kiosk::measure::{bench, eval};
+use kiosk::measure::{bench, eval, queue};
 
 use super::Ctx;
 
@@ -30,6 +30,15 @@ pub struct BenchArgs {
     /// Also time the secretariat's work (stats, exports, lookalike audit) for this many delegates.
     #[arg(long, value_name = "N")]
     roster: Option<usize>,
+    /// Instead: a queue of N people walking up to the kiosk (real photos of --faces, default ../shared/faces).
+    #[arg(long, value_name = "N")]
+    queue: Option<usize>,
+    /// With --queue: how many real people to enrol, at most.
+    #[arg(long, default_value_t = 600, value_name = "N")]
+    gallery: usize,
+    /// With --queue: the seed of the queue's order and of the camera's changes; several seeds, comma-separated.
+    #[arg(long, default_value = "1", value_delimiter = ',', value_name = "S")]
+    seed: Vec<u64>,
 }
 
 pub fn eval(ctx: &Ctx, args: EvalArgs) -> Result<ExitCode> {
@@ -40,6 +49,14 @@ pub fn eval(ctx: &Ctx, args: EvalArgs) -> Result<ExitCode> {
 }
 
 pub fn bench(ctx: &Ctx, args: BenchArgs) -> Result<ExitCode> {
+    if let Some(length) = args.queue {
+        let faces = args.faces.unwrap_or_else(eval::default_faces_dir);
+        for seed in &args.seed {
+            let report = queue::simulate(&ctx.cfg.present(), &faces, args.gallery, length, *seed)?;
+            println!("seed {seed}: {report}");
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     let faces = args.faces.unwrap_or_else(|| eval::default_faces_dir().join("dev"));
     let mut report = bench::run(&ctx.cfg.engine, &ctx.cfg.quality, &faces, args.max_gallery)?;
     if let Some(n) = args.roster {

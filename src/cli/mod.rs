@@ -40,6 +40,8 @@ enum Command {
     Remove(enrol::RemoveArgs),
     /// List the pairs of enrolled delegates the kiosk could confuse (found at enrolment).
     Lookalikes(Db),
+    /// Set the match threshold for the enrolled gallery again (enroll does it too).
+    Calibrate(Db),
     /// Detect and embed every face of images or folders (recursively).
     Embed(faces::EmbedArgs),
     /// Say who is in each image (files or folders, recursively), at the shipped threshold.
@@ -135,6 +137,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Enroll(args) => enrol::enroll(&ctx, args),
         Command::Remove(args) => enrol::remove(&ctx, args),
         Command::Lookalikes(db) => enrol::lookalikes(&ctx, &db),
+        Command::Calibrate(db) => enrol::calibrate(&ctx, &db),
         Command::Embed(args) => faces::embed(&ctx, args),
         Command::Identify(args) => faces::identify(&ctx, args),
         Command::Checkin(args) => faces::checkin(&ctx, args),

@@ -1,100 +1,149 @@
-//! Across camera frames: the kiosk checks someone in only when several
-//! frames of the same face agree on the same delegate, and calls a face
-//! unknown only after many frames that match nobody; and while nothing is
-//! decided, it tells the person what would help.
+//! Across camera frames: who is in front of the camera, judged on all the
+//! evidence their good frames give, not frame by frame. A new person is
+//! noticed when the box moves away or when the face itself changes (the next
+//! person in a queue steps into the same spot); each person gets one verdict.
+//! While nothing is decided, the person is told what would help.
 
 use serde::Serialize;
 
-use crate::matching::decide::Decision;
-use crate::vision::face::BBox;
+use crate::matching::decide::{Decision, Policy};
+use crate::vision::face::{BBox, l2_normalize, similarity};
 use crate::vision::quality::Issue;
 
-/// One verdict per face: the person has to leave the camera's view before
-/// they are judged again.
+/// Boxes of one face in consecutive frames overlap at least this much.
+const SAME_FACE_IOU: f32 = 0.2;
+/// Two frames this alike add nothing the first did not say: a still picture,
+/// a frozen camera, the same photo held up.
+const SAME_FRAME: f32 = 0.995;
+
+/// The face now in front of the camera and what its good frames showed.
+#[derive(Debug, Clone)]
+struct Track {
+    bbox: BBox,
+    /// Sum of the embeddings of the good frames: its direction is the person's mean face.
+    sum: Vec<f32>,
+    /// The last embedding that differed from the one before it.
+    last: Option<Vec<f32>>,
+    good: usize,
+    /// Good frames that differ from the frame kept before them.
+    distinct: usize,
+    decided: bool,
+}
+
+impl Track {
+    fn new(bbox: BBox) -> Self {
+        Track { bbox, sum: Vec::new(), last: None, good: 0, distinct: 0, decided: false }
+    }
+
+    fn mean(&self) -> Option<Vec<f32>> {
+        if self.good == 0 {
+            return None;
+        }
+        let mut m = self.sum.clone();
+        l2_normalize(&mut m);
+        Some(m)
+    }
+
+    fn add(&mut self, embedding: &[f32]) {
+        if self.sum.is_empty() {
+            self.sum = vec![0.0; embedding.len()];
+        }
+        self.sum.iter_mut().zip(embedding).for_each(|(s, e)| *s += e);
+        self.good += 1;
+        if self.last.as_deref().is_none_or(|l| similarity(l, embedding) < SAME_FRAME) {
+            self.distinct += 1;
+            self.last = Some(embedding.to_vec());
+        }
+    }
+}
+
+/// Decides who a track is from the mean of its good frames: a match needs
+/// `min_frames` good frames, and a score above the threshold by a safety
+/// margin that shrinks as distinct frames add evidence (identical frames
+/// count once). Frames that match nobody pull the mean down, so misses count
+/// against a match.
 #[derive(Debug, Clone)]
 pub struct Agreement {
-    needed: usize,
+    min_frames: usize,
     unknown_after: usize,
-    track: Option<BBox>,
-    candidate: Option<usize>,
-    streak: usize,
-    /// Sum of the similarities of the frames in the streak.
-    streak_score: f32,
-    misses: usize,
-    decided: bool,
+    policy: Policy,
+    track: Option<Track>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Verdict {
     Pending,
-    /// `frames` frames in a row named this person, with this mean similarity.
+    /// The evidence names this person; `lookalike` when only their delegate
+    /// code can tell them from a flagged lookalike.
     Agreed {
         person: usize,
         score: f32,
         frames: usize,
+        lookalike: bool,
     },
     /// Frame after frame, nobody enrolled.
     Unknown,
-    /// A new face came into view (the previous one left).
+    /// A new face came into view, or another person stepped into the same spot.
     NewFace,
 }
 
-/// Boxes of one face in consecutive frames overlap at least this much.
-const SAME_FACE_IOU: f32 = 0.2;
-
 impl Agreement {
-    pub fn new(needed: usize, unknown_after: usize) -> Self {
-        Self {
-            needed: needed.max(1),
-            unknown_after: unknown_after.max(1),
-            track: None,
-            candidate: None,
-            streak: 0,
-            streak_score: 0.0,
-            misses: 0,
-            decided: false,
-        }
+    pub fn new(min_frames: usize, unknown_after: usize, policy: Policy) -> Self {
+        Self { min_frames: min_frames.max(1), unknown_after: unknown_after.max(1), policy, track: None }
     }
 
-    /// The main face of a frame (None: nobody) and the decision about it.
-    pub fn observe(&mut self, face: Option<BBox>, decision: &Decision) -> Verdict {
-        let Some(face) = face else {
-            *self = Self::new(self.needed, self.unknown_after);
+    /// How far above the threshold the mean must be with `distinct` distinct frames.
+    fn extra(&self, distinct: usize) -> f32 {
+        self.policy.margin / (distinct.max(1) as f32).sqrt()
+    }
+
+    /// The main face of a frame (None: nobody) and its embedding (None: not
+    /// good enough to judge); `judge` decides on an embedding.
+    pub fn observe(&mut self, face: Option<(BBox, Option<&[f32]>)>, judge: impl Fn(&[f32]) -> Decision) -> Verdict {
+        let Some((bbox, embedding)) = face else {
+            self.track = None;
             return Verdict::Pending;
         };
-        let new_face = self.track.is_none_or(|t| t.iou(&face) < SAME_FACE_IOU);
+        let moved = self.track.as_ref().is_none_or(|t| t.bbox.iou(&bbox) < SAME_FACE_IOU);
+        let changed = match (self.track.as_ref().and_then(Track::mean), embedding) {
+            (Some(mean), Some(e)) => similarity(&mean, e) < self.policy.threshold,
+            _ => false,
+        };
+        let new_face = moved || changed;
         if new_face {
-            *self = Self::new(self.needed, self.unknown_after);
+            self.track = Some(Track::new(bbox));
         }
-        self.track = Some(face);
-        if self.decided {
+        let track = self.track.as_mut().expect("a track was just made");
+        track.bbox = bbox;
+        let Some(embedding) = embedding else {
+            return if new_face { Verdict::NewFace } else { Verdict::Pending };
+        };
+        track.add(embedding);
+        if track.decided {
             return Verdict::Pending;
         }
-        match decision {
+        let (good, distinct) = (track.good, track.distinct);
+        let mean = track.mean().expect("a good frame was just added");
+        let verdict = match judge(&mean) {
             Decision::Match { person, score, .. } | Decision::Lookalike { person, score }
-                if self.candidate == Some(*person) =>
+                if good >= self.min_frames && score >= self.policy.threshold + self.extra(distinct) =>
             {
-                self.streak += 1;
-                self.streak_score += score;
+                let lookalike = matches!(judge(&mean), Decision::Lookalike { .. });
+                Some(Verdict::Agreed { person, score, frames: good, lookalike })
             }
-            Decision::Match { person, score, .. } | Decision::Lookalike { person, score } => {
-                self.candidate = Some(*person);
-                self.streak = 1;
-                self.streak_score = *score;
+            _ if good >= self.unknown_after => Some(Verdict::Unknown),
+            _ => None,
+        };
+        match verdict {
+            Some(v) => {
+                if let Some(t) = self.track.as_mut() {
+                    t.decided = true;
+                }
+                v
             }
-            Decision::BelowThreshold { .. } | Decision::Ambiguous { .. } => self.misses += 1,
-            // A face too small or blurry to judge says nothing about who it is.
-            Decision::PoorQuality { .. } | Decision::NoFace => {}
+            None if new_face => Verdict::NewFace,
+            None => Verdict::Pending,
         }
-        if let (Some(person), true) = (self.candidate, self.streak >= self.needed) {
-            self.decided = true;
-            return Verdict::Agreed { person, score: self.streak_score / self.streak as f32, frames: self.streak };
-        }
-        if self.misses >= self.unknown_after {
-            self.decided = true;
-            return Verdict::Unknown;
-        }
-        if new_face { Verdict::NewFace } else { Verdict::Pending }
     }
 }
 
@@ -135,47 +184,89 @@ mod tests {
 
     const A: BBox = BBox { x0: 100.0, y0: 100.0, x1: 200.0, y1: 220.0 };
     const B: BBox = BBox { x0: 400.0, y0: 100.0, x1: 500.0, y1: 220.0 };
+    const POLICY: Policy = Policy { threshold: 0.5, margin: 0.06 };
 
-    fn m(person: usize) -> Decision {
-        Decision::Match { person, score: 0.8, margin: 0.3 }
+    /// A unit vector near axis `axis` of 8, turned by `noise` towards axis 7.
+    fn face(axis: usize, noise: f32) -> Vec<f32> {
+        let mut v = vec![0.0; 8];
+        v[axis] = 1.0;
+        v[7] += noise;
+        l2_normalize(&mut v);
+        v
+    }
+
+    /// Person p's enrolled face is axis p; the score is the similarity to it.
+    fn judge(e: &[f32]) -> Decision {
+        let (person, score) = (0..7).map(|p| (p, e[p])).max_by(|a, b| a.1.total_cmp(&b.1)).unwrap();
+        if score >= POLICY.threshold {
+            Decision::Match { person, score, margin: score }
+        } else {
+            Decision::BelowThreshold { best: Some(score) }
+        }
+    }
+
+    fn see(a: &mut Agreement, bbox: BBox, e: &[f32]) -> Verdict {
+        a.observe(Some((bbox, Some(e))), judge)
     }
 
     #[test]
-    fn agrees_once_after_enough_frames_of_the_same_person() {
-        let mut a = Agreement::new(3, 5);
-        assert_eq!(a.observe(Some(A), &m(4)), Verdict::NewFace);
-        assert_eq!(a.observe(Some(A), &Decision::PoorQuality { issues: vec![Issue::Blurry] }), Verdict::Pending);
-        assert_eq!(a.observe(Some(A), &m(4)), Verdict::Pending);
-        let agreed = a.observe(Some(A), &m(4));
-        assert!(matches!(agreed, Verdict::Agreed { person: 4, frames: 3, score } if (score - 0.8).abs() < 1e-6));
-        // Once decided, the same face gives nothing more.
+    fn agrees_once_on_the_evidence_of_several_good_frames() {
+        let mut a = Agreement::new(3, 12, POLICY);
+        assert_eq!(see(&mut a, A, &face(4, 0.10)), Verdict::NewFace);
+        assert_eq!(a.observe(Some((A, None)), judge), Verdict::Pending, "a blurry frame says nothing");
+        assert_eq!(see(&mut a, A, &face(4, 0.12)), Verdict::Pending);
+        let agreed = see(&mut a, A, &face(4, 0.14));
+        assert!(matches!(agreed, Verdict::Agreed { person: 4, frames: 3, lookalike: false, .. }), "{agreed:?}");
         for _ in 0..10 {
-            assert_eq!(a.observe(Some(A), &m(4)), Verdict::Pending);
+            assert_eq!(see(&mut a, A, &face(4, 0.1)), Verdict::Pending, "one verdict per person");
         }
     }
 
     #[test]
-    fn a_disagreeing_frame_restarts_the_count() {
-        let mut a = Agreement::new(3, 5);
-        a.observe(Some(A), &m(1));
-        a.observe(Some(A), &m(1));
-        assert_eq!(a.observe(Some(A), &m(2)), Verdict::Pending);
-        a.observe(Some(A), &m(2));
-        assert!(matches!(a.observe(Some(A), &m(2)), Verdict::Agreed { person: 2, frames: 3, .. }));
+    fn the_next_person_in_the_same_spot_is_noticed_and_judged() {
+        let mut a = Agreement::new(2, 12, POLICY);
+        see(&mut a, A, &face(1, 0.1));
+        assert!(matches!(see(&mut a, A, &face(1, 0.12)), Verdict::Agreed { person: 1, .. }));
+        assert_eq!(see(&mut a, A, &face(2, 0.1)), Verdict::NewFace, "same box, another face");
+        assert!(matches!(see(&mut a, A, &face(2, 0.12)), Verdict::Agreed { person: 2, .. }));
+        assert_eq!(see(&mut a, B, &face(2, 0.1)), Verdict::NewFace, "the box moved away");
     }
 
     #[test]
-    fn strangers_become_unknown_and_a_new_face_starts_afresh() {
-        let mut a = Agreement::new(3, 4);
-        let below = Decision::BelowThreshold { best: Some(0.3) };
-        for _ in 0..3 {
-            assert_ne!(a.observe(Some(A), &below), Verdict::Unknown);
+    fn identical_frames_of_a_near_threshold_stranger_never_agree() {
+        let mut a = Agreement::new(3, 12, POLICY);
+        // Similarity 0.52 to person 3: just above the threshold, on every frame alike.
+        let mut e = vec![0.0; 8];
+        e[3] = 0.52;
+        e[7] = (1.0f32 - 0.52 * 0.52).sqrt();
+        for _ in 0..11 {
+            assert!(!matches!(see(&mut a, A, &e), Verdict::Agreed { .. }));
         }
-        assert_eq!(a.observe(Some(A), &below), Verdict::Unknown);
-        assert_eq!(a.observe(Some(B), &m(7)), Verdict::NewFace);
-        a.observe(Some(B), &m(7));
-        assert!(matches!(a.observe(Some(B), &m(7)), Verdict::Agreed { person: 7, .. }));
-        assert_eq!(a.observe(None, &Decision::NoFace), Verdict::Pending);
+        assert_eq!(see(&mut a, A, &e), Verdict::Unknown);
+    }
+
+    /// `a` towards person 5's face, the rest towards axis 7 (nobody's).
+    fn towards_5(a: f32) -> Vec<f32> {
+        let mut v = vec![0.0; 8];
+        v[5] = a;
+        v[7] = (1.0 - a * a).sqrt();
+        v
+    }
+
+    #[test]
+    fn frames_that_match_nobody_count_against_a_match() {
+        let mut a = Agreement::new(3, 12, POLICY);
+        for score in [0.60, 0.61, 0.62] {
+            see(&mut a, A, &towards_5(score));
+        }
+        assert!(a.track.as_ref().unwrap().decided, "three fair frames agree");
+        let mut a = Agreement::new(3, 12, POLICY);
+        let mut verdicts = Vec::new();
+        for score in [0.60, 0.30, 0.61] {
+            verdicts.push(see(&mut a, A, &towards_5(score)));
+        }
+        assert_eq!(verdicts[1], Verdict::Pending, "the miss is still the same person's frame");
+        assert!(!matches!(verdicts[2], Verdict::Agreed { .. }), "{verdicts:?}");
     }
 
     #[test]

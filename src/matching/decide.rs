@@ -25,9 +25,11 @@ impl DecideConfig {
         within_opt("decide.lookalike", self.lookalike, -1.0..=1.0)
     }
 
-    pub fn policy(&self, kind: EmbedderKind) -> Policy {
+    /// The threshold set here wins; then the one `calibrated` on the event's
+    /// gallery; then the embedder's shipped one.
+    pub fn policy(&self, kind: EmbedderKind, calibrated: Option<f32>) -> Policy {
         Policy {
-            threshold: self.threshold.unwrap_or(kind.default_threshold()),
+            threshold: self.threshold.or(calibrated).unwrap_or(kind.default_threshold()),
             margin: self.margin.unwrap_or(kind.default_margin()),
         }
     }

@@ -60,6 +60,22 @@ impl Gallery {
         self.people = self.people.max(person + 1);
     }
 
+    /// The first template added for `person`.
+    pub fn first_template(&self, person: usize) -> Option<&[f32]> {
+        let t = self.owner.iter().position(|&o| o as usize == person)?;
+        Some(&self.exact[t * self.dim..(t + 1) * self.dim])
+    }
+
+    /// How alike `query` is to `person`: their best template's score.
+    pub fn person_score(&self, query: &[f32], person: usize) -> Option<f32> {
+        self.owner
+            .iter()
+            .enumerate()
+            .filter(|(_, o)| **o as usize == person)
+            .map(|(t, _)| similarity(query, &self.exact[t * self.dim..(t + 1) * self.dim]))
+            .max_by(f32::total_cmp)
+    }
+
     /// The `k` most similar people, best first, each with their best template's score.
     pub fn search(&self, query: &[f32], k: usize) -> Vec<Hit> {
         if self.is_empty() || k == 0 {

@@ -3,6 +3,7 @@
 //! several camera frames agree.
 
 pub mod agreement;
+pub mod calibrate;
 pub mod decide;
 pub mod gallery;
 pub mod recognize;

@@ -81,25 +81,42 @@ impl Recognizer {
 
     /// The decision for a face already embedded by `self.engine`.
     pub fn decide_face(&self, face: &Face) -> Decision {
+        match self.judgeable(face) {
+            Ok(embedding) => self.decide_embedding(embedding),
+            Err(d) => d,
+        }
+    }
+
+    /// The face's embedding if it is good enough to judge, else why not.
+    pub fn judgeable<'f>(&self, face: &'f Face) -> Result<&'f [f32], Decision> {
         let (Some(quality), Some(embedding)) = (face.quality, face.embedding.as_deref()) else {
-            return Decision::NoFace;
+            return Err(Decision::NoFace);
         };
         let issues: Vec<Issue> =
             quality.issues(&self.quality).into_iter().filter(|i| GATING_ISSUES.contains(i)).collect();
-        if !issues.is_empty() {
-            return Decision::PoorQuality { issues };
-        }
-        let hits = self.gallery.search(embedding, 2);
-        self.lookalike_rule(decide(&hits, &self.policy), &hits)
+        if issues.is_empty() { Ok(embedding) } else { Err(Decision::PoorQuality { issues }) }
     }
 
-    /// A match with a delegate who has lookalikes is never taken as it is, and
-    /// two lookalikes too close to tell apart are no longer ambiguous: either
-    /// way the person will be asked for their delegate code.
-    fn lookalike_rule(&self, decision: Decision, hits: &[Hit]) -> Decision {
+    /// The decision for an embedding: one face's, or the mean of a person's frames.
+    pub fn decide_embedding(&self, embedding: &[f32]) -> Decision {
+        let hits = self.gallery.search(embedding, 2);
+        self.lookalike_rule(decide(&hits, &self.policy), &hits, embedding)
+    }
+
+    /// A flagged lookalike is taken by face only when the face is clearly
+    /// theirs: ahead of every partner by twice the margin. Otherwise, and when
+    /// two partners are too close to tell apart, the person is asked for their
+    /// delegate code.
+    fn lookalike_rule(&self, decision: Decision, hits: &[Hit], embedding: &[f32]) -> Decision {
         let group = |person: usize| self.lookalikes_of(person).iter().copied().fold(person, usize::min);
+        let unclear = |person: usize, score: f32| {
+            self.lookalikes_of(person)
+                .iter()
+                .filter_map(|&q| self.gallery.person_score(embedding, q))
+                .any(|partner| score - partner < 2.0 * self.policy.margin)
+        };
         match decision {
-            Decision::Match { person, score, .. } if !self.lookalikes_of(person).is_empty() => {
+            Decision::Match { person, score, .. } if unclear(person, score) => {
                 Decision::Lookalike { person: group(person), score }
             }
             Decision::Ambiguous { score, .. }

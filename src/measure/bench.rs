@@ -61,15 +61,6 @@ pub fn camera_frame(photo: &RgbImage, height: u32) -> Result<RgbImage> {
     Ok(frame)
 }
 
-/// A memory figure of this process from /proc/self/status ("VmRSS",
-/// "VmHWM"...), in MiB; None where the system does not report it.
-pub fn memory_mib(field: &str) -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.strip_prefix(field).is_some_and(|rest| rest.starts_with(':')))?;
-    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib / 1024.0)
-}
-
 pub fn run(engine_cfg: &EngineConfig, quality: &QualityConfig, faces: &Path, max_gallery: usize) -> Result<Report> {
     let gallery_dir = faces.join("gallery");
     let dir = if gallery_dir.is_dir() { gallery_dir } else { faces.to_path_buf() };
@@ -164,7 +155,7 @@ pub fn run(engine_cfg: &EngineConfig, quality: &QualityConfig, faces: &Path, max
         let (_, gallery) = synthetic_gallery(size, engine.embedder().dim(), 2);
         report.rows.push((format!("1:N search, {size} templates"), time(20, || Ok(gallery.search(&query, 2)))?));
     }
-    if let Some(mib) = memory_mib("VmHWM") {
+    if let Some(mib) = crate::present::memory_mib("VmHWM") {
         report.lines.push(format!("peak memory (VmHWM) of this run: {mib:.0} MiB"));
     }
     Ok(report)

@@ -10,6 +10,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
+use crate::matching::calibrate::{CALIBRATION_FLOOR, CALIBRATION_TARGET, Calibration, calibrate};
 use crate::matching::decide::DecideConfig;
 use crate::matching::decide::Decision;
 use crate::matching::gallery::Gallery;
@@ -53,10 +54,22 @@ pub struct Report {
     pub probes: usize,
     pub impostors: usize,
     pub fnir_at_fpir: f64,
+    /// The similarity that gives FPIR 1% on this set.
+    pub threshold_at_fpir: f32,
+    /// The kiosk's decision rule at the shipped (or configured) threshold.
+    pub shipped: Rule,
+    /// The same at the threshold calibrated on this set's gallery.
+    pub calibrated: Option<(Calibration, Rule)>,
+}
+
+/// What the kiosk's decision rule does with the probes and impostors of a set.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Rule {
     pub threshold: f32,
     pub impostor_accept: f64,
     pub delegate_refuse: f64,
     pub delegate_wrong: f64,
+    /// Probes refused for poor quality.
     pub gated: usize,
 }
 
@@ -160,9 +173,9 @@ pub fn evaluate(
     if gallery.is_empty() {
         return Err(Error::Input(format!("{}: no usable gallery photo", dir.display())));
     }
-    let policy = decide.policy(engine.embedder());
-    let recognizer = Recognizer::new(engine, gallery, policy, quality.clone(), &[]);
-    report.threshold = policy.threshold;
+    let kind = engine.embedder();
+    let calibration = calibrate(&gallery, CALIBRATION_TARGET, kind.default_threshold() - CALIBRATION_FLOOR);
+    let mut recognizer = Recognizer::new(engine, gallery, decide.policy(kind, None), quality.clone(), &[]);
     let top = |p: &Photo| -> (Option<&str>, f32) {
         match embedding(p) {
             Some(e) => {
@@ -187,25 +200,35 @@ pub fn evaluate(
     if !impostor_top.is_empty() {
         let t = threshold_at_rate(&mut impostor_top, 0.01);
         report.fnir_at_fpir = rate(probe_top.iter().filter(|(ok, s)| !ok || *s <= t).count(), probes.len());
+        report.threshold_at_fpir = t;
     }
-    let decide = |p: &Photo| p.face.as_ref().map_or(Decision::NoFace, |f| recognizer.decide_face(f));
-    let mut gated = 0;
-    let (mut refused, mut wrong) = (0, 0);
-    for p in &probes {
-        match decide(p) {
-            Decision::Match { person, .. } if people[person] == p.identity => {}
-            Decision::Match { .. } => wrong += 1,
-            d => {
-                gated += matches!(d, Decision::PoorQuality { .. }) as usize;
-                refused += 1;
+    let rule = |recognizer: &Recognizer| {
+        let decide = |p: &Photo| p.face.as_ref().map_or(Decision::NoFace, |f| recognizer.decide_face(f));
+        let (mut refused, mut wrong, mut gated) = (0, 0, 0);
+        for p in &probes {
+            match decide(p) {
+                Decision::Match { person, .. } if people[person] == p.identity => {}
+                Decision::Match { .. } => wrong += 1,
+                d => {
+                    gated += matches!(d, Decision::PoorQuality { .. }) as usize;
+                    refused += 1;
+                }
             }
         }
+        let accepted = impostors.iter().filter(|p| matches!(decide(p), Decision::Match { .. })).count();
+        Rule {
+            threshold: recognizer.policy.threshold,
+            impostor_accept: rate(accepted, impostors.len()),
+            delegate_refuse: rate(refused, probes.len()),
+            delegate_wrong: rate(wrong, probes.len()),
+            gated,
+        }
+    };
+    report.shipped = rule(&recognizer);
+    if let Some(c) = calibration {
+        recognizer.policy.threshold = c.threshold;
+        report.calibrated = Some((c, rule(&recognizer)));
     }
-    let accepted = impostors.iter().filter(|p| matches!(decide(p), Decision::Match { .. })).count();
-    report.delegate_refuse = rate(refused, probes.len());
-    report.delegate_wrong = rate(wrong, probes.len());
-    report.impostor_accept = rate(accepted, impostors.len());
-    report.gated = gated;
 
     if let Some(out) = scores_csv {
         let text = format!("set,path_a,path_b,same,score\n{}\n", score_rows.join("\n"));
@@ -315,15 +338,37 @@ impl fmt::Display for Report {
             writeln!(f, "  TAR at FAR {far:e} (all photo pairs: {g} genuine, {i} impostor): {}", pct(tar))?;
         }
         writeln!(f, "  rank-1 identification ({} probes): {}", self.probes, pct(self.rank1))?;
-        writeln!(f, "  FNIR at FPIR 1% ({} impostor photos): {}", self.impostors, pct(self.fnir_at_fpir))?;
-        writeln!(f, "  at the shipped threshold {:.3} with the kiosk's decision rule:", self.threshold)?;
-        writeln!(f, "    impostors accepted: {}", pct(self.impostor_accept))?;
         writeln!(
             f,
-            "    enrolled people refused: {} ({} for poor quality); matched to someone else: {}",
-            pct(self.delegate_refuse),
-            self.gated,
-            pct(self.delegate_wrong)
-        )
+            "  FNIR at FPIR 1% ({} impostor photos): {} (threshold {:.3})",
+            self.impostors,
+            pct(self.fnir_at_fpir),
+            self.threshold_at_fpir
+        )?;
+        let rule = |f: &mut fmt::Formatter<'_>, what: &str, r: &Rule| {
+            writeln!(f, "  at the {what} threshold {:.3} with the kiosk's decision rule:", r.threshold)?;
+            writeln!(f, "    impostors accepted: {}", pct(r.impostor_accept))?;
+            writeln!(
+                f,
+                "    enrolled people refused: {} ({} for poor quality); matched to someone else: {}",
+                pct(r.delegate_refuse),
+                r.gated,
+                pct(r.delegate_wrong)
+            )
+        };
+        rule(f, "shipped", &self.shipped)?;
+        if let Some((c, r)) = &self.calibrated {
+            rule(
+                f,
+                &format!(
+                    "calibrated ({} people, {} pairs, expected strangers accepted {})",
+                    c.people,
+                    c.pairs,
+                    pct(c.expected_fpir)
+                ),
+                r,
+            )?;
+        }
+        Ok(())
     }
 }

@@ -1,5 +1,7 @@
-//! How well and how fast: accuracy on labelled photo folders (`kiosk eval`)
-//! and speed and memory per stage (`kiosk bench`).
+//! How well and how fast: accuracy on labelled photo folders (`kiosk eval`),
+//! speed and memory per stage (`kiosk bench`), and a queue of people walking
+//! up to the kiosk (`kiosk bench --queue`).
 
 pub mod bench;
 pub mod eval;
+pub mod queue;

@@ -38,7 +38,7 @@ use model::{Effect, Model, Problem, Screen};
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct KioskConfig {
-    /// Consecutive frames that must name the same delegate before a check-in.
+    /// Good frames of a face before the kiosk decides who it is (on all of them together).
     pub frames_to_agree: usize,
     /// Frames of a face that matches nobody before the kiosk says it does not know them.
     pub unknown_after_frames: usize,
@@ -201,8 +201,17 @@ impl Latest {
     }
 }
 
+/// A memory figure of this process from /proc/self/status ("VmRSS",
+/// "VmHWM"...), in MiB; None where the system does not report it.
+pub fn memory_mib(field: &str) -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.strip_prefix(field).is_some_and(|rest| rest.starts_with(':')))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
 fn rss_mib() -> f64 {
-    crate::measure::bench::memory_mib("VmRSS").unwrap_or(0.0)
+    memory_mib("VmRSS").unwrap_or(0.0)
 }
 
 pub fn run(settings: &Settings, opts: RunOptions) -> Result<Summary> {

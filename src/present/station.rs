@@ -12,7 +12,6 @@ use serde::Serialize;
 use crate::capture::Frame;
 use crate::error::Result;
 use crate::matching::agreement::{Agreement, Guidance, Verdict, guidance};
-use crate::matching::decide::Decision;
 use crate::matching::recognize::Recognizer;
 use crate::present::{KioskConfig, Settings};
 use crate::store::time::{Timestamp, Zone};
@@ -80,12 +79,13 @@ impl Station {
         let engine = Engine::load(&settings.engine)?;
         let kind = engine.embedder();
         let (people, recognizer) =
-            store.enrolled(kind)?.into_recognizer(engine, settings.decide.policy(kind), settings.quality.clone());
+            store.enrolled(kind)?.into_recognizer(engine, &settings.decide, settings.quality.clone());
+        let policy = recognizer.policy;
         Ok(Self {
             recognizer,
             people,
             store,
-            agreement: Agreement::new(settings.kiosk.frames_to_agree, settings.kiosk.unknown_after_frames),
+            agreement: Agreement::new(settings.kiosk.frames_to_agree, settings.kiosk.unknown_after_frames, policy),
             settings: settings.kiosk.clone(),
             session,
             greeted_in: String::new(),
@@ -108,8 +108,9 @@ impl Station {
         let started = Instant::now();
         let scene = self.recognizer.engine.analyze_main(&frame.image, Source::CameraFrame)?;
         let main = scene.main();
-        let decision = main.map_or(Decision::NoFace, |f| self.recognizer.decide_face(f));
-        let verdict = self.agreement.observe(main.map(|f| f.bbox), &decision);
+        let recognizer = &self.recognizer;
+        let seen = main.map(|f| (f.bbox, recognizer.judgeable(f).ok()));
+        let verdict = self.agreement.observe(seen, |e| recognizer.decide_embedding(e));
         match (verdict, main) {
             (Verdict::NewFace, _) => self.track_start = Some(frame.captured),
             (_, None) => self.track_start = None,
@@ -118,7 +119,7 @@ impl Station {
         let issues = main.and_then(|f| f.quality).map(|q| q.issues(self.recognizer.quality())).unwrap_or_default();
         let advice = main.and_then(|_| guidance(&issues, scene.is_crowded(), mean_brightness(&frame.image)));
         let event = match verdict {
-            Verdict::Agreed { person, score, frames } => {
+            Verdict::Agreed { person, score, frames, lookalike } => {
                 let snapshot = match main {
                     Some(f) if self.settings.save_snapshots => {
                         Some(crate::vision::decode::face_jpeg(&frame.image, &f.bbox)?)
@@ -126,7 +127,7 @@ impl Station {
                     _ => None,
                 };
                 let evidence = Evidence { score, frames: frames as u32 };
-                self.greet(person, evidence, frame.captured, snapshot)
+                self.greet(person, lookalike, evidence, frame.captured, snapshot)
             }
             Verdict::Unknown => Some(Event::Unknown),
             Verdict::Pending | Verdict::NewFace => None,
@@ -144,6 +145,7 @@ impl Station {
     fn greet(
         &mut self,
         person: usize,
+        lookalike: bool,
         evidence: Evidence,
         captured: Instant,
         snapshot: Option<Vec<u8>>,
@@ -159,8 +161,8 @@ impl Station {
         if self.greeted.get(&delegate.code).is_some_and(|t| t.elapsed() < cooldown) {
             return None;
         }
-        let partners = self.recognizer.lookalikes_of(person);
-        if !partners.is_empty() {
+        if lookalike {
+            let partners = self.recognizer.lookalikes_of(person);
             tracing::info!(code = %delegate.code, lookalikes = partners.len(), "asking for the delegate code");
             self.greeted.insert(delegate.code.clone(), Instant::now());
             let others = partners.iter().filter_map(|&p| self.people.get(p).cloned());

@@ -9,6 +9,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::error::Result;
+use crate::matching::calibrate::{CALIBRATION_FLOOR, CALIBRATION_TARGET, Calibration, calibrate};
 use crate::secretariat::roster::{Entry, Roster};
 use crate::store::{Lookalike, NewTemplate, Store};
 use crate::vision::detect::Source;
@@ -135,6 +136,15 @@ pub fn audit_lookalikes(store: &mut Store, kind: EmbedderKind, threshold: f32) -
         .collect();
     store.transaction(|tx| tx.replace_lookalikes(kind.model_id(), &pairs))?;
     Ok(pairs)
+}
+
+/// Sets the threshold for this gallery (`matching::calibrate`) and keeps it
+/// for the kiosk; None when the gallery is too small to calibrate on.
+pub fn calibrate_gallery(store: &mut Store, kind: EmbedderKind) -> Result<Option<Calibration>> {
+    let (_, gallery) = store.gallery(kind.model_id(), kind.dim())?;
+    let found = calibrate(&gallery, CALIBRATION_TARGET, kind.default_threshold() - CALIBRATION_FLOOR);
+    store.transaction(|tx| tx.put_calibration(kind.model_id(), found.as_ref()))?;
+    Ok(found)
 }
 
 /// Only model failures are errors; anything wrong with a photo is an outcome.

@@ -7,7 +7,8 @@ use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::matching::decide::Policy;
+use crate::matching::calibrate::Calibration;
+use crate::matching::decide::DecideConfig;
 use crate::matching::gallery::Gallery;
 use crate::matching::recognize::Recognizer;
 use crate::store::{Store, Tx};
@@ -63,16 +64,20 @@ pub struct Enrolled {
     pub gallery: Gallery,
     /// Lookalike pairs, as gallery people.
     pub lookalikes: Vec<(usize, usize)>,
+    /// The threshold calibrated on this gallery at enrolment, if any.
+    pub calibrated: Option<f32>,
 }
 
 impl Enrolled {
-    /// The recogniser over this gallery; the people it numbers come back beside it.
+    /// The recogniser over this gallery; the people it numbers come back
+    /// beside it. A threshold set in the settings wins over the calibrated one.
     pub fn into_recognizer(
         self,
         engine: Engine,
-        policy: Policy,
+        decide: &DecideConfig,
         quality: QualityConfig,
     ) -> (Vec<Delegate>, Recognizer) {
+        let policy = decide.policy(engine.embedder(), self.calibrated);
         let recognizer = Recognizer::new(engine, self.gallery, policy, quality, &self.lookalikes);
         (self.people, recognizer)
     }
@@ -186,7 +191,27 @@ impl Store {
             .iter()
             .filter_map(|p| Some((*index.get(p.a.as_str())?, *index.get(p.b.as_str())?)))
             .collect();
-        Ok(Enrolled { people, gallery, lookalikes })
+        let calibrated = self.calibration(kind.model_id())?.map(|c| c.threshold);
+        Ok(Enrolled { people, gallery, lookalikes, calibrated })
+    }
+
+    /// The threshold last calibrated for `model`'s gallery.
+    pub fn calibration(&self, model: &str) -> Result<Option<Calibration>> {
+        self.conn
+            .query_row(
+                "SELECT threshold, expected_fpir, people, pairs FROM calibration WHERE model = ?1",
+                [model],
+                |r| {
+                    Ok(Calibration {
+                        threshold: r.get(0)?,
+                        expected_fpir: r.get(1)?,
+                        people: r.get(2)?,
+                        pairs: r.get(3)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(|e| self.fail(e))
     }
 
     /// The lookalike pairs found among `model`'s templates at the last enrolment, closest first.
@@ -237,6 +262,20 @@ impl Tx<'_> {
              AND photo NOT IN (SELECT value FROM json_each(?3))",
             params![code, model, keep],
         )
+    }
+
+    /// Keeps the threshold just calibrated for `model` (None: the gallery was too small, forget any).
+    pub fn put_calibration(&mut self, model: &str, c: Option<&Calibration>) -> Result<()> {
+        self.execute("DELETE FROM calibration WHERE model = ?1", [model])?;
+        if let Some(c) = c {
+            self.execute(
+                "INSERT INTO calibration (model, threshold, expected_fpir, people, pairs, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![model, c.threshold, c.expected_fpir, c.people, c.pairs, self.now],
+            )?;
+            let detail = serde_json::json!({"model": model, "calibration": c});
+            self.audit("calibrate", &detail.to_string())?;
+        }
+        Ok(())
     }
 
     /// Replaces the lookalike pairs of `model` with those just found.

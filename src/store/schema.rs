@@ -70,4 +70,15 @@ CREATE TABLE lookalikes (
     r#"
 ALTER TABLE attendance ADD COLUMN frames INTEGER;
 "#,
+    // The threshold calibrated on the enrolled gallery, per model.
+    r#"
+CREATE TABLE calibration (
+    model          TEXT PRIMARY KEY NOT NULL,
+    threshold      REAL NOT NULL,
+    expected_fpir  REAL NOT NULL,
+    people         INTEGER NOT NULL,
+    pairs          INTEGER NOT NULL,
+    at             TEXT NOT NULL
+);
+"#,
 ];

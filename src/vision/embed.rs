@@ -22,6 +22,10 @@ pub enum EmbedderKind {
     MobileFaceNet,
     /// dlib's ResNet, 128-D: public-domain weights.
     Dlib,
+    /// SFace (OpenCV model zoo), 128-D: Apache-2.0.
+    #[serde(rename = "sface")]
+    #[value(name = "sface")]
+    SFace,
 }
 
 impl EmbedderKind {
@@ -30,6 +34,7 @@ impl EmbedderKind {
         match self {
             EmbedderKind::MobileFaceNet => "mobilefacenet-192-v1",
             EmbedderKind::Dlib => "dlib-resnet-128-v1",
+            EmbedderKind::SFace => "sface-128-v1",
         }
     }
 
@@ -37,19 +42,20 @@ impl EmbedderKind {
         match self {
             EmbedderKind::MobileFaceNet => "mobilefacenet.onnx",
             EmbedderKind::Dlib => "dlib_resnet.onnx",
+            EmbedderKind::SFace => "sface.onnx",
         }
     }
 
     pub fn dim(self) -> usize {
         match self {
             EmbedderKind::MobileFaceNet => 192,
-            EmbedderKind::Dlib => 128,
+            EmbedderKind::Dlib | EmbedderKind::SFace => 128,
         }
     }
 
     pub fn template(self) -> Template {
         match self {
-            EmbedderKind::MobileFaceNet => ARCFACE_112,
+            EmbedderKind::MobileFaceNet | EmbedderKind::SFace => ARCFACE_112,
             EmbedderKind::Dlib => DLIB_150,
         }
     }
@@ -60,6 +66,7 @@ impl EmbedderKind {
         match self {
             EmbedderKind::MobileFaceNet => 0.58,
             EmbedderKind::Dlib => 0.95,
+            EmbedderKind::SFace => 0.45,
         }
     }
 
@@ -69,6 +76,7 @@ impl EmbedderKind {
         match self {
             EmbedderKind::MobileFaceNet => 0.48,
             EmbedderKind::Dlib => 0.93,
+            EmbedderKind::SFace => 0.36,
         }
     }
 
@@ -78,6 +86,7 @@ impl EmbedderKind {
         match self {
             EmbedderKind::MobileFaceNet => 0.06,
             EmbedderKind::Dlib => 0.01,
+            EmbedderKind::SFace => 0.06,
         }
     }
 
@@ -85,8 +94,8 @@ impl EmbedderKind {
     fn normalize(self, v: u8) -> f32 {
         match self {
             EmbedderKind::MobileFaceNet => (v as f32 - 127.5) / 128.0,
-            // dlib's graph subtracts its mean and scales inside the model.
-            EmbedderKind::Dlib => v as f32,
+            // dlib's and SFace's graphs normalise inside the model.
+            EmbedderKind::Dlib | EmbedderKind::SFace => v as f32,
         }
     }
 }

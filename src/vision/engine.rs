@@ -31,7 +31,7 @@ pub struct EngineConfig {
 impl Default for EngineConfig {
     fn default() -> Self {
         Self {
-            embedder: EmbedderKind::MobileFaceNet,
+            embedder: EmbedderKind::SFace,
             threads: 0,
             detect_size: 320,
             detect_score: 0.6,

@@ -25,7 +25,14 @@ pub fn kiosk(args: &[&str]) -> Output {
 
 /// `kiosk enroll` of a roster whose photo paths are absolute.
 pub fn enroll_roster(db: &Path, roster: &Path) -> Output {
-    kiosk(&["enroll", "--db", path_str(db), "--roster", path_str(roster), "--photos", "/"])
+    enroll_roster_with(db, roster, &[])
+}
+
+/// The same with more arguments (`--config FILE`, `--report FILE`...).
+pub fn enroll_roster_with(db: &Path, roster: &Path, more: &[&str]) -> Output {
+    let mut args = vec!["enroll", "--db", path_str(db), "--roster", path_str(roster), "--photos", "/"];
+    args.extend_from_slice(more);
+    kiosk(&args)
 }
 
 pub fn stdout(o: &Output) -> String {

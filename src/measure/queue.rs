@@ -1,0 +1,273 @@
+//! The queue at the door, simulated on real photos: people walk up one after
+//! another, stand in front of the camera with the small changes of a real
+//! camera (position, scale, light, blur, JPEG noise), and step aside once
+//! greeted, sent to the code screen, or after a few seconds without a
+//! verdict (to the search lane). The next person steps up at once, half the
+//! time into the very spot the last one left. Enrolled delegates (seen on
+//! photos other than their enrolment photo) alternate with strangers.
+//!
+//! Time is simulated: frames come at 30 per second, and the kiosk takes the
+//! newest frame whenever it has finished the last one, as the live kiosk
+//! does; how long each frame takes to process is measured for real.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+use std::time::Instant;
+
+use image::{Rgb, RgbImage, imageops};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+use crate::capture::Frame;
+use crate::error::{Error, Result};
+use crate::present::Settings;
+use crate::present::station::{Event, Station};
+use crate::secretariat::enroll::{audit_lookalikes, calibrate_gallery, enroll};
+use crate::secretariat::roster::{Entry, Roster};
+use crate::store::{Delegate, Store};
+use crate::vision::decode::{image_files, load_image};
+use crate::vision::detect::resize_rgb;
+use crate::vision::engine::Engine;
+
+const FPS: f64 = 30.0;
+/// How long someone waits without a verdict before they turn to the search lane.
+const PATIENCE_S: f64 = 3.0;
+/// How long a greeted person takes to step aside.
+const STEP_ASIDE_S: f64 = 0.5;
+
+/// One person of the queue: their photos, and their code if enrolled.
+struct Walker {
+    photos: Vec<PathBuf>,
+    code: Option<String>,
+}
+
+#[derive(Debug, Default)]
+pub struct QueueReport {
+    pub gallery: usize,
+    pub delegates: usize,
+    pub strangers: usize,
+    pub checked_in: usize,
+    pub asked_code: usize,
+    pub to_search: usize,
+    pub wrong_delegate: usize,
+    pub stranger_accepted: usize,
+    pub greeted_twice: usize,
+    /// Face to welcome, in ms, for each check-in.
+    pub latencies_ms: Vec<f64>,
+    /// Time the delegates (not the strangers) spent in front of the kiosk.
+    pub minutes: f64,
+}
+
+impl QueueReport {
+    pub fn percentile(&self, p: f64) -> f64 {
+        let mut v = self.latencies_ms.clone();
+        v.sort_by(f64::total_cmp);
+        v.get(((v.len() as f64 * p).ceil() as usize).saturating_sub(1)).copied().unwrap_or(0.0)
+    }
+
+    pub fn per_minute(&self) -> f64 {
+        if self.minutes > 0.0 { self.checked_in as f64 / self.minutes } else { 0.0 }
+    }
+}
+
+impl fmt::Display for QueueReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let pct = |n: usize, of: usize| if of == 0 { 0.0 } else { 100.0 * n as f64 / of as f64 };
+        writeln!(
+            f,
+            "queue: {} delegates and {} strangers in turn, gallery of {}",
+            self.delegates, self.strangers, self.gallery
+        )?;
+        writeln!(
+            f,
+            "  checked in by face on the first pass: {} ({:.1}%)",
+            self.checked_in,
+            pct(self.checked_in, self.delegates)
+        )?;
+        writeln!(f, "  asked for a code: {} ({:.1}%)", self.asked_code, pct(self.asked_code, self.delegates))?;
+        writeln!(f, "  sent to the search lane: {} ({:.1}%)", self.to_search, pct(self.to_search, self.delegates))?;
+        writeln!(
+            f,
+            "  wrong delegate: {}; stranger accepted: {}; greeted twice: {}",
+            self.wrong_delegate, self.stranger_accepted, self.greeted_twice
+        )?;
+        writeln!(f, "  face to welcome: p50 {:.0} ms, p95 {:.0} ms", self.percentile(0.5), self.percentile(0.95))?;
+        write!(f, "  delegates per minute (their own time at the kiosk): {:.1}", self.per_minute())
+    }
+}
+
+/// Someone to enrol: a name, the enrolment photo, the photos the queue shows of them.
+type Enrollee = (String, PathBuf, Vec<PathBuf>);
+
+/// `dir/<set>/{gallery,probes,impostors}` of `../shared/faces`: the enrolled
+/// people with their probe photos, and the strangers' photos.
+fn people(faces: &Path) -> (Vec<Enrollee>, Vec<Vec<PathBuf>>) {
+    let mut enrolled = Vec::new();
+    let mut strangers = Vec::new();
+    // Not asian_dev: its tight 160-pixel crops, blown up, are not what a camera at the door sees.
+    for set in ["dev", "eastasia_dev"] {
+        let root = faces.join(set);
+        for photo in image_files(&[root.join("gallery")]) {
+            let id = photo.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+            let probes = image_files(&[root.join("probes").join(&id)]);
+            enrolled.push((format!("{set}/{id}"), photo, probes));
+        }
+        let Ok(dirs) = std::fs::read_dir(root.join("impostors")) else { continue };
+        let mut dirs: Vec<PathBuf> = dirs.filter_map(|e| e.ok()).map(|e| e.path()).collect();
+        dirs.sort();
+        for dir in dirs {
+            let photos = image_files(std::slice::from_ref(&dir));
+            // Strangers with several photos fill the gallery as delegates too; one photo is theirs to enrol.
+            match photos.as_slice() {
+                [] => {}
+                [_] => strangers.push(photos),
+                [first, rest @ ..] => {
+                    let id = dir.file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+                    enrolled.push((format!("{set}/{id}"), first.clone(), rest.to_vec()));
+                }
+            }
+        }
+    }
+    (enrolled, strangers)
+}
+
+/// A camera frame of `photo` as seen at frame `k` of a person's stay: the
+/// face a little to one side or the other, nearer or farther, lighter or
+/// darker, sometimes blurred, always through a JPEG encoder.
+fn frame_of(photo: &RgbImage, spot: (i64, i64), k: u64, seed: u64) -> Result<RgbImage> {
+    let mut rng = StdRng::seed_from_u64(seed ^ k.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    let height = (330.0 * rng.random_range(0.9..1.1)) as u32;
+    let width = ((photo.width() as f64 * height as f64 / photo.height() as f64).round() as u32).max(1);
+    let mut face = resize_rgb(photo, width, height)?;
+    let gain = rng.random_range(0.85..1.15);
+    face.pixels_mut().for_each(|p| p.0.iter_mut().for_each(|c| *c = (*c as f64 * gain).min(255.0) as u8));
+    if rng.random_bool(0.15) {
+        face = imageops::blur(&face, 1.2);
+    }
+    let mut frame = RgbImage::from_pixel(640, 480, Rgb([118, 118, 118]));
+    let (dx, dy) = (rng.random_range(-12..=12), rng.random_range(-8..=8));
+    let x = (640 - width as i64) / 2 + spot.0 + dx;
+    let y = (480 - height as i64) / 2 + spot.1 + dy;
+    imageops::overlay(&mut frame, &face, x, y);
+    let mut jpeg = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, rng.random_range(70..=92))
+        .encode_image(&frame)
+        .map_err(|e| Error::output("simulated frame", e))?;
+    crate::vision::decode::decode_image(&jpeg).map_err(|p| Error::Input(format!("simulated frame: {p}")))
+}
+
+/// Runs a queue of `length` people (delegates and strangers in turn) past a
+/// kiosk whose gallery holds up to `gallery` real people of `faces`.
+pub fn simulate(settings: &Settings, faces: &Path, gallery: usize, length: usize, seed: u64) -> Result<QueueReport> {
+    let (mut enrolled, strangers) = people(faces);
+    if enrolled.is_empty() || strangers.is_empty() {
+        return Err(Error::Input(format!(
+            "no labelled face photos under {} (it needs dev/ or eastasia_dev/ of ../shared/faces)",
+            faces.display()
+        )));
+    }
+    let mut rng = StdRng::seed_from_u64(seed);
+    enrolled.truncate(gallery);
+    let tmp = tempfile::tempdir().map_err(|e| Error::io(&std::env::temp_dir(), e))?;
+    let mut store = Store::open(&tmp.path().join("queue.db"))?;
+    let roster = Roster {
+        entries: enrolled
+            .iter()
+            .enumerate()
+            .map(|(i, (id, photo, _))| Entry {
+                line: i + 2,
+                photos: vec![photo.to_string_lossy().into_owned()],
+                consent: true,
+                delegate: Delegate { code: format!("Q{i:04}"), name: id.clone(), ..Delegate::default() },
+            })
+            .collect(),
+        ..Roster::default()
+    };
+    let engine = Engine::load(&settings.engine.for_batch())?;
+    enroll(&engine, &mut store, &roster, Path::new(""), &settings.quality, || {})?;
+    let kind = engine.embedder();
+    drop(engine);
+    audit_lookalikes(&mut store, kind, settings.decide.lookalike(kind))?;
+    calibrate_gallery(&mut store, kind)?;
+    let enrolled_codes: std::collections::HashSet<String> =
+        store.gallery(kind.model_id(), kind.dim())?.0.into_iter().map(|d| d.code).collect();
+
+    // The queue: delegates with probe photos (never their enrolment photo), strangers between them.
+    let mut delegates: Vec<Walker> = enrolled
+        .iter()
+        .enumerate()
+        .filter(|(i, (_, _, probes))| !probes.is_empty() && enrolled_codes.contains(&format!("Q{i:04}")))
+        .map(|(i, (_, _, probes))| Walker { photos: probes.clone(), code: Some(format!("Q{i:04}")) })
+        .collect();
+    let mut outsiders: Vec<Walker> = strangers.into_iter().map(|photos| Walker { photos, code: None }).collect();
+    use rand::seq::SliceRandom;
+    delegates.shuffle(&mut rng);
+    outsiders.shuffle(&mut rng);
+    let mut queue = Vec::new();
+    let (mut d, mut s) = (delegates.into_iter(), outsiders.into_iter());
+    while queue.len() < length {
+        let next = if queue.len() % 2 == 0 { d.next().or_else(|| s.next()) } else { s.next().or_else(|| d.next()) };
+        match next {
+            Some(w) => queue.push(w),
+            None => break,
+        }
+    }
+
+    let session = Arc::new(RwLock::new("Phiên hàng đợi".to_string()));
+    let mut station = Station::new(settings, store, session)?;
+    let mut report = QueueReport {
+        gallery: enrolled_codes.len(),
+        delegates: queue.iter().filter(|w| w.code.is_some()).count(),
+        strangers: queue.iter().filter(|w| w.code.is_none()).count(),
+        ..QueueReport::default()
+    };
+    let mut greeted = std::collections::HashSet::new();
+    let (mut now, mut spot) = (0.0f64, (0i64, 0i64));
+    for (n, walker) in queue.iter().enumerate() {
+        let photo = load_image(&walker.photos[rng.random_range(0..walker.photos.len())])?;
+        if rng.random_bool(0.5) {
+            spot = (rng.random_range(-90..=90), rng.random_range(-30..=30));
+        }
+        let start = now;
+        let person_seed = seed.wrapping_mul(31).wrapping_add(n as u64);
+        let outcome = loop {
+            if now - start > PATIENCE_S {
+                break None;
+            }
+            let k = (now * FPS).floor() as u64;
+            let image = frame_of(&photo, spot, k, person_seed)?;
+            let frame = Frame { image: Arc::new(image), index: k, captured: Instant::now() };
+            let began = Instant::now();
+            let update = station.process(&frame)?;
+            // The frame was captured at k / FPS; the kiosk is free again after processing it.
+            now = now.max(k as f64 / FPS) + began.elapsed().as_secs_f64();
+            if let Some(event) = update.event
+                && !matches!(event, Event::Unknown)
+            {
+                break Some(event);
+            }
+            // The next frame the kiosk can take is the newest one by then.
+            now = now.max((k + 1) as f64 / FPS);
+        };
+        match (&outcome, &walker.code) {
+            (Some(Event::Welcome { delegate, .. }), Some(code)) if &delegate.code == code => {
+                report.checked_in += 1;
+                report.latencies_ms.push((now - start) * 1000.0);
+                if !greeted.insert(code.clone()) {
+                    report.greeted_twice += 1;
+                }
+            }
+            (Some(Event::Welcome { .. }), Some(_)) => report.wrong_delegate += 1,
+            (Some(Event::Welcome { .. }), None) => report.stranger_accepted += 1,
+            (Some(Event::AskCode { .. }), Some(_)) => report.asked_code += 1,
+            (_, Some(_)) => report.to_search += 1,
+            (_, None) => {}
+        }
+        now += if matches!(outcome, Some(Event::Welcome { .. })) { STEP_ASIDE_S } else { 0.0 };
+        if walker.code.is_some() {
+            report.minutes += (now - start) / 60.0;
+        }
+    }
+    Ok(report)
+}
