@@ -92,9 +92,10 @@ impl Agreement {
         Self { min_frames: min_frames.max(1), unknown_after: unknown_after.max(1), policy, track: None }
     }
 
-    /// How far above the threshold the mean must be with `distinct` distinct frames.
+    /// How far above the threshold the mean must be with `distinct` distinct
+    /// frames: half the margin for one, shrinking as evidence accumulates.
     fn extra(&self, distinct: usize) -> f32 {
-        self.policy.margin / (distinct.max(1) as f32).sqrt()
+        0.5 * self.policy.margin / (distinct.max(1) as f32).sqrt()
     }
 
     /// The main face of a frame (None: nobody) and its embedding (None: not

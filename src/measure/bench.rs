@@ -140,8 +140,8 @@ pub fn run(engine_cfg: &EngineConfig, quality: &QualityConfig, faces: &Path, max
     let tmp = temp_dir()?;
     let mut store = Store::open(&tmp.path().join("bench.db"))?;
     let t = Instant::now();
-    let batch_engine = if engine_cfg.for_batch().threads == 1 { &single } else { &engine };
-    let reports = enroll(batch_engine, &mut store, &roster, Path::new(""), quality, || {})?;
+    let batch_engine = Engine::load(&engine_cfg.for_batch())?;
+    let reports = enroll(&batch_engine, &mut store, &roster, Path::new(""), quality, || {})?;
     let per_photo = t.elapsed() / batch.len() as u32;
     report.lines.push(format!(
         "enrolment of {} photos into SQLite: {:.1} ms per photo, {:.0} photos/s ({} enrolled)",

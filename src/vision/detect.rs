@@ -45,8 +45,14 @@ impl Detector {
         self.model.runs()
     }
 
-    pub fn load(models_dir: &Path, threads: usize, runtime_lib: &Path, size: u32, min_score: f32) -> Result<Self> {
-        let model = Model::load(&models_dir.join(MODEL_FILE), threads, runtime_lib)?;
+    pub fn load(
+        models_dir: &Path,
+        (threads, copies): (usize, usize),
+        runtime_lib: &Path,
+        size: u32,
+        min_score: f32,
+    ) -> Result<Self> {
+        let model = Model::load(&models_dir.join(MODEL_FILE), threads, copies, runtime_lib)?;
         let outputs = model.output_shapes();
         if outputs.len() != 3
             || outputs.iter().map(|s| s.last().copied()).collect::<Vec<_>>() != [Some(4), Some(2), Some(10)]

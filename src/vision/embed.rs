@@ -110,11 +110,11 @@ impl Embedder {
     pub fn load(
         kind: EmbedderKind,
         models_dir: &Path,
-        threads: usize,
+        (threads, copies): (usize, usize),
         runtime_lib: &Path,
         flip_average: bool,
     ) -> Result<Self> {
-        let model = Model::load(&models_dir.join(kind.file()), threads, runtime_lib)?;
+        let model = Model::load(&models_dir.join(kind.file()), threads, copies, runtime_lib)?;
         let size = kind.template().size as i64;
         let input = model.input_shape();
         let output = model.output_shapes();

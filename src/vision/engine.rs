@@ -26,6 +26,9 @@ pub struct EngineConfig {
     pub onnxruntime: PathBuf,
     /// Where the `.onnx` files are; empty = `models/` of the kiosk's folder.
     pub models_dir: PathBuf,
+    /// Sessions per model: one, but one per core for batch work (`for_batch`).
+    #[serde(skip)]
+    pub sessions: usize,
 }
 
 impl Default for EngineConfig {
@@ -38,6 +41,7 @@ impl Default for EngineConfig {
             flip_average: true,
             onnxruntime: PathBuf::new(),
             models_dir: PathBuf::new(),
+            sessions: 1,
         }
     }
 }
@@ -53,13 +57,14 @@ impl EngineConfig {
         if self.models_dir.as_os_str().is_empty() { crate::home::path("models") } else { self.models_dir.clone() }
     }
 
-    /// For work over many photos at once, which already keeps every core busy
-    /// with one photo each: auto (0) becomes one thread per model, which
-    /// measured faster than sharing the cores inside each model.
+    /// For work over many photos at once, which keeps every core busy with
+    /// one photo each: auto (0) becomes one thread per session and one
+    /// session per core, so that no photo waits for another's model run.
     pub fn for_batch(&self) -> EngineConfig {
         let mut cfg = self.clone();
         if cfg.threads == 0 {
             cfg.threads = 1;
+            cfg.sessions = std::thread::available_parallelism().map_or(1, |n| n.get());
         }
         cfg
     }
@@ -101,9 +106,9 @@ impl Scene {
 impl Engine {
     pub fn load(cfg: &EngineConfig) -> Result<Self> {
         let dir = cfg.models_dir();
-        let threads = cfg.threads();
-        let detector = Detector::load(&dir, threads, &cfg.onnxruntime, cfg.detect_size, cfg.detect_score)?;
-        let embedder = Embedder::load(cfg.embedder, &dir, threads, &cfg.onnxruntime, cfg.flip_average)?;
+        let run = (cfg.threads(), cfg.sessions);
+        let detector = Detector::load(&dir, run, &cfg.onnxruntime, cfg.detect_size, cfg.detect_score)?;
+        let embedder = Embedder::load(cfg.embedder, &dir, run, &cfg.onnxruntime, cfg.flip_average)?;
         Ok(Self { detector, embedder })
     }
 

@@ -58,16 +58,18 @@ pub fn environment(configured: &Path) -> Result<&'static Environment> {
         .map_err(|e| Error::Runtime { message: e.clone(), source: None })
 }
 
-/// A loaded model. `ort` sessions need `&mut` to run, so callers on several
-/// threads take turns; each run uses the configured intra-op threads.
+/// A loaded model: one session, or several for batch work where every core
+/// runs a photo of its own. `ort` sessions need `&mut` to run, so a caller
+/// takes a free session, or waits its turn for one.
 pub struct Model {
     name: String,
-    session: Mutex<Session>,
+    sessions: Vec<Mutex<Session>>,
     runs: AtomicU64,
 }
 
 impl Model {
-    pub fn load(path: &Path, threads: usize, runtime_lib: &Path) -> Result<Self> {
+    /// `copies` sessions, each running on `threads` intra-op threads.
+    pub fn load(path: &Path, threads: usize, copies: usize, runtime_lib: &Path) -> Result<Self> {
         let env = environment(runtime_lib)?;
         let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
         if !path.is_file() {
@@ -79,23 +81,38 @@ impl Model {
                 source: None,
             });
         }
-        let session = Session::builder(env)
-            .and_then(|b| Ok(b.with_optimization_level(GraphOptimizationLevel::Level3)?))
-            .and_then(|b| Ok(b.with_intra_threads(threads)?))
-            // Spinning worker threads of two sessions (detector, embedder) and
-            // the decoding threads fight over two cores; sleeping ones do not.
-            .and_then(|b| Ok(b.with_intra_op_spinning(false)?))
-            .and_then(|mut b| b.commit_from_file(path))
-            .map_err(|e| {
-                Error::model(
-                    format!(
-                        "model file {} could not be loaded: {e}\nIt is damaged or not an ONNX model: restore it with `git checkout -- models/` or rebuild it with tools/build_models.sh.",
-                        path.display()
-                    ),
-                    e,
-                )
-            })?;
-        Ok(Self { name, session: Mutex::new(session), runs: AtomicU64::new(0) })
+        let open = || {
+            Session::builder(env)
+                .and_then(|b| Ok(b.with_optimization_level(GraphOptimizationLevel::Level3)?))
+                .and_then(|b| Ok(b.with_intra_threads(threads)?))
+                // Spinning worker threads of two sessions (detector, embedder) and
+                // the decoding threads fight over two cores; sleeping ones do not.
+                .and_then(|b| Ok(b.with_intra_op_spinning(false)?))
+                .and_then(|mut b| b.commit_from_file(path))
+                .map(Mutex::new)
+                .map_err(|e| {
+                    Error::model(
+                        format!(
+                            "model file {} could not be loaded: {e}\nIt is damaged or not an ONNX model: restore it with `git checkout -- models/` or rebuild it with tools/build_models.sh.",
+                            path.display()
+                        ),
+                        e,
+                    )
+                })
+        };
+        let sessions = (0..copies.max(1)).map(|_| open()).collect::<Result<Vec<_>>>()?;
+        Ok(Self { name, sessions, runs: AtomicU64::new(0) })
+    }
+
+    /// A free session, or (all busy) the next one in turn.
+    fn session(&self) -> std::sync::MutexGuard<'_, Session> {
+        for s in &self.sessions {
+            if let Ok(guard) = s.try_lock() {
+                return guard;
+            }
+        }
+        let turn = self.runs.load(Ordering::Relaxed) as usize % self.sessions.len();
+        self.sessions[turn].lock().unwrap_or_else(|p| p.into_inner())
     }
 
     pub fn name(&self) -> &str {
@@ -109,12 +126,12 @@ impl Model {
 
     /// Input shapes as the model declares them (-1 for a free dimension).
     pub fn input_shape(&self) -> Vec<i64> {
-        let session = self.session.lock().unwrap_or_else(|p| p.into_inner());
+        let session = self.session();
         session.inputs()[0].dtype().tensor_shape().map(|s| s.to_vec()).unwrap_or_default()
     }
 
     pub fn output_shapes(&self) -> Vec<Vec<i64>> {
-        let session = self.session.lock().unwrap_or_else(|p| p.into_inner());
+        let session = self.session();
         session.outputs().iter().map(|o| o.dtype().tensor_shape().map(|s| s.to_vec()).unwrap_or_default()).collect()
     }
 
@@ -123,7 +140,7 @@ impl Model {
     pub fn run<T>(&self, input: ArrayView4<f32>, read: impl FnOnce(&[ArrayViewD<f32>]) -> T) -> Result<T> {
         self.runs.fetch_add(1, Ordering::Relaxed);
         let fail = |e: ort::Error| Error::model(format!("{}: {e}", self.name), e);
-        let mut session = self.session.lock().unwrap_or_else(|p| p.into_inner());
+        let mut session = self.session();
         let tensor = TensorRef::from_array_view(input).map_err(fail)?;
         let outputs = session.run(ort::inputs![tensor]).map_err(fail)?;
         let views = (0..outputs.len())
