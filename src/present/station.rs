@@ -14,7 +14,7 @@ use crate::error::Result;
 use crate::matching::agreement::{Agreement, Guidance, Verdict, guidance};
 use crate::matching::recognize::Recognizer;
 use crate::present::{KioskConfig, Settings};
-use crate::store::time::{Timestamp, Zone};
+use crate::store::time::Timestamp;
 use crate::store::{CheckIn, Delegate, Evidence, Method, Store};
 use crate::vision::detect::Source;
 use crate::vision::engine::Engine;
@@ -93,15 +93,6 @@ impl Station {
             greeted: HashMap::new(),
             track_start: None,
         })
-    }
-
-    pub fn zone(&self) -> Zone {
-        self.store.zone()
-    }
-
-    /// How many times the detector has run, for checking what a frame costs.
-    pub fn detector_runs(&self) -> u64 {
-        self.recognizer.engine.detector_runs()
     }
 
     pub fn process(&mut self, frame: &Frame) -> Result<Update> {

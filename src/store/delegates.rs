@@ -334,7 +334,7 @@ fn read_delegate(row: &rusqlite::Row) -> rusqlite::Result<Delegate> {
     })
 }
 
-pub(crate) fn embedding_to_blob(v: &[f32]) -> Vec<u8> {
+fn embedding_to_blob(v: &[f32]) -> Vec<u8> {
     v.iter().flat_map(|x| x.to_le_bytes()).collect()
 }
 
