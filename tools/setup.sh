@@ -32,7 +32,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 if ! command -v cargo >/dev/null 2>&1; then
-  echo "setup: cargo not found. Install a current Rust toolchain (rustup, stable >= 1.85) and run this again." >&2
+  echo "setup: cargo not found. Install a current Rust toolchain (rustup, stable >= 1.88) and run this again." >&2
   exit 1
 fi
 

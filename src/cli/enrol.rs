@@ -8,7 +8,7 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 
 use kiosk::matching::calibrate::Calibration;
-use kiosk::secretariat::enroll::{Outcome, Report, audit_lookalikes, calibrate_gallery, enroll as enrol_roster};
+use kiosk::secretariat::enroll::{Audit, Outcome, Report, audit_gallery, calibrate_gallery, enroll as enrol_roster};
 use kiosk::secretariat::export::{cell, csv_for_excel};
 use kiosk::secretariat::roster::read_roster;
 use kiosk::store::{Lookalike, Removal, Store};
@@ -75,9 +75,9 @@ pub fn enroll(ctx: &Ctx, args: EnrollArgs) -> Result<ExitCode> {
         println!("{line}");
     }
     let kind = engine.embedder();
-    let lookalikes = audit_lookalikes(&mut store, kind, ctx.cfg.decide.lookalike(kind))?;
+    let Audit { lookalikes, calibration } = audit_gallery(&mut store, kind, ctx.cfg.decide.lookalike(kind))?;
     print_lookalikes(&store, &lookalikes, Some(LOOKALIKES_SHOWN))?;
-    print_calibration(ctx, kind, calibrate_gallery(&mut store, kind)?);
+    print_calibration(ctx, kind, calibration);
     if let Some(path) = &args.report {
         write_report(path, &reports, &lookalikes)?;
     }

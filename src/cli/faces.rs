@@ -105,9 +105,7 @@ fn print_embedding(path: &Path, result: kiosk::Result<Vec<kiosk::Face>>, as_json
 
 /// The enrolled delegates of `store` and a recogniser over their faces.
 fn recognizer(ctx: &Ctx, store: &Store) -> Result<(Vec<Delegate>, Recognizer)> {
-    let engine = Engine::load(&ctx.cfg.engine)?;
-    let kind = engine.embedder();
-    Ok(store.enrolled(kind)?.into_recognizer(engine, &ctx.cfg.decide, ctx.cfg.quality.clone()))
+    Ok(store.recognizer(&ctx.cfg.engine, &ctx.cfg.decide, &ctx.cfg.quality)?)
 }
 
 pub fn identify(ctx: &Ctx, args: IdentifyArgs) -> Result<ExitCode> {

@@ -111,12 +111,18 @@ impl Ctx {
         db.db.clone().unwrap_or_else(|| self.cfg.store.database.clone())
     }
 
-    /// The database, which must exist already.
-    fn open(&self, db: &Db) -> Result<Store> {
+    /// The database file, which must exist already.
+    fn existing_db(&self, db: &Db) -> Result<PathBuf> {
         let path = self.db_path(db);
         if !path.is_file() {
             bail!("database {} does not exist: run `kiosk enroll --db {}` first", path.display(), path.display());
         }
+        Ok(path)
+    }
+
+    /// The database, which must exist already.
+    fn open(&self, db: &Db) -> Result<Store> {
+        let path = self.existing_db(db)?;
         let store = Store::open(&path).with_context(|| format!("opening {}", path.display()))?;
         Ok(store.with_zone(self.zone).with_patience(self.cfg.store.patience()))
     }

@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
 
 use kiosk::secretariat::export::{write_csv, write_xlsx};
-use kiosk::store::{AuditHead, Store, overall};
+use kiosk::store::{AuditHead, Store, overall, percent};
 
 use super::{Ctx, Db, DbSession};
 
@@ -113,10 +113,6 @@ pub fn session(ctx: &Ctx, action: SessionAction) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn percent(present: usize, total: usize) -> f64 {
-    if total == 0 { 0.0 } else { 100.0 * present as f64 / total as f64 }
 }
 
 /// The line that ties printed figures to the audit log.

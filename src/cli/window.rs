@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::Args;
 
 use kiosk::present::{RunOptions, admin};
@@ -27,15 +27,12 @@ pub struct RunArgs {
 
 pub fn run(ctx: &Ctx, args: RunArgs) -> Result<ExitCode> {
     let opts = RunOptions {
-        db: ctx.db_path(&args.at.db),
+        db: ctx.existing_db(&args.at.db)?,
         session: ctx.session(&args.at.session),
         frames: args.frames,
         once: args.once,
         fullscreen: !args.windowed,
     };
-    if !opts.db.is_file() {
-        bail!("database {} does not exist: run `kiosk enroll --db {}` first", opts.db.display(), opts.db.display());
-    }
     let summary = kiosk::present::run(&ctx.cfg.present(), opts)?;
     println!("{}", summary.report());
     Ok(ExitCode::SUCCESS)

@@ -125,11 +125,12 @@ impl Agreement {
         }
         let (good, distinct) = (track.good, track.distinct);
         let mean = track.mean().expect("a good frame was just added");
-        let verdict = match judge(&mean) {
+        let decision = judge(&mean);
+        let lookalike = matches!(decision, Decision::Lookalike { .. });
+        let verdict = match decision {
             Decision::Match { person, score, .. } | Decision::Lookalike { person, score }
                 if good >= self.min_frames && score >= self.policy.threshold + self.extra(distinct) =>
             {
-                let lookalike = matches!(judge(&mean), Decision::Lookalike { .. });
                 Some(Verdict::Agreed { person, score, frames: good, lookalike })
             }
             _ if good >= self.unknown_after => Some(Verdict::Unknown),

@@ -10,12 +10,13 @@ use rand::seq::SliceRandom;
 use serde::Serialize;
 
 use crate::matching::gallery::Gallery;
+use crate::vision::embed::EmbedderKind;
 use crate::vision::face::similarity;
 
 /// Strangers accepted, at most, at the calibrated threshold.
-pub const CALIBRATION_TARGET: f64 = 0.003;
+const TARGET: f64 = 0.003;
 /// The calibrated threshold stays at most this far below the embedder's shipped one.
-pub const CALIBRATION_FLOOR: f32 = 0.05;
+const FLOOR_BELOW_SHIPPED: f32 = 0.05;
 
 /// People compared pairwise at the most; larger galleries are sampled.
 const SAMPLE: usize = 1500;
@@ -31,6 +32,12 @@ pub struct Calibration {
     pub expected_fpir: f64,
     pub people: usize,
     pub pairs: usize,
+}
+
+/// The threshold for a gallery `kind` made: at most 0.3% of strangers
+/// accepted, never more than 0.05 below `kind`'s shipped threshold.
+pub fn calibrate_for(gallery: &Gallery, kind: EmbedderKind) -> Option<Calibration> {
+    calibrate(gallery, TARGET, kind.default_threshold() - FLOOR_BELOW_SHIPPED)
 }
 
 /// The calibrated threshold, never below `floor`; None when the gallery is

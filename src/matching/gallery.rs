@@ -13,9 +13,10 @@ pub struct Gallery {
     dim: usize,
     /// Template -> person index.
     owner: Vec<u32>,
+    /// Person -> their templates, in the order added.
+    templates_of: Vec<Vec<u32>>,
     exact: Vec<f32>,
     signs: Vec<u64>,
-    people: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -32,7 +33,7 @@ const RERANK: usize = 4096;
 
 impl Gallery {
     pub fn new(dim: usize) -> Self {
-        Self { dim, owner: Vec::new(), exact: Vec::new(), signs: Vec::new(), people: 0 }
+        Self { dim, owner: Vec::new(), templates_of: Vec::new(), exact: Vec::new(), signs: Vec::new() }
     }
 
     pub fn dim(&self) -> usize {
@@ -48,31 +49,37 @@ impl Gallery {
     }
 
     pub fn people(&self) -> usize {
-        self.people
+        self.templates_of.len()
+    }
+
+    fn template(&self, t: usize) -> &[f32] {
+        &self.exact[t * self.dim..(t + 1) * self.dim]
     }
 
     /// Adds one template of `person`; templates must be L2-normalised.
     pub fn add(&mut self, person: usize, template: &[f32]) {
         assert_eq!(template.len(), self.dim, "template of the wrong size");
+        if self.templates_of.len() <= person {
+            self.templates_of.resize(person + 1, Vec::new());
+        }
+        self.templates_of[person].push(self.owner.len() as u32);
         self.owner.push(person as u32);
         self.exact.extend_from_slice(template);
         self.signs.extend(sign_bits(template));
-        self.people = self.people.max(person + 1);
     }
 
     /// The first template added for `person`.
     pub fn first_template(&self, person: usize) -> Option<&[f32]> {
-        let t = self.owner.iter().position(|&o| o as usize == person)?;
-        Some(&self.exact[t * self.dim..(t + 1) * self.dim])
+        let &t = self.templates_of.get(person)?.first()?;
+        Some(self.template(t as usize))
     }
 
     /// How alike `query` is to `person`: their best template's score.
     pub fn person_score(&self, query: &[f32], person: usize) -> Option<f32> {
-        self.owner
+        self.templates_of
+            .get(person)?
             .iter()
-            .enumerate()
-            .filter(|(_, o)| **o as usize == person)
-            .map(|(t, _)| similarity(query, &self.exact[t * self.dim..(t + 1) * self.dim]))
+            .map(|&t| similarity(query, self.template(t as usize)))
             .max_by(f32::total_cmp)
     }
 
@@ -86,10 +93,8 @@ impl Gallery {
         } else {
             self.coarse_candidates(query, RERANK.max(k * 8))
         };
-        let mut scored: Vec<(f32, usize)> = candidates
-            .into_iter()
-            .map(|t| (similarity(query, &self.exact[t * self.dim..(t + 1) * self.dim]), self.owner[t] as usize))
-            .collect();
+        let mut scored: Vec<(f32, usize)> =
+            candidates.into_iter().map(|t| (similarity(query, self.template(t)), self.owner[t] as usize)).collect();
         scored.sort_unstable_by(|a, b| b.0.total_cmp(&a.0));
         // In score order, a person's first template is their best one.
         let mut hits: Vec<Hit> = Vec::with_capacity(k);
@@ -112,7 +117,7 @@ impl Gallery {
             .into_par_iter()
             .flat_map_iter(|t| {
                 let me = self.owner[t] as usize;
-                self.search(&self.exact[t * self.dim..(t + 1) * self.dim], 4)
+                self.search(self.template(t), 4)
                     .into_iter()
                     .filter(move |hit| hit.person != me && hit.score >= threshold)
                     .map(move |hit| (me.min(hit.person), me.max(hit.person), hit.score))

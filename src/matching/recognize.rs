@@ -53,8 +53,7 @@ impl Recognizer {
         Self { engine, gallery, policy, quality, lookalikes: graph }
     }
 
-    /// The people `person` could be mistaken for; not empty means the kiosk
-    /// asks for the delegate code before checking them in.
+    /// The people `person` could be mistaken for (flagged at enrolment).
     pub fn lookalikes_of(&self, person: usize) -> &[usize] {
         self.lookalikes.get(&person).map_or(&[], Vec::as_slice)
     }

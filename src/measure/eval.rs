@@ -10,7 +10,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
-use crate::matching::calibrate::{CALIBRATION_FLOOR, CALIBRATION_TARGET, Calibration, calibrate};
+use crate::matching::calibrate::{Calibration, calibrate_for};
 use crate::matching::decide::DecideConfig;
 use crate::matching::decide::Decision;
 use crate::matching::gallery::Gallery;
@@ -174,7 +174,7 @@ pub fn evaluate(
         return Err(Error::Input(format!("{}: no usable gallery photo", dir.display())));
     }
     let kind = engine.embedder();
-    let calibration = calibrate(&gallery, CALIBRATION_TARGET, kind.default_threshold() - CALIBRATION_FLOOR);
+    let calibration = calibrate_for(&gallery, kind);
     let mut recognizer = Recognizer::new(engine, gallery, decide.policy(kind, None), quality.clone(), &[]);
     let top = |p: &Photo| -> (Option<&str>, f32) {
         match embedding(p) {

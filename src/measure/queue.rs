@@ -21,11 +21,11 @@ use rand::{Rng, SeedableRng};
 
 use crate::capture::Frame;
 use crate::error::{Error, Result};
-use crate::present::Settings;
 use crate::present::station::{Event, Station};
-use crate::secretariat::enroll::{audit_lookalikes, calibrate_gallery, enroll};
+use crate::present::{Settings, percentile};
+use crate::secretariat::enroll::{audit_gallery, enroll};
 use crate::secretariat::roster::{Entry, Roster};
-use crate::store::{Delegate, Store};
+use crate::store::{Delegate, Store, percent};
 use crate::vision::decode::{image_files, load_image};
 use crate::vision::detect::resize_rgb;
 use crate::vision::engine::Engine;
@@ -60,12 +60,6 @@ pub struct QueueReport {
 }
 
 impl QueueReport {
-    pub fn percentile(&self, p: f64) -> f64 {
-        let mut v = self.latencies_ms.clone();
-        v.sort_by(f64::total_cmp);
-        v.get(((v.len() as f64 * p).ceil() as usize).saturating_sub(1)).copied().unwrap_or(0.0)
-    }
-
     pub fn per_minute(&self) -> f64 {
         if self.minutes > 0.0 { self.checked_in as f64 / self.minutes } else { 0.0 }
     }
@@ -73,7 +67,6 @@ impl QueueReport {
 
 impl fmt::Display for QueueReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let pct = |n: usize, of: usize| if of == 0 { 0.0 } else { 100.0 * n as f64 / of as f64 };
         writeln!(
             f,
             "queue: {} delegates and {} strangers in turn, gallery of {}",
@@ -83,16 +76,17 @@ impl fmt::Display for QueueReport {
             f,
             "  checked in by face on the first pass: {} ({:.1}%)",
             self.checked_in,
-            pct(self.checked_in, self.delegates)
+            percent(self.checked_in, self.delegates)
         )?;
-        writeln!(f, "  asked for a code: {} ({:.1}%)", self.asked_code, pct(self.asked_code, self.delegates))?;
-        writeln!(f, "  sent to the search lane: {} ({:.1}%)", self.to_search, pct(self.to_search, self.delegates))?;
+        writeln!(f, "  asked for a code: {} ({:.1}%)", self.asked_code, percent(self.asked_code, self.delegates))?;
+        writeln!(f, "  sent to the search lane: {} ({:.1}%)", self.to_search, percent(self.to_search, self.delegates))?;
         writeln!(
             f,
             "  wrong delegate: {}; stranger accepted: {}; greeted twice: {}",
             self.wrong_delegate, self.stranger_accepted, self.greeted_twice
         )?;
-        writeln!(f, "  face to welcome: p50 {:.0} ms, p95 {:.0} ms", self.percentile(0.5), self.percentile(0.95))?;
+        let (p50, p95) = (percentile(&self.latencies_ms, 0.5), percentile(&self.latencies_ms, 0.95));
+        writeln!(f, "  face to welcome: p50 {p50:.0} ms, p95 {p95:.0} ms")?;
         write!(f, "  delegates per minute (their own time at the kiosk): {:.1}", self.per_minute())
     }
 }
@@ -188,8 +182,7 @@ pub fn simulate(settings: &Settings, faces: &Path, gallery: usize, length: usize
     enroll(&engine, &mut store, &roster, Path::new(""), &settings.quality, || {})?;
     let kind = engine.embedder();
     drop(engine);
-    audit_lookalikes(&mut store, kind, settings.decide.lookalike(kind))?;
-    calibrate_gallery(&mut store, kind)?;
+    audit_gallery(&mut store, kind, settings.decide.lookalike(kind))?;
     let enrolled_codes: std::collections::HashSet<String> =
         store.gallery(kind.model_id(), kind.dim())?.0.into_iter().map(|d| d.code).collect();
 

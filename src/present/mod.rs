@@ -127,10 +127,6 @@ pub struct Summary {
 impl Summary {
     /// The figures the kiosk's targets are about, as lines of text.
     pub fn report(&self) -> String {
-        let pct = |v: &mut Vec<f64>, p: f64| {
-            v.sort_by(f64::total_cmp);
-            v.get(((v.len() as f64 * p).ceil() as usize).saturating_sub(1)).copied().unwrap_or(0.0)
-        };
         let latency: Vec<f64> = self.latencies_ms.iter().map(|&v| v as f64).collect();
         let fps: Vec<f64> = self.ui_fps.iter().map(|&v| v as f64).collect();
         let samples: Vec<String> = self.rss_mib.iter().map(|(_, m)| format!("{m:.0}")).collect();
@@ -139,18 +135,18 @@ impl Summary {
             format!("check-ins: {} ({})", self.check_ins.len(), self.check_ins.join(", ")),
             format!(
                 "face to welcome: p50 {:.0} ms, p95 {:.0} ms",
-                pct(&mut latency.clone(), 0.5),
-                pct(&mut latency.clone(), 0.95)
+                percentile(&latency, 0.5),
+                percentile(&latency, 0.95)
             ),
             format!(
                 "recognition per frame: p50 {:.1} ms, p95 {:.1} ms",
-                pct(&mut self.processing_ms.clone(), 0.5),
-                pct(&mut self.processing_ms.clone(), 0.95)
+                percentile(&self.processing_ms, 0.5),
+                percentile(&self.processing_ms, 0.95)
             ),
             format!(
                 "window: {:.0} fps at the slowest second, {:.0} median",
                 fps.iter().copied().fold(f64::INFINITY, f64::min),
-                pct(&mut fps.clone(), 0.5)
+                percentile(&fps, 0.5)
             ),
             format!("memory (RSS): {:.0} MiB at start, {:.0} MiB at the end", self.rss_mib_start, self.rss_mib_end),
         ];
@@ -208,6 +204,13 @@ pub fn memory_mib(field: &str) -> Option<f64> {
     let line = status.lines().find(|l| l.strip_prefix(field).is_some_and(|rest| rest.starts_with(':')))?;
     let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib / 1024.0)
+}
+
+/// The `p`-th percentile (0..1) of `values`, by the nearest rank; 0 for none.
+pub fn percentile(values: &[f64], p: f64) -> f64 {
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    v.get(((v.len() as f64 * p).ceil() as usize).saturating_sub(1)).copied().unwrap_or(0.0)
 }
 
 fn rss_mib() -> f64 {

@@ -17,7 +17,6 @@ use crate::present::{KioskConfig, Settings};
 use crate::store::time::Timestamp;
 use crate::store::{CheckIn, Delegate, Evidence, Method, Store};
 use crate::vision::detect::Source;
-use crate::vision::engine::Engine;
 use crate::vision::face::BBox;
 
 /// What the recognition thread tells the UI after each frame it processed.
@@ -76,10 +75,7 @@ impl Station {
     pub fn new(settings: &Settings, store: Store, session: Arc<RwLock<String>>) -> Result<Self> {
         let zone = settings.event.zone().map_err(crate::error::Error::Config)?;
         let store = store.with_zone(zone).with_patience(KIOSK_PATIENCE);
-        let engine = Engine::load(&settings.engine)?;
-        let kind = engine.embedder();
-        let (people, recognizer) =
-            store.enrolled(kind)?.into_recognizer(engine, &settings.decide, settings.quality.clone());
+        let (people, recognizer) = store.recognizer(&settings.engine, &settings.decide, &settings.quality)?;
         let policy = recognizer.policy;
         Ok(Self {
             recognizer,

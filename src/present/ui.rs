@@ -11,6 +11,7 @@ use image::RgbImage;
 
 use crate::present::i18n::{Lang, Text, t};
 use crate::present::model::{Action, Model, Problem, Screen, UndoReason};
+use crate::store::percent;
 
 const NOTO: &[u8] = include_bytes!("../../assets/fonts/NotoSans-Regular.ttf");
 const NOTO_BOLD: &[u8] = include_bytes!("../../assets/fonts/NotoSans-Bold.ttf");
@@ -381,14 +382,13 @@ fn admin_view(ui: &mut egui::Ui, model: &Model, actions: &mut Vec<Action>) {
             }
         }
     });
-    let pct = |present: usize, total: usize| if total == 0 { 0.0 } else { 100.0 * present as f64 / total as f64 };
     ui.label(
         RichText::new(format!(
             "{}: {}/{} — {:.1}%",
             t(lang, Text::Present),
             model.checked_in,
             model.total,
-            pct(model.checked_in, model.total)
+            percent(model.checked_in, model.total)
         ))
         .font(bold(30.0)),
     );
@@ -398,7 +398,7 @@ fn admin_view(ui: &mut egui::Ui, model: &Model, actions: &mut Vec<Action>) {
                 for c in &view.counts {
                     ui.label(RichText::new(&c.delegation).size(20.0));
                     ui.label(RichText::new(format!("{}/{}", c.present, c.total)).size(20.0));
-                    ui.label(RichText::new(format!("{:.1}%", pct(c.present, c.total))).size(20.0));
+                    ui.label(RichText::new(format!("{:.1}%", percent(c.present, c.total))).size(20.0));
                     ui.end_row();
                 }
             });

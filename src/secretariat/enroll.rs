@@ -9,7 +9,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::error::Result;
-use crate::matching::calibrate::{CALIBRATION_FLOOR, CALIBRATION_TARGET, Calibration, calibrate};
+use crate::matching::calibrate::{Calibration, calibrate_for};
 use crate::secretariat::roster::{Entry, Roster};
 use crate::store::{Lookalike, NewTemplate, Store};
 use crate::vision::detect::Source;
@@ -124,25 +124,37 @@ pub fn enroll(
     Ok(reports)
 }
 
-/// Every pair of enrolled delegates whose faces are closer than `threshold`,
-/// closest first. They are stored, so that the kiosk asks them for their
-/// delegate code, and returned, so that a person checks them before the event.
-pub fn audit_lookalikes(store: &mut Store, kind: EmbedderKind, threshold: f32) -> Result<Vec<Lookalike>> {
+/// What the audit after an enrolment found and kept.
+pub struct Audit {
+    /// Every pair of enrolled delegates whose faces are closer than the
+    /// lookalike level, closest first: the kiosk asks them for their code when
+    /// it cannot tell them apart, and a person checks them before the event.
+    pub lookalikes: Vec<Lookalike>,
+    /// The threshold for this gallery; None when it is too small to calibrate on.
+    pub calibration: Option<Calibration>,
+}
+
+/// The lookalike pairs and the calibrated threshold of `kind`'s gallery,
+/// both stored for the kiosk; the gallery is read once for both.
+pub fn audit_gallery(store: &mut Store, kind: EmbedderKind, lookalike: f32) -> Result<Audit> {
     let (people, gallery) = store.gallery(kind.model_id(), kind.dim())?;
-    let pairs: Vec<Lookalike> = gallery
-        .lookalikes(threshold)
+    let lookalikes: Vec<Lookalike> = gallery
+        .lookalikes(lookalike)
         .into_iter()
         .map(|(a, b, score)| Lookalike { a: people[a].code.clone(), b: people[b].code.clone(), score })
         .collect();
-    store.transaction(|tx| tx.replace_lookalikes(kind.model_id(), &pairs))?;
-    Ok(pairs)
+    let calibration = calibrate_for(&gallery, kind);
+    store.transaction(|tx| {
+        tx.replace_lookalikes(kind.model_id(), &lookalikes)?;
+        tx.put_calibration(kind.model_id(), calibration.as_ref())
+    })?;
+    Ok(Audit { lookalikes, calibration })
 }
 
-/// Sets the threshold for this gallery (`matching::calibrate`) and keeps it
-/// for the kiosk; None when the gallery is too small to calibrate on.
+/// Sets the threshold for this gallery again (`matching::calibrate`) and keeps it for the kiosk.
 pub fn calibrate_gallery(store: &mut Store, kind: EmbedderKind) -> Result<Option<Calibration>> {
     let (_, gallery) = store.gallery(kind.model_id(), kind.dim())?;
-    let found = calibrate(&gallery, CALIBRATION_TARGET, kind.default_threshold() - CALIBRATION_FLOOR);
+    let found = calibrate_for(&gallery, kind);
     store.transaction(|tx| tx.put_calibration(kind.model_id(), found.as_ref()))?;
     Ok(found)
 }

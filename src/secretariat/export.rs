@@ -11,7 +11,7 @@ use rust_xlsxwriter::{Format, Workbook, XlsxError};
 
 use crate::error::{Error, Result};
 use crate::store::time::Zone;
-use crate::store::{AuditHead, DelegationCount, ListRow};
+use crate::store::{AuditHead, DelegationCount, ListRow, percent};
 
 pub const LIST_HEADER: [&str; 8] = ["code", "name", "delegation", "seat", "status", "time", "method", "kiosk"];
 
@@ -66,7 +66,6 @@ pub fn write_xlsx(
 ) -> Result<()> {
     let fail = |e: XlsxError| Error::output(path.display().to_string(), e);
     let bold = Format::new().set_bold();
-    let pct = |p: usize, t: usize| if t == 0 { 0.0 } else { 100.0 * p as f64 / t as f64 };
     let mut book = Workbook::new();
     let list = book.add_worksheet().set_name("Điểm danh").map_err(fail)?;
     for (c, h) in LIST_HEADER.iter().enumerate() {
@@ -90,14 +89,14 @@ pub fn write_xlsx(
         summary.write_string(row, 0, &c.delegation).map_err(fail)?;
         summary.write_number(row, 1, c.present as f64).map_err(fail)?;
         summary.write_number(row, 2, c.total as f64).map_err(fail)?;
-        summary.write_number(row, 3, (pct(c.present, c.total) * 10.0).round() / 10.0).map_err(fail)?;
+        summary.write_number(row, 3, (percent(c.present, c.total) * 10.0).round() / 10.0).map_err(fail)?;
     }
     let (present, total) = crate::store::overall(counts);
     let last = counts.len() as u32 + 3;
     summary.write_string_with_format(last, 0, "Tổng / quorum", &bold).map_err(fail)?;
     summary.write_number(last, 1, present as f64).map_err(fail)?;
     summary.write_number(last, 2, total as f64).map_err(fail)?;
-    summary.write_number(last, 3, (pct(present, total) * 10.0).round() / 10.0).map_err(fail)?;
+    summary.write_number(last, 3, (percent(present, total) * 10.0).round() / 10.0).map_err(fail)?;
     summary.write_string(last + 2, 0, "Nhật ký kiểm toán / audit head").map_err(fail)?;
     summary.write_string(last + 2, 1, head.to_string()).map_err(fail)?;
     summary.set_column_width(0, 30).map_err(fail)?;

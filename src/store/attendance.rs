@@ -59,6 +59,11 @@ pub struct DelegationCount {
     pub total: usize,
 }
 
+/// `part` of `whole` in percent (the quorum percentage); 0 of nobody.
+pub fn percent(part: usize, whole: usize) -> f64 {
+    if whole == 0 { 0.0 } else { 100.0 * part as f64 / whole as f64 }
+}
+
 /// Present and total over all delegations.
 pub fn overall(counts: &[DelegationCount]) -> (usize, usize) {
     counts.iter().fold((0, 0), |(p, t), c| (p + c.present, t + c.total))

@@ -7,7 +7,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use rusqlite::{OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
@@ -55,6 +55,13 @@ pub struct AuditCheck {
     pub broken: Option<String>,
 }
 
+/// The newest entry's hash; empty for an empty log (the first entry follows "").
+fn last_hash(conn: &Connection) -> rusqlite::Result<String> {
+    conn.query_row("SELECT hash FROM audit ORDER BY id DESC LIMIT 1", [], |r| r.get(0))
+        .optional()
+        .map(Option::unwrap_or_default)
+}
+
 pub fn audit_hash(prev: &str, at: &str, action: &str, detail: &str) -> String {
     let mut h = Sha256::new();
     for part in [prev, at, action, detail] {
@@ -71,12 +78,8 @@ impl Store {
 
     pub fn audit_head(&self) -> Result<AuditHead> {
         let count: usize = self.value("SELECT count(*) FROM audit", [])?;
-        let hash: Option<String> = self
-            .conn
-            .query_row("SELECT hash FROM audit ORDER BY id DESC LIMIT 1", [], |r| r.get(0))
-            .optional()
-            .map_err(|e| self.fail(e))?;
-        Ok(AuditHead { count, hash: hash.unwrap_or_default() })
+        let hash = last_hash(&self.conn).map_err(|e| self.fail(e))?;
+        Ok(AuditHead { count, hash })
     }
 
     /// Walks the log: each entry must hash to what it says and name the
@@ -124,12 +127,7 @@ impl Store {
 impl Tx<'_> {
     /// Appends to the audit log, chained to the entry before.
     pub fn audit(&mut self, action: &str, detail: &str) -> Result<()> {
-        let prev: String = self
-            .tx
-            .query_row("SELECT hash FROM audit ORDER BY id DESC LIMIT 1", [], |r| r.get(0))
-            .optional()
-            .map_err(|e| self.fail(e))?
-            .unwrap_or_default();
+        let prev = last_hash(&self.tx).map_err(|e| self.fail(e))?;
         let at = self.now.to_string();
         let hash = audit_hash(&prev, &at, action, detail);
         self.execute(

@@ -13,7 +13,7 @@ use crate::matching::gallery::Gallery;
 use crate::matching::recognize::Recognizer;
 use crate::store::{Store, Tx};
 use crate::vision::embed::EmbedderKind;
-use crate::vision::engine::Engine;
+use crate::vision::engine::{Engine, EngineConfig};
 use crate::vision::quality::{Quality, QualityConfig};
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -66,21 +66,6 @@ pub struct Enrolled {
     pub lookalikes: Vec<(usize, usize)>,
     /// The threshold calibrated on this gallery at enrolment, if any.
     pub calibrated: Option<f32>,
-}
-
-impl Enrolled {
-    /// The recogniser over this gallery; the people it numbers come back
-    /// beside it. A threshold set in the settings wins over the calibrated one.
-    pub fn into_recognizer(
-        self,
-        engine: Engine,
-        decide: &DecideConfig,
-        quality: QualityConfig,
-    ) -> (Vec<Delegate>, Recognizer) {
-        let policy = decide.policy(engine.embedder(), self.calibrated);
-        let recognizer = Recognizer::new(engine, self.gallery, policy, quality, &self.lookalikes);
-        (self.people, recognizer)
-    }
 }
 
 const DELEGATE_COLUMNS: &str = "code, name, delegation, seat, extra";
@@ -193,6 +178,23 @@ impl Store {
             .collect();
         let calibrated = self.calibration(kind.model_id())?.map(|c| c.threshold);
         Ok(Enrolled { people, gallery, lookalikes, calibrated })
+    }
+
+    /// The recogniser of the kiosk and of `identify`/`checkin`: the models of
+    /// `engine`, over the gallery they made, with the event's threshold (one
+    /// set in the settings wins over the calibrated one); the people it
+    /// numbers come back beside it.
+    pub fn recognizer(
+        &self,
+        engine: &EngineConfig,
+        decide: &DecideConfig,
+        quality: &QualityConfig,
+    ) -> Result<(Vec<Delegate>, Recognizer)> {
+        let engine = Engine::load(engine)?;
+        let enrolled = self.enrolled(engine.embedder())?;
+        let policy = decide.policy(engine.embedder(), enrolled.calibrated);
+        let recognizer = Recognizer::new(engine, enrolled.gallery, policy, quality.clone(), &enrolled.lookalikes);
+        Ok((enrolled.people, recognizer))
     }
 
     /// The threshold last calibrated for `model`'s gallery.

@@ -17,7 +17,9 @@ use std::time::{Duration, Instant};
 use rusqlite::{Connection, ErrorCode, Transaction, TransactionBehavior};
 use serde::{Deserialize, Serialize};
 
-pub use attendance::{Attendance, CheckIn, DelegationCount, Evidence, ListRow, Method, SessionSummary, overall};
+pub use attendance::{
+    Attendance, CheckIn, DelegationCount, Evidence, ListRow, Method, SessionSummary, overall, percent,
+};
 pub use audit::AuditHead;
 pub use delegates::{Delegate, Enrolled, Lookalike, NewTemplate, Removal};
 use time::{Timestamp, Zone};
@@ -104,8 +106,9 @@ impl Store {
         self.conn.pragma_update(None, "secure_delete", true)?;
         let known = schema::MIGRATIONS.len();
         let applied = |c: &Connection| c.query_row("PRAGMA user_version", [], |r| r.get::<_, usize>(0));
-        if applied(&self.conn)? >= known {
-            return self.refuse_newer(applied(&self.conn)?);
+        let seen = applied(&self.conn)?;
+        if seen >= known {
+            return self.refuse_newer(seen);
         }
         // Under the write lock, so that two programs opening a new file do not both migrate it.
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
