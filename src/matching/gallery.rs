@@ -223,6 +223,10 @@ mod tests {
         gallery.add(1, &[0.6, 0.8]);
         let hits = gallery.search(&[0.0, 1.0], 5);
         assert_eq!(hits.len(), 2);
+        assert_eq!(gallery.people(), 2);
+        assert_eq!(gallery.person_score(&[0.0, 1.0], 0), Some(1.0));
+        assert_eq!(gallery.first_template(0), Some(&[1.0, 0.0][..]));
+        assert_eq!(gallery.person_score(&[0.0, 1.0], 5), None);
         assert_eq!(hits[0], Hit { person: 0, score: 1.0 });
         assert!((hits[1].score - 0.8).abs() < 1e-6);
     }
