@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::capture::CameraConfig;
 use crate::error::{Error, Result};
+use crate::ledger::LedgerConfig;
 use crate::matching::decide::DecideConfig;
 use crate::present::KioskConfig;
 use crate::secretariat::EventConfig;
@@ -21,6 +22,7 @@ use crate::vision::quality::QualityConfig;
 pub struct Config {
     pub event: EventConfig,
     pub store: StoreConfig,
+    pub ledger: LedgerConfig,
     pub engine: EngineConfig,
     pub quality: QualityConfig,
     pub decide: DecideConfig,
@@ -63,6 +65,7 @@ impl Config {
     pub fn check(&self) -> std::result::Result<(), String> {
         self.event.check()?;
         self.store.check()?;
+        self.ledger.check()?;
         self.engine.check()?;
         self.quality.check()?;
         self.decide.check()?;

@@ -43,6 +43,13 @@ pub enum Error {
         #[source]
         source: Option<rusqlite::Error>,
     },
+    /// The shared ledger (PostgreSQL) refused or cannot be reached; `message` says what to do.
+    #[error("{message}")]
+    Ledger {
+        message: String,
+        #[source]
+        source: Option<postgres::Error>,
+    },
     #[error("{}: {source}", path.display())]
     Io {
         path: PathBuf,

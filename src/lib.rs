@@ -10,6 +10,8 @@
 //! - `matching`: faces → decisions (1:N search, threshold and margin, agreement
 //!   over frames).
 //! - `store`: the SQLite file (delegates, templates, sessions, attendance, audit).
+//! - `ledger`: the PostgreSQL ledger several kiosks share, and the sync of
+//!   each kiosk's file with it.
 //! - `secretariat`: roster in, enrolment, attendance lists out.
 //! - `present`: the kiosk window and its live check-in.
 //! - `measure`: accuracy, speed and the queue at the door.
@@ -27,6 +29,8 @@ pub mod capture;
 pub mod matching;
 
 pub mod store;
+
+pub mod ledger;
 
 pub mod secretariat;
 

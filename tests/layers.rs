@@ -11,6 +11,7 @@ const LAYERS: &[&[&str]] = &[
     &["capture"],
     &["matching"],
     &["store"],
+    &["ledger"],
     &["secretariat"],
     &["present"],
     &["measure"],

@@ -57,7 +57,7 @@ fn harness(lang: Lang) -> Harness<'static, State> {
 
 fn update(event: Option<Event>) -> Update {
     let face = kiosk::BBox { x0: 200.0, y0: 100.0, x1: 320.0, y1: 260.0 };
-    Update { frame_index: 0, faces: vec![face], guidance: None, event, processing: Duration::ZERO }
+    Update { frame_index: 0, faces: vec![face], guidance: None, event, processing: Duration::ZERO, roster: None }
 }
 
 #[test]

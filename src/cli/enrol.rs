@@ -56,8 +56,7 @@ pub fn enroll(ctx: &Ctx, args: EnrollArgs) -> Result<ExitCode> {
     for w in &roster.warnings {
         eprintln!("{}:{}: warning: {}", args.roster.display(), w.line, w.message);
     }
-    let db = ctx.db_path(&args.db);
-    let mut store = Store::open(&db)?.with_zone(ctx.zone).with_patience(ctx.cfg.store.patience());
+    let mut store = ctx.open_or_create(&args.db)?;
     let engine = Engine::load(&ctx.cfg.engine.for_batch())?;
     let bar = progress_bar(roster.entries.iter().map(|e| e.photos_to_enrol().len()).sum(), "enrolling");
     let reports = enrol_roster(&engine, &mut store, &roster, &args.photos, &ctx.cfg.quality, || bar.inc(1))?;
@@ -86,7 +85,7 @@ pub fn enroll(ctx: &Ctx, args: EnrollArgs) -> Result<ExitCode> {
         enrolled.len(),
         roster.entries.len(),
         kind.model_id(),
-        db.display(),
+        ctx.ledger.as_deref().map_or_else(|| store.path().display().to_string(), |_| "the ledger".into()),
         roster.entries.len() - enrolled.len(),
         if roster.problems.is_empty() {
             String::new()

@@ -1,12 +1,15 @@
 //! The commands, one module per group; this file holds what they share: the
 //! settings, the database and the congress session each command works on.
 
+mod dashboard;
 mod enrol;
 mod faces;
+mod ledger;
 mod measure;
 mod secretariat;
 mod window;
 
+use std::cell::RefCell;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -15,8 +18,10 @@ use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use kiosk::config::Config;
-use kiosk::store::Store;
+use kiosk::ledger::Ledger;
+use kiosk::ledger::sync::{pull_into, push_all};
 use kiosk::store::time::Zone;
+use kiosk::store::{AuditHead, Store};
 use kiosk::vision::embed::EmbedderKind;
 
 #[derive(Parser)]
@@ -28,6 +33,12 @@ pub struct Cli {
     /// Face embedder, overriding the settings file.
     #[arg(long, global = true, value_enum)]
     embedder: Option<EmbedderKind>,
+    /// The shared ledger (postgresql://USER@HOST:PORT/DB), overriding ledger.url of the settings.
+    #[arg(long, global = true, value_name = "URL")]
+    ledger: Option<String>,
+    /// This kiosk's name in attendance records, overriding event.kiosk_id.
+    #[arg(long, global = true, value_name = "NAME")]
+    kiosk_id: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -80,6 +91,13 @@ enum Command {
     Paths,
     /// Measure speed and memory, per stage and end to end.
     Bench(measure::BenchArgs),
+    /// The shared ledger of a congress with several kiosks: set it up, see the kiosks, import a file.
+    Ledger {
+        #[command(subcommand)]
+        action: ledger::LedgerAction,
+    },
+    /// Serve the live attendance page for the secretariat and the hall's projector.
+    Dashboard(dashboard::DashboardArgs),
 }
 
 /// `--db`, for commands that work on an existing database.
@@ -104,6 +122,16 @@ struct DbSession {
 struct Ctx {
     cfg: Config,
     zone: Zone,
+    /// The shared ledger's address, when there is one.
+    ledger: Option<String>,
+    /// With a ledger: the local copy the command worked on, whose changes go to the ledger at the end.
+    copy: RefCell<Option<LocalCopy>>,
+}
+
+struct LocalCopy {
+    path: PathBuf,
+    /// A copy made for this command alone (no --db).
+    _scratch: Option<tempfile::TempDir>,
 }
 
 impl Ctx {
@@ -120,11 +148,66 @@ impl Ctx {
         Ok(path)
     }
 
-    /// The database, which must exist already.
+    /// The database, which must exist already; with a ledger, a copy of it,
+    /// brought up to date (`--db` keeps the copy, for speed next time).
     fn open(&self, db: &Db) -> Result<Store> {
+        if self.ledger.is_some() {
+            return self.local_copy(db);
+        }
         let path = self.existing_db(db)?;
-        let store = Store::open(&path).with_context(|| format!("opening {}", path.display()))?;
+        self.open_file(&path)
+    }
+
+    /// Like `open`, but a new file is created (enrolment starts a congress).
+    fn open_or_create(&self, db: &Db) -> Result<Store> {
+        if self.ledger.is_some() {
+            return self.local_copy(db);
+        }
+        self.open_file(&self.db_path(db))
+    }
+
+    fn open_file(&self, path: &std::path::Path) -> Result<Store> {
+        let store = Store::open(path).with_context(|| format!("opening {}", path.display()))?;
         Ok(store.with_zone(self.zone).with_patience(self.cfg.store.patience()))
+    }
+
+    fn connect(&self) -> Result<Option<Ledger>> {
+        self.ledger.as_deref().map(Ledger::connect).transpose().map_err(Into::into)
+    }
+
+    fn local_copy(&self, db: &Db) -> Result<Store> {
+        let mut ledger = self.connect()?.expect("called with a ledger");
+        let (path, scratch) = match &db.db {
+            Some(path) => (path.clone(), None),
+            None => {
+                let dir = tempfile::tempdir().context("cannot make a temporary folder for the ledger's copy")?;
+                (dir.path().join("copy.db"), Some(dir))
+            }
+        };
+        let mut store = self.open_file(&path)?;
+        store.become_replica(&ledger.id)?;
+        pull_into(&mut store, &mut ledger)?;
+        *self.copy.borrow_mut() = Some(LocalCopy { path, _scratch: scratch });
+        Ok(store)
+    }
+
+    /// With a ledger, sends what the command wrote on its copy.
+    fn finish(&self) -> Result<()> {
+        let Some(copy) = self.copy.borrow_mut().take() else { return Ok(()) };
+        let mut store = self.open_file(&copy.path)?;
+        let mut ledger = self.connect()?.expect("a copy exists only with a ledger");
+        push_all(&mut store, &mut ledger, &self.cfg.event.kiosk_id).context(
+            "what this command changed was NOT recorded in the ledger; run it again when the ledger can be reached",
+        )?;
+        Ok(())
+    }
+
+    /// The audit log's head: the ledger's one chain, or the file's.
+    fn audit_head(&self, store: &Store) -> Result<AuditHead> {
+        Ok(match self.connect()? {
+            Some(mut ledger) => ledger.audit_head()?,
+            None => store.audit_head()?,
+        })
     }
 
     fn session(&self, flag: &Option<String>) -> String {
@@ -137,9 +220,17 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     if let Some(kind) = cli.embedder {
         cfg.engine.embedder = kind;
     }
+    if let Some(id) = cli.kiosk_id {
+        cfg.event.kiosk_id = id;
+    }
+    if let Some(url) = cli.ledger {
+        cfg.ledger.url = url;
+    }
+    cfg.check().map_err(kiosk::Error::Config)?;
     let zone = cfg.event.zone().map_err(kiosk::Error::Config)?;
-    let ctx = Ctx { cfg, zone };
-    match cli.command {
+    let ledger = Some(cfg.ledger.url.clone()).filter(|u| !u.is_empty());
+    let ctx = Ctx { cfg, zone, ledger, copy: RefCell::new(None) };
+    let code = match cli.command {
         Command::Enroll(args) => enrol::enroll(&ctx, args),
         Command::Remove(args) => enrol::remove(&ctx, args),
         Command::Lookalikes(db) => enrol::lookalikes(&ctx, &db),
@@ -160,7 +251,11 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Cameras => window::cameras(),
         Command::AdminPin => window::admin_pin(),
         Command::Paths => window::paths(&ctx, cli.config.as_deref()),
-    }
+        Command::Ledger { action } => ledger::ledger(&ctx, action),
+        Command::Dashboard(args) => dashboard::dashboard(&ctx, args),
+    }?;
+    ctx.finish()?;
+    Ok(code)
 }
 
 fn progress_bar(len: usize, what: &str) -> ProgressBar {

@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
 
 use kiosk::secretariat::export::{write_csv, write_xlsx};
-use kiosk::store::{AuditHead, Store, overall, percent};
+use kiosk::store::{AuditHead, overall, percent};
 
 use super::{Ctx, Db, DbSession};
 
@@ -116,12 +116,10 @@ pub fn session(ctx: &Ctx, action: SessionAction) -> Result<ExitCode> {
 }
 
 /// The line that ties printed figures to the audit log.
-fn print_head(store: &Store) -> Result<()> {
+fn print_head(head: &AuditHead) {
     println!(
-        "audit head: {} (write it down: `kiosk audit verify --head COUNT:HASH` checks the log still extends it)",
-        store.audit_head()?
+        "audit head: {head} (write it down: `kiosk audit verify --head COUNT:HASH` checks the log still extends it)"
     );
-    Ok(())
 }
 
 pub fn stats(ctx: &Ctx, args: &DbSession) -> Result<ExitCode> {
@@ -134,19 +132,26 @@ pub fn stats(ctx: &Ctx, args: &DbSession) -> Result<ExitCode> {
     for c in counts {
         println!("  {:<40} {:>6} / {:<6} {:>6.1}%", c.delegation, c.present, c.total, percent(c.present, c.total));
     }
-    print_head(&store)?;
+    print_head(&ctx.audit_head(&store)?);
     Ok(ExitCode::SUCCESS)
 }
 
 pub fn audit(ctx: &Ctx, action: AuditAction) -> Result<ExitCode> {
     match action {
         AuditAction::Head(db) => {
-            println!("{}", ctx.open(&db)?.audit_head()?);
+            let head = match ctx.connect()? {
+                Some(mut ledger) => ledger.audit_head()?,
+                None => ctx.open(&db)?.audit_head()?,
+            };
+            println!("{head}");
             Ok(ExitCode::SUCCESS)
         }
         AuditAction::Verify { db, head } => {
             let head: Option<AuditHead> = head.as_deref().map(str::parse).transpose()?;
-            let check = ctx.open(&db)?.verify_audit(head.as_ref())?;
+            let check = match ctx.connect()? {
+                Some(mut ledger) => ledger.verify_audit(head.as_ref())?,
+                None => ctx.open(&db)?.verify_audit(head.as_ref())?,
+            };
             match check.broken {
                 None => {
                     let extends = head.map(|h| format!(", and it extends the head {h}")).unwrap_or_default();
@@ -167,7 +172,7 @@ pub fn export(ctx: &Ctx, args: ExportArgs) -> Result<ExitCode> {
     let session = ctx.session(&args.at.session);
     store.require_session(&session)?;
     let rows = store.attendance_list(&session)?;
-    let head = store.audit_head()?;
+    let head = ctx.audit_head(&store)?;
     match args.format {
         ExportFormat::Csv => write_csv(&args.out, &rows, &ctx.zone)?,
         ExportFormat::Xlsx => {
@@ -176,7 +181,7 @@ pub fn export(ctx: &Ctx, args: ExportArgs) -> Result<ExitCode> {
     }
     let present = rows.iter().filter(|r| r.checked_in_at.is_some()).count();
     println!("{} delegates ({present} present) written to {}", rows.len(), args.out.display());
-    print_head(&store)?;
+    print_head(&head);
     Ok(ExitCode::SUCCESS)
 }
 

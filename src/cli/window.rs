@@ -26,8 +26,11 @@ pub struct RunArgs {
 }
 
 pub fn run(ctx: &Ctx, args: RunArgs) -> Result<ExitCode> {
+    // With a ledger the local copy is made when missing; alone, the file must exist.
+    let db = if ctx.ledger.is_some() { ctx.db_path(&args.at.db) } else { ctx.existing_db(&args.at.db)? };
     let opts = RunOptions {
-        db: ctx.existing_db(&args.at.db)?,
+        db,
+        ledger: ctx.ledger.clone(),
         session: ctx.session(&args.at.session),
         frames: args.frames,
         once: args.once,

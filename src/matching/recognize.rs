@@ -36,6 +36,15 @@ pub struct Identification {
 /// exposure only lower the score, which the threshold already handles.
 const GATING_ISSUES: [Issue; 2] = [Issue::TooSmall, Issue::Blurry];
 
+fn graph(pairs: &[(usize, usize)]) -> HashMap<usize, Vec<usize>> {
+    let mut graph: HashMap<usize, Vec<usize>> = HashMap::new();
+    for &(a, b) in pairs {
+        graph.entry(a).or_default().push(b);
+        graph.entry(b).or_default().push(a);
+    }
+    graph
+}
+
 impl Recognizer {
     /// `lookalikes`: pairs of gallery people the kiosk could confuse.
     pub fn new(
@@ -45,12 +54,12 @@ impl Recognizer {
         quality: QualityConfig,
         lookalikes: &[(usize, usize)],
     ) -> Self {
-        let mut graph: HashMap<usize, Vec<usize>> = HashMap::new();
-        for &(a, b) in lookalikes {
-            graph.entry(a).or_default().push(b);
-            graph.entry(b).or_default().push(a);
-        }
-        Self { engine, gallery, policy, quality, lookalikes: graph }
+        Self { engine, gallery, policy, quality, lookalikes: graph(lookalikes) }
+    }
+
+    /// The same models over another gallery (the roster changed while running).
+    pub fn replace_gallery(&mut self, gallery: Gallery, policy: Policy, lookalikes: &[(usize, usize)]) {
+        (self.gallery, self.policy, self.lookalikes) = (gallery, policy, graph(lookalikes));
     }
 
     /// The people `person` could be mistaken for (flagged at enrolment).

@@ -8,11 +8,12 @@ use std::thread;
 use crossbeam_channel::{Receiver, Sender};
 
 use crate::error::Result;
+use crate::ledger::syncer::LinkWatch;
 use crate::present::admin;
 use crate::present::model::{AdminView, Effect};
 use crate::present::station::enrolled_photo;
 use crate::store::time::Timestamp;
-use crate::store::{Delegate, Method, Store};
+use crate::store::{Delegate, DelegationCount, Method, Store};
 
 /// What the desk did.
 pub enum Reply {
@@ -27,6 +28,7 @@ pub enum Reply {
         session: String,
         view: AdminView,
     },
+    Counts(Vec<DelegationCount>),
     /// A write or a query failed: nothing was recorded.
     Failed(String),
 }
@@ -36,6 +38,8 @@ pub struct Desk {
     pub session: Arc<RwLock<String>>,
     pub pin_hash: String,
     pub kiosk_id: String,
+    /// The shared ledger, told of each write so that it is sent at once.
+    pub link: Option<LinkWatch>,
 }
 
 impl Desk {
@@ -49,6 +53,9 @@ impl Desk {
         thread::spawn(move || {
             for effect in jobs {
                 let reply = self.work(effect).unwrap_or_else(|e| Reply::Failed(e.to_string()));
+                if let Some(link) = &self.link {
+                    link.nudge();
+                }
                 if replies.send(reply).is_err() {
                     break;
                 }
@@ -96,6 +103,7 @@ impl Desk {
                 self.store.undo_check_in(&session, &code, &self.kiosk_id, reason.audit_text())?;
                 self.refreshed(session)
             }
+            Effect::Recount => Ok(Reply::Counts(self.store.counts_by_delegation(&session)?)),
         }
     }
 
@@ -151,6 +159,7 @@ mod tests {
             store,
             session: Arc::new(RwLock::new("Phiên 1".into())),
             pin_hash: admin::hash_pin("2468").unwrap(),
+            link: None,
             kiosk_id: "k".into(),
         };
         let (jobs, desk_jobs) = crossbeam_channel::unbounded();

@@ -56,6 +56,8 @@ pub enum Text {
     Present,
     LatestCheckIns,
     StaffCheckIn,
+    Online,
+    OfflineWaiting,
     Undo(crate::present::model::UndoReason),
     Guidance(Guidance),
 }
@@ -129,6 +131,10 @@ pub fn t(lang: Lang, text: Text) -> &'static str {
         (LatestCheckIns, En) => "Latest check-ins",
         (StaffCheckIn, Vi) => "Điểm danh thủ công",
         (StaffCheckIn, En) => "Manual check-in",
+        (Online, Vi) => "Đã kết nối",
+        (Online, En) => "Online",
+        (OfflineWaiting, Vi) => "Mất kết nối · chờ gửi:",
+        (OfflineWaiting, En) => "Offline · waiting:",
         (Undo(r), lang) => undo(r, lang),
         (Guidance(g), lang) => guidance(g, lang),
     }

@@ -23,6 +23,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::capture::{CameraConfig, FolderSource, Frame, FrameSource, Webcam};
 use crate::error::{Error, Result};
+use crate::ledger::Ledger;
+use crate::ledger::sync::pull_into;
+use crate::ledger::syncer::{Link, LinkWatch, Syncer};
 use crate::matching::decide::DecideConfig;
 use crate::present::station::{Event, Station, Update};
 use crate::secretariat::EventConfig;
@@ -101,7 +104,10 @@ pub struct Settings {
 }
 
 pub struct RunOptions {
+    /// The kiosk's file; with a ledger, its local copy (made when missing).
     pub db: PathBuf,
+    /// The shared ledger's address, if any.
+    pub ledger: Option<String>,
     pub session: String,
     /// Play these images as the camera; None = the webcam.
     pub frames: Option<PathBuf>,
@@ -122,6 +128,8 @@ pub struct Summary {
     /// (frames processed, resident memory) every 300 frames: flat when nothing leaks.
     pub rss_mib: Vec<(u64, f64)>,
     pub rss_mib_end: f64,
+    /// With a ledger: check-ins still waiting to be sent when the kiosk stopped.
+    pub ledger_waiting: Option<usize>,
 }
 
 impl Summary {
@@ -152,6 +160,13 @@ impl Summary {
         ];
         if !samples.is_empty() {
             lines.push(format!("memory every 300 frames (MiB): {}", samples.join(" ")));
+        }
+        match self.ledger_waiting {
+            Some(0) => lines.push("ledger: every check-in sent".into()),
+            Some(n) => lines.push(format!(
+                "ledger: {n} check-ins still waiting (kept in the local copy; they are sent when the kiosk runs again)"
+            )),
+            None => {}
         }
         lines.join("\n")
     }
@@ -217,18 +232,57 @@ fn rss_mib() -> f64 {
     memory_mib("VmRSS").unwrap_or(0.0)
 }
 
+/// How long `--once` waits for the last check-ins to reach the ledger.
+const DRAIN_AT_EXIT: Duration = Duration::from_secs(30);
+
+/// With a ledger: brings the local copy up to date when the ledger can be
+/// reached (a kiosk with a copy starts offline when it cannot), then keeps
+/// it in step in the background.
+fn link_up(settings: &Settings, opts: &RunOptions) -> Result<Option<Syncer>> {
+    let Some(url) = &opts.ledger else { return Ok(None) };
+    let zone = settings.event.zone().map_err(Error::Config)?;
+    let mut store = Store::open(&opts.db)?.with_zone(zone);
+    match Ledger::connect(url) {
+        Ok(mut ledger) => {
+            store.become_replica(&ledger.id)?;
+            let (rows, _) = pull_into(&mut store, &mut ledger)?;
+            tracing::info!(rows, "local copy brought up to date from the ledger");
+        }
+        Err(e) if store.replica_of()?.is_some() => {
+            tracing::warn!("starting offline on the local copy {}: {e}", opts.db.display());
+        }
+        Err(e) => {
+            return Err(Error::Ledger {
+                message: format!(
+                    "{e}\nThis kiosk has no local copy of the roster yet ({}), so it cannot start offline.",
+                    opts.db.display()
+                ),
+                source: None,
+            });
+        }
+    }
+    let link = Link { url: url.clone(), db: opts.db.clone(), zone, kiosk: Some(settings.event.kiosk_id.clone()) };
+    Syncer::start(link).map(Some)
+}
+
 pub fn run(settings: &Settings, opts: RunOptions) -> Result<Summary> {
     let zone = settings.event.zone().map_err(Error::Config)?;
+    let syncer = link_up(settings, &opts)?;
+    let link = syncer.as_ref().map(Syncer::watch);
     let store = Store::open(&opts.db)?.with_zone(zone);
     let delegates = store.delegates()?;
     let counts = store.counts_by_delegation(&opts.session)?;
     let session = Arc::new(RwLock::new(opts.session.clone()));
-    let station = Station::new(settings, store, session.clone())?;
+    let mut station = Station::new(settings, store, session.clone())?;
+    if let Some(link) = &link {
+        station = station.with_link(link.clone());
+    }
     let desk = Desk {
         store: Store::open(&opts.db)?.with_zone(zone),
         session: session.clone(),
         pin_hash: settings.kiosk.admin_pin_hash.clone(),
         kiosk_id: settings.event.kiosk_id.clone(),
+        link: link.clone(),
     };
 
     let (tx, rx) = crossbeam_channel::unbounded::<Msg>();
@@ -285,6 +339,8 @@ pub fn run(settings: &Settings, opts: RunOptions) -> Result<Summary> {
         finished: None,
         fps: ui::FpsMeter::default(),
         summary: summary.clone(),
+        link,
+        link_changes: 0,
     };
     let mut viewport = egui::ViewportBuilder::default().with_title("Kiosk").with_inner_size([1280.0, 800.0]);
     if opts.fullscreen {
@@ -315,6 +371,7 @@ pub fn run(settings: &Settings, opts: RunOptions) -> Result<Summary> {
     })?;
     let mut out = summary.lock().unwrap_or_else(|p| p.into_inner()).clone();
     out.rss_mib_end = rss_mib();
+    out.ledger_waiting = syncer.map(|s| s.drain(if opts.once { DRAIN_AT_EXIT } else { Duration::from_secs(3) }));
     Ok(out)
 }
 
@@ -430,6 +487,9 @@ struct KioskApp {
     finished: Option<Instant>,
     fps: ui::FpsMeter,
     summary: Arc<Mutex<Summary>>,
+    link: Option<LinkWatch>,
+    /// The link's change count the header's figures were last read at.
+    link_changes: u64,
 }
 
 impl eframe::App for KioskApp {
@@ -459,6 +519,15 @@ impl eframe::App for KioskApp {
             }
         }
         self.model.tick(now);
+        if let Some(link) = &self.link {
+            let status = link.status();
+            self.model.link = Some((status.online, status.waiting));
+            if status.changes != self.link_changes {
+                self.link_changes = status.changes;
+                let _ = self.jobs.send(Effect::Recount);
+            }
+            ctx.request_repaint_after(Duration::from_secs(1));
+        }
         if let Screen::Welcome { photo: Some(photo), .. } = &self.model.screen {
             self.pictures.portrait.show(&ctx, photo);
         }
@@ -504,6 +573,7 @@ impl KioskApp {
             Reply::PinChecked(view) => self.model.on_pin_checked(view),
             Reply::AdminRefreshed { session, view } => self.model.on_admin_refreshed(&session, view),
             Reply::Failed(error) => self.model.on_not_recorded(error, now),
+            Reply::Counts(counts) => self.model.set_counts(&counts),
         }
     }
 

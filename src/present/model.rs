@@ -126,6 +126,8 @@ pub enum Effect {
         code: String,
         reason: UndoReason,
     },
+    /// The ledger brought check-ins from other kiosks: the header's figures again.
+    Recount,
 }
 
 pub struct Model {
@@ -145,6 +147,8 @@ pub struct Model {
     pub pin: String,
     pub pin_rejected: bool,
     pub admin: Option<AdminView>,
+    /// With a shared ledger: whether it is reachable, and the check-ins waiting for it.
+    pub link: Option<(bool, usize)>,
     /// The search lane was opened from the admin screen.
     staff_search: bool,
     delegates: Vec<Delegate>,
@@ -179,6 +183,7 @@ impl Model {
             pin: String::new(),
             pin_rejected: false,
             admin: None,
+            link: None,
             staff_search: false,
             delegates,
             welcome_for,
@@ -195,6 +200,9 @@ impl Model {
     pub fn on_update(&mut self, update: &Update, now: Instant) {
         self.faces = update.faces.clone();
         self.guidance = update.guidance;
+        if let Some(roster) = &update.roster {
+            self.delegates = roster.clone();
+        }
         self.problem = None;
         match &update.event {
             Some(Event::Welcome { delegate, at, already, photo, .. }) => {
@@ -386,7 +394,14 @@ mod tests {
 
     fn update(faces: usize, event: Option<Event>) -> Update {
         let b = BBox { x0: 0.0, y0: 0.0, x1: 10.0, y1: 10.0 };
-        Update { frame_index: 0, faces: vec![b; faces], guidance: None, event, processing: Duration::ZERO }
+        Update {
+            frame_index: 0,
+            faces: vec![b; faces],
+            guidance: None,
+            event,
+            processing: Duration::ZERO,
+            roster: None,
+        }
     }
 
     #[test]

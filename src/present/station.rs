@@ -11,7 +11,9 @@ use serde::Serialize;
 
 use crate::capture::Frame;
 use crate::error::Result;
+use crate::ledger::syncer::LinkWatch;
 use crate::matching::agreement::{Agreement, Guidance, Verdict, guidance};
+use crate::matching::decide::DecideConfig;
 use crate::matching::recognize::Recognizer;
 use crate::present::{KioskConfig, Settings};
 use crate::store::time::Timestamp;
@@ -28,6 +30,8 @@ pub struct Update {
     pub event: Option<Event>,
     /// Time spent on this frame (detect to decision).
     pub processing: Duration,
+    /// The roster, when the ledger changed it since the last frame.
+    pub roster: Option<Vec<Delegate>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -69,6 +73,9 @@ pub struct Station {
     greeted: HashMap<String, Instant>,
     /// When the face now in front of the camera first appeared.
     track_start: Option<Instant>,
+    /// The shared ledger, and the version of its roster the recogniser was built on.
+    link: Option<(LinkWatch, u64)>,
+    decide: DecideConfig,
 }
 
 impl Station {
@@ -88,10 +95,40 @@ impl Station {
             kiosk_id: settings.event.kiosk_id.clone(),
             greeted: HashMap::new(),
             track_start: None,
+            link: None,
+            decide: settings.decide.clone(),
         })
     }
 
+    /// Check-ins are sent to the ledger as soon as they are written, and
+    /// enrolments made at the secretariat are picked up between frames.
+    pub fn with_link(mut self, link: LinkWatch) -> Self {
+        let version = link.status().roster_version;
+        self.link = Some((link, version));
+        self
+    }
+
+    /// Rebuilds the recogniser when the ledger brought a new roster; returns it.
+    fn refresh_roster(&mut self) -> Result<Option<Vec<Delegate>>> {
+        let Some((link, seen)) = &mut self.link else { return Ok(None) };
+        let now = link.status().roster_version;
+        if now == *seen {
+            return Ok(None);
+        }
+        // Once per change, even when it fails: the old gallery stays in use.
+        *seen = now;
+        let kind = self.recognizer.engine.embedder();
+        let enrolled = self.store.enrolled(kind)?;
+        let policy = self.decide.policy(kind, enrolled.calibrated);
+        tracing::info!(delegates = enrolled.people.len(), "roster changed in the ledger: gallery reloaded");
+        self.recognizer.replace_gallery(enrolled.gallery, policy, &enrolled.lookalikes);
+        self.agreement = Agreement::new(self.settings.frames_to_agree, self.settings.unknown_after_frames, policy);
+        self.people = enrolled.people;
+        Ok(Some(self.store.delegates()?))
+    }
+
     pub fn process(&mut self, frame: &Frame) -> Result<Update> {
+        let roster = self.refresh_roster()?;
         let started = Instant::now();
         let scene = self.recognizer.engine.analyze_main(&frame.image, Source::CameraFrame)?;
         let main = scene.main();
@@ -125,6 +162,7 @@ impl Station {
             guidance: if event.is_some() { None } else { advice },
             event,
             processing: started.elapsed(),
+            roster,
         })
     }
 
@@ -171,6 +209,9 @@ impl Station {
                 return Some(Event::NotRecorded { error: e.to_string() });
             }
         };
+        if let Some((link, _)) = &self.link {
+            link.nudge();
+        }
         self.greeted.insert(delegate.code.clone(), Instant::now());
         let latency_ms = self.track_start.unwrap_or(captured).elapsed().as_millis() as u64;
         let (at, already) = outcome.when();

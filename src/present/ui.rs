@@ -115,6 +115,20 @@ pub fn draw(ui: &mut egui::Ui, model: &Model, pictures: &Pictures) -> Vec<Action
                 let counts =
                     format!("{} · {}/{} {}", model.session, model.checked_in, model.total, t(lang, Text::CheckedIn));
                 ui.label(RichText::new(counts).size(20.0));
+                match model.link {
+                    Some((true, _)) => {
+                        ui.label(
+                            RichText::new(format!("● {}", t(lang, Text::Online)))
+                                .size(16.0)
+                                .color(Color32::from_rgb(30, 140, 60)),
+                        );
+                    }
+                    Some((false, waiting)) => {
+                        let text = format!("● {} {waiting}", t(lang, Text::OfflineWaiting));
+                        ui.label(RichText::new(text).size(16.0).color(WARNING));
+                    }
+                    None => {}
+                }
             });
         });
     });

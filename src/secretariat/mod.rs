@@ -21,6 +21,9 @@ pub struct EventConfig {
     pub logo: std::path::PathBuf,
     /// The congress's time zone, e.g. "Asia/Ho_Chi_Minh"; empty = this machine's.
     pub time_zone: String,
+    /// The quorum: more than this percentage of the summoned delegates must
+    /// be present (a Vietnamese union congress: more than half).
+    pub quorum_above_percent: f64,
 }
 
 impl Default for EventConfig {
@@ -31,6 +34,7 @@ impl Default for EventConfig {
             kiosk_id: "kiosk-1".into(),
             logo: "assets/logo.png".into(),
             time_zone: String::new(),
+            quorum_above_percent: 50.0,
         }
     }
 }
@@ -38,7 +42,13 @@ impl Default for EventConfig {
 impl EventConfig {
     pub fn check(&self) -> Result<(), String> {
         within("event.kiosk_id length", self.kiosk_id.chars().count(), 1..=64)?;
+        within("event.quorum_above_percent", self.quorum_above_percent, 0.0..=99.9)?;
         self.zone().map(|_| ())
+    }
+
+    /// Whether `present` of `summoned` meet the quorum.
+    pub fn quorum_met(&self, present: usize, summoned: usize) -> bool {
+        summoned > 0 && present as f64 * 100.0 > self.quorum_above_percent * summoned as f64
     }
 
     pub fn zone(&self) -> Result<Zone, String> {

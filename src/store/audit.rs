@@ -82,46 +82,68 @@ impl Store {
         Ok(AuditHead { count, hash })
     }
 
-    /// Walks the log: each entry must hash to what it says and name the
-    /// previous entry's hash; with `head`, the log must still hold that
-    /// entry, unchanged, at that place.
+    /// Walks the log (see `verify_chain`).
     pub fn verify_audit(&self, head: Option<&AuditHead>) -> Result<AuditCheck> {
-        let entries: Vec<(i64, String, String, String, String, String)> =
-            self.rows("SELECT id, at, action, detail, prev_hash, hash FROM audit ORDER BY id", [], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
-            })?;
-        let n = entries.len();
-        let broken = |what: String| Ok(AuditCheck { entries: n, broken: Some(what) });
-        let mut prev = String::new();
-        for (id, at, action, detail, prev_hash, hash) in &entries {
-            if *prev_hash != prev {
-                return broken(format!("entry {id} does not follow the entry before it (one was removed or changed)"));
-            }
-            if *hash != audit_hash(prev_hash, at, action, detail) {
-                return broken(format!("entry {id} was edited after it was written"));
-            }
-            prev = hash.clone();
-        }
-        if let Some(head) = head {
-            let at_head = if head.count == 0 { Some("") } else { entries.get(head.count - 1).map(|e| e.5.as_str()) };
-            match at_head {
-                None => {
-                    return broken(format!(
-                        "the log has {n} entries but the head written down had {}: entries were cut off",
-                        head.count
-                    ));
-                }
-                Some(hash) if hash != head.hash => {
-                    return broken(format!(
-                        "entry {} is not the one the head written down names: the log was rewritten",
-                        head.count
-                    ));
-                }
-                Some(_) => {}
-            }
-        }
-        Ok(AuditCheck { entries: n, broken: None })
+        let entries = self.rows("SELECT id, at, action, detail, prev_hash, hash FROM audit ORDER BY id", [], |r| {
+            Ok(AuditRow {
+                id: r.get(0)?,
+                at: r.get(1)?,
+                action: r.get(2)?,
+                detail: r.get(3)?,
+                prev_hash: r.get(4)?,
+                hash: r.get(5)?,
+            })
+        })?;
+        Ok(verify_chain(&entries, head))
     }
+}
+
+/// One entry of a log as stored, here or in the shared ledger.
+#[derive(Debug, Clone)]
+pub struct AuditRow {
+    pub id: i64,
+    pub at: String,
+    pub action: String,
+    pub detail: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// Walks a log in order: each entry must hash to what it says and name the
+/// previous entry's hash; with `head`, the log must still hold that entry,
+/// unchanged, at that place.
+pub fn verify_chain(entries: &[AuditRow], head: Option<&AuditHead>) -> AuditCheck {
+    let n = entries.len();
+    let broken = |what: String| AuditCheck { entries: n, broken: Some(what) };
+    let mut prev = "";
+    for e in entries {
+        if e.prev_hash != prev {
+            return broken(format!("entry {} does not follow the entry before it (one was removed or changed)", e.id));
+        }
+        if e.hash != audit_hash(&e.prev_hash, &e.at, &e.action, &e.detail) {
+            return broken(format!("entry {} was edited after it was written", e.id));
+        }
+        prev = &e.hash;
+    }
+    if let Some(head) = head {
+        let at_head = if head.count == 0 { Some("") } else { entries.get(head.count - 1).map(|e| e.hash.as_str()) };
+        match at_head {
+            None => {
+                return broken(format!(
+                    "the log has {n} entries but the head written down had {}: entries were cut off",
+                    head.count
+                ));
+            }
+            Some(hash) if hash != head.hash => {
+                return broken(format!(
+                    "entry {} is not the one the head written down names: the log was rewritten",
+                    head.count
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    AuditCheck { entries: n, broken: None }
 }
 
 impl Tx<'_> {

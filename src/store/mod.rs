@@ -8,6 +8,7 @@ pub mod attendance;
 pub mod audit;
 pub mod delegates;
 pub mod purge;
+pub mod replica;
 pub mod schema;
 pub mod time;
 
@@ -76,6 +77,9 @@ impl Store {
         conn.busy_timeout(BUSY_TIMEOUT).map_err(|e| store_error(path, e))?;
         let mut store = Store { conn, path: path.to_path_buf(), zone: Zone::default(), patience: BUSY_PATIENCE };
         store.prepare().map_err(|e| store_error(path, e))?;
+        if store.replica_of()?.is_some() {
+            store.note_changes()?;
+        }
         Ok(store)
     }
 

@@ -81,4 +81,17 @@ CREATE TABLE calibration (
     at             TEXT NOT NULL
 );
 "#,
+    // A copy of a shared ledger: what it is a copy of, and the changes made
+    // here that the ledger has not taken yet (see store/replica.rs).
+    r#"
+CREATE TABLE ledger_state (
+    name   TEXT PRIMARY KEY NOT NULL,
+    value  TEXT NOT NULL
+);
+CREATE TABLE outbox (
+    id   INTEGER PRIMARY KEY,
+    tbl  TEXT NOT NULL,
+    key  TEXT NOT NULL
+);
+"#,
 ];

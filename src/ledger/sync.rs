@@ -1,0 +1,270 @@
+//! Rows both ways between a local copy and the ledger. A push sends the
+//! outbox in order, in one transaction per batch: what the ledger took is
+//! then taken off the outbox, and sending a batch twice changes nothing. A
+//! pull asks for every row above the copy's change counter.
+
+use postgres::Transaction;
+use postgres::types::ToSql;
+use rusqlite::types::Value;
+
+use crate::error::Result;
+use crate::ledger::{Ledger, WRITE_LOCK, ledger_error};
+use crate::store::Store;
+use crate::store::audit::audit_hash;
+use crate::store::replica::{Kind, Pending, Pulled, TABLES, Table};
+use crate::store::time::Timestamp;
+
+/// Outbox entries sent in one transaction.
+const BATCH: usize = 500;
+
+type Param = Box<dyn ToSql + Sync>;
+
+fn param(v: &Value, kind: Kind) -> Param {
+    match (kind, v) {
+        (Kind::Text, Value::Text(s)) => Box::new(Some(s.clone())),
+        (Kind::Text, _) => Box::new(None::<String>),
+        (Kind::Int, Value::Integer(i)) => Box::new(Some(*i)),
+        (Kind::Int, Value::Real(f)) => Box::new(Some(*f as i64)),
+        (Kind::Int, _) => Box::new(None::<i64>),
+        (Kind::Real, Value::Real(f)) => Box::new(Some(*f)),
+        (Kind::Real, Value::Integer(i)) => Box::new(Some(*i as f64)),
+        (Kind::Real, _) => Box::new(None::<f64>),
+        (Kind::Blob, Value::Blob(b)) => Box::new(Some(b.clone())),
+        (Kind::Blob, _) => Box::new(None::<Vec<u8>>),
+    }
+}
+
+fn read(row: &postgres::Row, i: usize, kind: Kind) -> std::result::Result<Value, postgres::Error> {
+    Ok(match kind {
+        Kind::Text => row.try_get::<_, Option<String>>(i)?.map_or(Value::Null, Value::Text),
+        Kind::Int => row.try_get::<_, Option<i64>>(i)?.map_or(Value::Null, Value::Integer),
+        Kind::Real => row.try_get::<_, Option<f64>>(i)?.map_or(Value::Null, Value::Real),
+        Kind::Blob => row.try_get::<_, Option<Vec<u8>>>(i)?.map_or(Value::Null, Value::Blob),
+    })
+}
+
+fn refs(params: &[Param]) -> Vec<&(dyn ToSql + Sync)> {
+    params.iter().map(|p| p.as_ref()).collect()
+}
+
+fn text(v: &Value) -> &str {
+    match v {
+        Value::Text(s) => s,
+        _ => "",
+    }
+}
+
+/// Who sends: the kiosk's name, and the name its file's audit entries carry.
+#[derive(Debug, Clone)]
+pub struct Sender<'a> {
+    pub kiosk: &'a str,
+    pub origin: &'a str,
+}
+
+/// One transaction of the ledger that writes shared rows.
+pub(crate) struct Writer<'t, 'c> {
+    pub(crate) tx: &'t mut Transaction<'c>,
+    /// The chain's last hash, once read.
+    last_hash: Option<String>,
+    /// Check-ins the ledger already had from another kiosk (kept once, logged).
+    pub duplicates: usize,
+}
+
+impl<'t, 'c> Writer<'t, 'c> {
+    pub(crate) fn new(tx: &'t mut Transaction<'c>) -> std::result::Result<Self, postgres::Error> {
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])?;
+        Ok(Writer { tx, last_hash: None, duplicates: 0 })
+    }
+
+    pub(crate) fn apply(
+        &mut self,
+        change: &Pending,
+        from: &Sender,
+        now: &str,
+    ) -> std::result::Result<(), postgres::Error> {
+        match change {
+            Pending::Audit { id, at, action, detail } => self.append(at, action, detail, from, Some(*id)),
+            Pending::Row { table, row: Some(row), .. } if table.name == "attendance" => self.check_in(row, from, now),
+            Pending::Row { table, row: Some(row), .. } => self.upsert(table, row),
+            Pending::Row { table, key, row: None } => self.delete(table, key, now),
+        }
+    }
+
+    fn upsert(&mut self, table: &Table, row: &[Value]) -> std::result::Result<(), postgres::Error> {
+        let names: Vec<&str> = table.columns.iter().map(|c| c.0).collect();
+        let slots: Vec<String> = (1..=names.len()).map(|i| format!("${i}")).collect();
+        let set: Vec<String> = names[table.key..].iter().map(|c| format!("{c} = EXCLUDED.{c}")).collect();
+        let sql = format!(
+            "INSERT INTO {} ({}) VALUES ({}) ON CONFLICT ({}) DO UPDATE SET {}",
+            table.name,
+            names.join(", "),
+            slots.join(", "),
+            names[..table.key].join(", "),
+            set.join(", ")
+        );
+        let params: Vec<Param> = row.iter().zip(table.columns).map(|(v, c)| param(v, c.1)).collect();
+        self.tx.execute(&sql, &refs(&params))?;
+        Ok(())
+    }
+
+    fn delete(&mut self, table: &Table, key: &[String], now: &str) -> std::result::Result<(), postgres::Error> {
+        let cond: Vec<String> =
+            table.columns[..table.key].iter().enumerate().map(|(i, c)| format!("{} = ${}", c.0, i + 1)).collect();
+        let params: Vec<&(dyn ToSql + Sync)> = key.iter().map(|k| k as &(dyn ToSql + Sync)).collect();
+        if table.name == "delegates" {
+            // Attended somewhere (perhaps at another kiosk): the row stays, marked removed.
+            let deleted = self.tx.execute(
+                "DELETE FROM delegates WHERE code = $1 AND NOT EXISTS (SELECT 1 FROM attendance WHERE delegate_code = $1)",
+                &params,
+            )?;
+            if deleted == 0 {
+                self.tx.execute(
+                    "UPDATE delegates SET removed_at = coalesce(removed_at, $2) WHERE code = $1",
+                    &[&key[0], &now],
+                )?;
+            }
+            return Ok(());
+        }
+        self.tx.execute(&format!("DELETE FROM {} WHERE {}", table.name, cond.join(" AND ")), &params)?;
+        Ok(())
+    }
+
+    /// One attendance per session and delegate: the earliest check-in is
+    /// kept, the other is written to the audit log as a duplicate.
+    fn check_in(&mut self, row: &[Value], from: &Sender, now: &str) -> std::result::Result<(), postgres::Error> {
+        let (session, code, at, kiosk) = (text(&row[0]), text(&row[1]), text(&row[2]), text(&row[4]));
+        let held = self.tx.query_opt(
+            "SELECT checked_in_at, kiosk, method FROM attendance WHERE session = $1 AND delegate_code = $2 FOR UPDATE",
+            &[&session, &code],
+        )?;
+        let Some(held) = held else {
+            return self.upsert(Table::named("attendance").expect("shared table"), row);
+        };
+        let (held_at, held_kiosk, held_method): (String, String, String) = (held.get(0), held.get(1), held.get(2));
+        if held_at == at && held_kiosk == kiosk {
+            // The same check-in again (a snapshot added, a batch sent twice).
+            return self.upsert(Table::named("attendance").expect("shared table"), row);
+        }
+        let earlier = match (at.parse::<Timestamp>(), held_at.parse::<Timestamp>()) {
+            (Ok(new), Ok(old)) => new.0 < old.0,
+            _ => false,
+        };
+        let this = serde_json::json!({"checked_in_at": at, "kiosk": kiosk, "method": text(&row[3])});
+        let other = serde_json::json!({"checked_in_at": held_at, "kiosk": held_kiosk, "method": held_method});
+        let (kept, dropped) = if earlier { (this, other) } else { (other, this) };
+        if earlier {
+            self.upsert(Table::named("attendance").expect("shared table"), row)?;
+        }
+        self.duplicates += 1;
+        let detail = serde_json::json!({"session": session, "code": code, "kept": kept, "dropped": dropped});
+        self.append(now, "duplicate_check_in", &detail.to_string(), from, None)
+    }
+
+    /// Chains an entry onto the congress's log; an entry of a kiosk's file
+    /// that is already there is not written twice.
+    pub(crate) fn append(
+        &mut self,
+        at: &str,
+        action: &str,
+        detail: &str,
+        from: &Sender,
+        origin_id: Option<i64>,
+    ) -> std::result::Result<(), postgres::Error> {
+        let prev = match self.last_hash.take() {
+            Some(h) => h,
+            None => self
+                .tx
+                .query_opt("SELECT hash FROM audit ORDER BY id DESC LIMIT 1", &[])?
+                .map(|r| r.get(0))
+                .unwrap_or_default(),
+        };
+        let hash = audit_hash(&prev, at, action, detail);
+        let written = self.tx.execute(
+            "INSERT INTO audit (at, action, detail, prev_hash, hash, kiosk, origin, origin_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (origin, origin_id) DO NOTHING",
+            &[&at, &action, &detail, &prev, &hash, &from.kiosk, &from.origin, &origin_id],
+        )?;
+        self.last_hash = Some(if written == 1 { hash } else { prev });
+        Ok(())
+    }
+}
+
+impl Ledger {
+    /// Sends a batch of changes in one transaction; returns the duplicates found.
+    pub fn push(&mut self, changes: &[(i64, Pending)], from: &Sender, now: &str) -> Result<usize> {
+        let place = self.place.clone();
+        let fail = |e| ledger_error(&place, e);
+        let mut tx = self.client.transaction().map_err(fail)?;
+        let duplicates = {
+            let mut w = Writer::new(&mut tx).map_err(fail)?;
+            for (_, change) in changes {
+                w.apply(change, from, now).map_err(fail)?;
+            }
+            w.duplicates
+        };
+        tx.commit().map_err(fail)?;
+        Ok(duplicates)
+    }
+
+    /// Every shared row changed or deleted after change `since`, as of one moment.
+    pub fn pull(&mut self, since: i64) -> Result<Pulled> {
+        let place = self.place.clone();
+        let fail = |e| ledger_error(&place, e);
+        let mut tx = self
+            .client
+            .build_transaction()
+            .isolation_level(postgres::IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .map_err(fail)?;
+        let mut pulled = Pulled { version: since, ..Pulled::default() };
+        for table in TABLES {
+            let names: Vec<&str> = table.columns.iter().map(|c| c.0).collect();
+            let sql =
+                format!("SELECT {}, version FROM {} WHERE version > $1 ORDER BY version", names.join(", "), table.name);
+            for row in tx.query(&sql, &[&since]).map_err(fail)? {
+                let values =
+                    table.columns.iter().enumerate().map(|(i, c)| read(&row, i, c.1)).collect::<Result<Vec<_>, _>>();
+                pulled.rows.push((table, values.map_err(fail)?));
+                pulled.version = pulled.version.max(row.get(names.len()));
+            }
+        }
+        for row in tx.query("SELECT version, tbl, key FROM tombstones WHERE version > $1", &[&since]).map_err(fail)? {
+            pulled.version = pulled.version.max(row.get(0));
+            let (tbl, key): (String, String) = (row.get(1), row.get(2));
+            if let (Some(table), Ok(key)) = (Table::named(&tbl), serde_json::from_str::<Vec<String>>(&key)) {
+                pulled.gone.push((table, key));
+            }
+        }
+        tx.commit().map_err(fail)?;
+        Ok(pulled)
+    }
+}
+
+/// Sends everything the copy has waiting, batch by batch; returns how many
+/// changes went and the duplicate check-ins the ledger found.
+pub fn push_all(store: &mut Store, ledger: &mut Ledger, kiosk: &str) -> Result<(usize, usize)> {
+    let Some(of) = store.replica_of()? else { return Ok((0, 0)) };
+    let from = Sender { kiosk, origin: &of.origin };
+    let (mut sent, mut duplicates) = (0, 0);
+    loop {
+        let batch = store.pending(BATCH)?;
+        let Some(&(last, _)) = batch.last() else { return Ok((sent, duplicates)) };
+        duplicates += ledger.push(&batch, &from, &store.zone().now().to_string())?;
+        store.taken(last)?;
+        sent += batch.len();
+    }
+}
+
+/// Brings the copy up to the ledger; returns the rows pulled, and whether
+/// any of them changes who the kiosk can recognise.
+pub fn pull_into(store: &mut Store, ledger: &mut Ledger) -> Result<(usize, bool)> {
+    let pulled = ledger.pull(store.pulled_version()?)?;
+    let roster = |t: &Table| matches!(t.name, "delegates" | "templates" | "lookalikes" | "calibration");
+    let touches_roster = pulled.rows.iter().map(|r| r.0).chain(pulled.gone.iter().map(|g| g.0)).any(roster);
+    let n = pulled.rows.len() + pulled.gone.len();
+    if n > 0 || pulled.version != store.pulled_version()? {
+        store.apply_pulled(&pulled)?;
+    }
+    Ok((n, touches_roster))
+}
