@@ -14,6 +14,7 @@
 //!   each kiosk's file with it.
 //! - `secretariat`: roster in, enrolment, attendance lists out.
 //! - `present`: the kiosk window and its live check-in.
+//! - `dashboard`: the secretariat's live web page.
 //! - `measure`: accuracy, speed and the queue at the door.
 //! - `config`: the settings file, composed of each layer's own section.
 
@@ -35,6 +36,8 @@ pub mod ledger;
 pub mod secretariat;
 
 pub mod present;
+
+pub mod dashboard;
 
 pub mod measure;
 

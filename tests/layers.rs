@@ -14,6 +14,7 @@ const LAYERS: &[&[&str]] = &[
     &["ledger"],
     &["secretariat"],
     &["present"],
+    &["dashboard"],
     &["measure"],
     &["config"],
 ];

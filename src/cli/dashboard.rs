@@ -16,6 +16,14 @@ pub struct DashboardArgs {
     listen: String,
 }
 
-pub fn dashboard(_ctx: &Ctx, _args: DashboardArgs) -> Result<ExitCode> {
-    todo!()
+pub fn dashboard(ctx: &Ctx, args: DashboardArgs) -> Result<ExitCode> {
+    kiosk::dashboard::serve(kiosk::dashboard::Options {
+        db: args.at.db.db.clone().or_else(|| ctx.ledger.is_none().then(|| ctx.cfg.store.database.clone())),
+        ledger: ctx.ledger.clone(),
+        session: ctx.session(&args.at.session),
+        listen: args.listen,
+        event: ctx.cfg.event.clone(),
+        pin_hash: ctx.cfg.kiosk.admin_pin_hash.clone(),
+    })?;
+    Ok(ExitCode::SUCCESS)
 }

@@ -141,6 +141,12 @@ impl Store {
         &self.path
     }
 
+    /// Changes whenever another connection commits to the file: a cheap
+    /// way to know whether figures read earlier are stale.
+    pub fn data_version(&self) -> Result<i64> {
+        self.value("PRAGMA data_version", [])
+    }
+
     fn fail(&self, e: rusqlite::Error) -> Error {
         store_error(&self.path, e)
     }

@@ -1,0 +1,199 @@
+//! The clerk: the one thread that touches the database for the web page.
+//! The server's tasks send it jobs and await its answers, so that neither
+//! SQLite nor the PostgreSQL client ever blocks the async runtime. Between
+//! jobs it watches for changes and rings `ticks` when the figures may differ.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, RecvTimeoutError};
+use tokio::sync::{oneshot, watch};
+
+use crate::dashboard::figures::Figures;
+use crate::error::{Error, Result};
+use crate::ledger::syncer::{Link, Syncer};
+use crate::ledger::{KioskStatus, Ledger};
+use crate::present::admin::verify_pin;
+use crate::secretariat::EventConfig;
+use crate::secretariat::export::{write_csv, write_xlsx};
+use crate::store::Store;
+use crate::store::time::Zone;
+
+/// How often the clerk looks for changes made by others.
+const LOOK: Duration = Duration::from_millis(100);
+/// The figures are offered again this often anyway (kiosks go offline by the clock).
+const ANYWAY: Duration = Duration::from_secs(2);
+/// Names the secretariat's own check-ins and undos in the records.
+pub const DESK: &str = "secretariat";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListFormat {
+    Csv,
+    Xlsx,
+}
+
+type Answer<T> = oneshot::Sender<std::result::Result<T, String>>;
+
+pub enum Job {
+    Figures { session: String, answer: Answer<Figures> },
+    Sessions { answer: Answer<Vec<String>> },
+    List { session: String, format: ListFormat, answer: Answer<Vec<u8>> },
+    CheckIn { session: String, code: String, pin: String, answer: Answer<String> },
+    Undo { session: String, code: String, pin: String, reason: String, answer: Answer<String> },
+}
+
+pub struct Clerk {
+    pub store: Store,
+    pub event: EventConfig,
+    pub zone: Zone,
+    pub pin_hash: String,
+    /// With a ledger: its address, the link that keeps the copy in step, and
+    /// a connection for the kiosks' status (made again when lost).
+    pub ledger: Option<(String, Syncer, Option<Ledger>)>,
+    /// The kiosks as last read, shown while the ledger cannot be reached.
+    kiosks: Vec<KioskStatus>,
+    ledger_online: bool,
+}
+
+impl Clerk {
+    /// On a single file, or on a copy of the ledger at `url` (`db`, or a
+    /// scratch file) brought up to date now and kept so in the background.
+    pub fn open(db: PathBuf, url: Option<String>, event: EventConfig, pin_hash: String) -> Result<Clerk> {
+        let zone = event.zone().map_err(Error::Config)?;
+        let mut store = Store::open(&db)?.with_zone(zone);
+        let ledger = match url {
+            Some(url) => {
+                let mut ledger = Ledger::connect(&url)?;
+                store.become_replica(&ledger.id)?;
+                crate::ledger::sync::pull_into(&mut store, &mut ledger)?;
+                let syncer = Syncer::start(Link { url: url.clone(), db, zone, kiosk: None })?;
+                Some((url, syncer, Some(ledger)))
+            }
+            None => None,
+        };
+        Ok(Clerk { store, event, zone, pin_hash, ledger, kiosks: Vec::new(), ledger_online: true })
+    }
+
+    /// Answers jobs until every sender is gone.
+    pub fn work(mut self, jobs: Receiver<Job>, ticks: watch::Sender<u64>) {
+        let mut seen = self.token();
+        let mut rang = Instant::now();
+        loop {
+            let wrote = match jobs.recv_timeout(LOOK) {
+                Ok(job) => self.answer(job),
+                Err(RecvTimeoutError::Timeout) => false,
+                Err(RecvTimeoutError::Disconnected) => return,
+            };
+            let now = self.token();
+            if wrote || now != seen || rang.elapsed() >= ANYWAY {
+                seen = now;
+                rang = Instant::now();
+                ticks.send_modify(|n| *n += 1);
+            }
+        }
+    }
+
+    /// Moves when another program commits to the file, or a kiosk reports.
+    fn token(&self) -> (i64, u64) {
+        let link = self.ledger.as_ref().map_or(0, |(_, s, _)| s.watch().status().changes);
+        (self.store.data_version().unwrap_or_default(), link)
+    }
+
+    /// Returns whether it wrote.
+    fn answer(&mut self, job: Job) -> bool {
+        fn send<T>(answer: Answer<T>, out: Result<T>) {
+            let _ = answer.send(out.map_err(|e| e.to_string()));
+        }
+        match job {
+            Job::Figures { session, answer } => send(answer, self.figures(&session)),
+            Job::Sessions { answer } => send(answer, self.store.sessions()),
+            Job::List { session, format, answer } => send(answer, self.list(&session, format)),
+            Job::CheckIn { session, code, pin, answer } => {
+                let out = self.guarded(&pin, |c| {
+                    let outcome =
+                        c.store.manual_check_in(&session, &code, DESK, "checked in by the secretariat (dashboard)")?;
+                    let (at, already) = outcome.when();
+                    Ok(if already {
+                        format!("{code}: already checked in at {}", c.zone.clock(&at))
+                    } else {
+                        format!("{code}: checked in at {}", c.zone.clock(&at))
+                    })
+                });
+                send(answer, out);
+                return true;
+            }
+            Job::Undo { session, code, pin, reason, answer } => {
+                let out = self.guarded(&pin, |c| {
+                    Ok(if c.store.undo_check_in(&session, &code, DESK, &reason)? {
+                        format!("{code}: check-in removed")
+                    } else {
+                        format!("{code} was not checked in: nothing to undo")
+                    })
+                });
+                send(answer, out);
+                return true;
+            }
+        }
+        false
+    }
+
+    /// A write for staff only; sent to the ledger at once.
+    fn guarded(&mut self, pin: &str, write: impl FnOnce(&mut Self) -> Result<String>) -> Result<String> {
+        if !verify_pin(pin, &self.pin_hash) {
+            return Err(Error::Input("wrong admin PIN (or none set: kiosk admin-pin)".into()));
+        }
+        let out = write(self)?;
+        if let Some((_, syncer, _)) = &self.ledger {
+            syncer.watch().nudge();
+        }
+        Ok(out)
+    }
+
+    fn figures(&mut self, session: &str) -> Result<Figures> {
+        self.refresh_kiosks();
+        let kiosks = self.ledger.as_ref().map(|_| self.kiosks.as_slice());
+        let mut figures = Figures::read(&self.store, session, &self.event, &self.zone, kiosks)?;
+        figures.ledger_online = self.ledger_online;
+        Ok(figures)
+    }
+
+    fn refresh_kiosks(&mut self) {
+        let Some((url, _, conn)) = &mut self.ledger else { return };
+        if conn.is_none() {
+            *conn = Ledger::connect(url).ok();
+        }
+        match conn.as_mut().map(Ledger::kiosks) {
+            Some(Ok(kiosks)) => {
+                self.kiosks = kiosks;
+                self.ledger_online = true;
+            }
+            _ => {
+                *conn = None;
+                self.ledger_online = false;
+                for k in &mut self.kiosks {
+                    k.online = false;
+                }
+            }
+        }
+    }
+
+    fn list(&mut self, session: &str, format: ListFormat) -> Result<Vec<u8>> {
+        self.store.require_session(session)?;
+        let rows = self.store.attendance_list(session)?;
+        let dir = tempfile::tempdir().map_err(|e| Error::io(std::path::Path::new("temporary folder"), e))?;
+        let path = dir.path().join("list");
+        match format {
+            ListFormat::Csv => write_csv(&path, &rows, &self.zone)?,
+            ListFormat::Xlsx => {
+                let head = match &mut self.ledger {
+                    Some((_, _, Some(ledger))) => ledger.audit_head()?,
+                    Some((url, _, None)) => Ledger::connect(url)?.audit_head()?,
+                    None => self.store.audit_head()?,
+                };
+                let counts = self.store.counts_by_delegation(session)?;
+                write_xlsx(&path, session, &rows, &counts, &self.zone, &head)?
+            }
+        }
+        std::fs::read(&path).map_err(|e| Error::io(&path, e))
+    }
+}

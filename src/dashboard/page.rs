@@ -1,0 +1,388 @@
+//! The page itself: drawn on the server with the figures of the moment, then
+//! kept current by a short script fed by `/events`. Every text from the
+//! roster goes through `esc` here and through `textContent` in the script.
+
+use crate::dashboard::figures::Figures;
+use crate::present::i18n::Lang;
+
+/// Text in a page, safe from markup in names.
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// For a file name in a header: ASCII letters, digits and `_`.
+pub fn ascii(s: &str) -> String {
+    s.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect()
+}
+
+/// A value for an address: every byte but letters and digits percent-encoded.
+fn query_value(s: &str) -> String {
+    s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
+}
+
+/// The page's words, in both languages.
+struct Words {
+    lang: &'static str,
+    other: &'static str,
+    other_code: &'static str,
+    present: &'static str,
+    attendance: &'static str,
+    met: &'static str,
+    not_met: &'static str,
+    rule: &'static str,
+    by_delegation: &'static str,
+    delegation: &'static str,
+    summoned: &'static str,
+    latest: &'static str,
+    none_yet: &'static str,
+    kiosks: &'static str,
+    online: &'static str,
+    offline: &'static str,
+    waiting: &'static str,
+    single_file: &'static str,
+    ledger_lost: &'static str,
+    download_csv: &'static str,
+    download_xlsx: &'static str,
+    projector: &'static str,
+    staff: &'static str,
+    code: &'static str,
+    pin: &'static str,
+    reason: &'static str,
+    check_in: &'static str,
+    undo: &'static str,
+    session: &'static str,
+    live: &'static str,
+    back: &'static str,
+}
+
+fn words(lang: Lang) -> Words {
+    match lang {
+        Lang::Vi => Words {
+            lang: "vi",
+            other: "English",
+            other_code: "en",
+            present: "Đại biểu có mặt",
+            attendance: "Tỷ lệ có mặt",
+            met: "ĐỦ điều kiện",
+            not_met: "KHÔNG ĐỦ điều kiện",
+            rule: "Quy định: có mặt quá {}% số đại biểu được triệu tập",
+            by_delegation: "Theo đoàn",
+            delegation: "Đoàn",
+            summoned: "Triệu tập",
+            latest: "Điểm danh gần nhất",
+            none_yet: "Chưa có ai điểm danh",
+            kiosks: "Máy điểm danh",
+            online: "trực tuyến",
+            offline: "mất kết nối",
+            waiting: "chờ gửi",
+            single_file: "Một máy, một tệp dữ liệu",
+            ledger_lost: "Mất kết nối tới sổ điểm danh chung — số liệu có thể chưa mới",
+            download_csv: "Tải danh sách (CSV)",
+            download_xlsx: "Tải danh sách (Excel)",
+            projector: "Màn chiếu",
+            staff: "Điểm danh thủ công / hủy điểm danh (cần mã PIN quản trị)",
+            code: "Mã đại biểu",
+            pin: "Mã PIN",
+            reason: "Lý do hủy",
+            check_in: "Điểm danh",
+            undo: "Hủy điểm danh",
+            session: "Phiên",
+            live: "Cập nhật trực tiếp",
+            back: "Quay lại",
+        },
+        Lang::En => Words {
+            lang: "en",
+            other: "Tiếng Việt",
+            other_code: "vi",
+            present: "Delegates present",
+            attendance: "Attendance",
+            met: "QUORUM MET",
+            not_met: "QUORUM NOT MET",
+            rule: "Rule: more than {}% of the summoned delegates present",
+            by_delegation: "By delegation",
+            delegation: "Delegation",
+            summoned: "Summoned",
+            latest: "Latest check-ins",
+            none_yet: "Nobody has checked in yet",
+            kiosks: "Kiosks",
+            online: "online",
+            offline: "offline",
+            waiting: "waiting",
+            single_file: "One kiosk, one data file",
+            ledger_lost: "The shared ledger cannot be reached — figures may be behind",
+            download_csv: "Download the list (CSV)",
+            download_xlsx: "Download the list (Excel)",
+            projector: "Projector",
+            staff: "Manual check-in / undo (admin PIN)",
+            code: "Delegate code",
+            pin: "PIN",
+            reason: "Reason for the undo",
+            check_in: "Check in",
+            undo: "Undo check-in",
+            session: "Session",
+            live: "Live",
+            back: "Back",
+        },
+    }
+}
+
+fn percent_text(f: f64) -> String {
+    format!("{f:.1}%")
+}
+
+fn delegation_rows(f: &Figures) -> String {
+    f.by_delegation
+        .iter()
+        .map(|d| {
+            let pct = if d.summoned == 0 { 0.0 } else { 100.0 * d.present as f64 / d.summoned as f64 };
+            format!(
+                "<tr><td>{}</td><td class=n>{}</td><td class=n>{}</td><td class=n>{}</td></tr>",
+                esc(&d.delegation),
+                d.present,
+                d.summoned,
+                percent_text(pct)
+            )
+        })
+        .collect()
+}
+
+fn latest_rows(f: &Figures, w: &Words) -> String {
+    if f.latest.is_empty() {
+        return format!("<li class=muted>{}</li>", w.none_yet);
+    }
+    f.latest
+        .iter()
+        .map(|l| {
+            format!(
+                "<li><b>{}</b> {} — {} <span class=muted>({})</span></li>",
+                esc(&l.time),
+                esc(&l.name),
+                esc(&l.delegation),
+                esc(&l.code)
+            )
+        })
+        .collect()
+}
+
+fn kiosk_rows(f: &Figures, w: &Words) -> String {
+    if f.kiosks.is_empty() {
+        return format!("<li class=muted>{}</li>", w.single_file);
+    }
+    f.kiosks
+        .iter()
+        .map(|k| {
+            let (class, state) = if k.online { ("on", w.online) } else { ("off", w.offline) };
+            format!("<li class={class}>● {} — {state}, {} {}</li>", esc(&k.id), w.waiting, k.waiting)
+        })
+        .collect()
+}
+
+/// The whole page, with `f` drawn in; `projector` is the hall's view: the
+/// totals and the verdict in large type, nothing to click.
+pub fn render(event: &str, f: &Figures, sessions: &[String], lang: Lang, projector: bool) -> String {
+    let w = words(lang);
+    let session_q = query_value(&f.session);
+    let verdict = if f.quorum_met { w.met } else { w.not_met };
+    let rule = w.rule.replace("{}", &format!("{}", f.quorum_above_percent));
+    let session_links: String = sessions
+        .iter()
+        .map(|s| {
+            let current = if *s == f.session { " class=current" } else { "" };
+            format!("<a{current} href=\"/?session={}&lang={}\">{}</a> ", query_value(s), w.lang, esc(s))
+        })
+        .collect();
+    let words_json = serde_json::json!({
+        "met": w.met, "not_met": w.not_met, "online": w.online, "offline": w.offline,
+        "waiting": w.waiting, "none_yet": w.none_yet, "single_file": w.single_file,
+    });
+    let figures_json = serde_json::to_string(f).unwrap_or_default().replace("</", "<\\/");
+    let body_class = if projector { "projector" } else { "desk" };
+    let desk_only = if projector {
+        String::new()
+    } else {
+        format!(
+            r#"<section class="card wide">
+  <a class=button href="/list.csv?session={session_q}">{csv}</a>
+  <a class=button href="/list.xlsx?session={session_q}">{xlsx}</a>
+  <details><summary>{staff}</summary>
+    <form method=post action="/checkin"><input type=hidden name=session value="{session}"><input type=hidden name=lang value="{lang}">
+      <label>{code} <input name=code required></label> <label>{pin} <input name=pin type=password inputmode=numeric required></label>
+      <button>{check_in}</button></form>
+    <form method=post action="/undo"><input type=hidden name=session value="{session}"><input type=hidden name=lang value="{lang}">
+      <label>{code} <input name=code required></label> <label>{pin} <input name=pin type=password inputmode=numeric required></label>
+      <label>{reason} <input name=reason></label> <button>{undo}</button></form>
+  </details>
+</section>"#,
+            csv = w.download_csv,
+            xlsx = w.download_xlsx,
+            staff = w.staff,
+            session = esc(&f.session),
+            lang = w.lang,
+            code = w.code,
+            pin = w.pin,
+            check_in = w.check_in,
+            reason = w.reason,
+            undo = w.undo,
+        )
+    };
+    format!(
+        r#"<!doctype html>
+<html lang="{lang}"><head><meta charset="utf-8"><meta name=viewport content="width=device-width, initial-scale=1">
+<title>{event_e} — {session_e}</title>
+<style>
+body {{ font-family: "Noto Sans", "DejaVu Sans", sans-serif; margin: 0; background: #f6f4f1; color: #1d1d1d; }}
+header {{ background: #b01820; color: white; padding: 12px 24px; display: flex; flex-wrap: wrap; gap: 16px; align-items: baseline; }}
+header h1 {{ margin: 0; font-size: 1.5em; flex: 1; }}
+header a {{ color: white; }}
+nav a {{ margin-right: 8px; color: #b01820; }} nav a.current {{ font-weight: bold; text-decoration: none; }}
+main {{ display: grid; grid-template-columns: repeat(auto-fit, minmax(320px, 1fr)); gap: 16px; padding: 16px 24px; }}
+.card {{ background: white; border-radius: 8px; padding: 16px 20px; box-shadow: 0 1px 3px #0002; }}
+.wide {{ grid-column: 1 / -1; }}
+.total {{ font-size: 4em; font-weight: bold; }}
+.verdict {{ display: inline-block; padding: 6px 16px; border-radius: 6px; font-weight: bold; font-size: 1.4em; }}
+.met {{ background: #1e8c3c; color: white; }} .not_met {{ background: #c85a00; color: white; }}
+table {{ border-collapse: collapse; width: 100%; }} td, th {{ padding: 4px 8px; border-bottom: 1px solid #eee; text-align: left; }}
+td.n, th.n {{ text-align: right; font-variant-numeric: tabular-nums; }}
+ul {{ list-style: none; padding: 0; margin: 0; }} li {{ padding: 3px 0; }}
+.muted {{ color: #777; }} .on {{ color: #1e8c3c; }} .off {{ color: #c85a00; font-weight: bold; }}
+.button {{ display: inline-block; background: #b01820; color: white; padding: 8px 14px; border-radius: 6px; text-decoration: none; margin-right: 8px; }}
+form {{ margin: 10px 0; }} input {{ font-size: 1em; padding: 4px; }}
+#lost {{ display: none; background: #c85a00; color: white; padding: 8px 24px; }}
+body.projector {{ font-size: 28px; }} body.projector main {{ grid-template-columns: 1fr 1fr; }}
+body.projector .total {{ font-size: 5em; }}
+</style></head>
+<body class="{body_class}">
+<header><h1>{event_e}</h1><span>{session_label}: <b id=session>{session_e}</b></span>
+<span class=muted style="color:#fdd">● {live}</span>
+<a href="/?session={session_q}&lang={other_code}{view_q}">{other}</a>
+<a href="/?session={session_q}&lang={lang}&view=projector">{projector_label}</a></header>
+<div id=lost>{ledger_lost}</div>
+{nav}
+<main>
+<section class="card">
+  <div>{present_label}</div>
+  <div class=total><span id=present>{present}</span> / <span id=summoned>{summoned}</span></div>
+  <div>{attendance}: <b id=percent>{percent}</b></div>
+  <p><span id=verdict class="verdict {verdict_class}">{verdict}</span></p>
+  <div class=muted>{rule}</div>
+</section>
+<section class="card"><h2>{by_delegation}</h2>
+<table><thead><tr><th>{delegation}</th><th class=n>{present_short}</th><th class=n>{summoned_label}</th><th class=n>%</th></tr></thead>
+<tbody id=delegations>{delegation_rows}</tbody></table></section>
+<section class="card"><h2>{latest}</h2><ul id=latest>{latest_rows}</ul></section>
+<section class="card"><h2>{kiosks}</h2><ul id=kiosks>{kiosk_rows}</ul></section>
+{desk_only}
+</main>
+<script>
+const W = {words_json};
+const S = {session_json};
+function el(tag, text, cls) {{ const e = document.createElement(tag); e.textContent = text; if (cls) e.className = cls; return e; }}
+function show(f) {{
+  document.getElementById('present').textContent = f.present;
+  document.getElementById('summoned').textContent = f.summoned;
+  document.getElementById('percent').textContent = f.quorum_percent.toFixed(1) + '%';
+  const v = document.getElementById('verdict');
+  v.textContent = f.quorum_met ? W.met : W.not_met;
+  v.className = 'verdict ' + (f.quorum_met ? 'met' : 'not_met');
+  document.getElementById('lost').style.display = f.ledger_online ? 'none' : 'block';
+  const d = document.getElementById('delegations'); d.replaceChildren();
+  for (const x of f.by_delegation) {{
+    const tr = document.createElement('tr');
+    const pct = x.summoned ? (100 * x.present / x.summoned) : 0;
+    tr.append(el('td', x.delegation), el('td', x.present, 'n'), el('td', x.summoned, 'n'), el('td', pct.toFixed(1) + '%', 'n'));
+    d.append(tr);
+  }}
+  const l = document.getElementById('latest'); l.replaceChildren();
+  if (!f.latest.length) l.append(el('li', W.none_yet, 'muted'));
+  for (const x of f.latest) {{
+    const li = document.createElement('li');
+    li.append(el('b', x.time), ' ' + x.name + ' — ' + x.delegation + ' ', el('span', '(' + x.code + ')', 'muted'));
+    l.append(li);
+  }}
+  const k = document.getElementById('kiosks'); k.replaceChildren();
+  if (!f.kiosks.length) k.append(el('li', W.single_file, 'muted'));
+  for (const x of f.kiosks) {{
+    k.append(el('li', '● ' + x.id + ' — ' + (x.online ? W.online : W.offline) + ', ' + W.waiting + ' ' + x.waiting, x.online ? 'on' : 'off'));
+  }}
+  document.body.dataset.updates = (Number(document.body.dataset.updates || 0) + 1).toString();
+}}
+show({figures_json});
+const source = new EventSource('/events?session=' + encodeURIComponent(S));
+source.addEventListener('figures', e => show(JSON.parse(e.data)));
+</script>
+</body></html>
+"#,
+        lang = w.lang,
+        event_e = esc(event),
+        session_e = esc(&f.session),
+        session_label = w.session,
+        live = w.live,
+        other_code = w.other_code,
+        other = w.other,
+        view_q = if projector { "&view=projector" } else { "" },
+        projector_label = w.projector,
+        ledger_lost = w.ledger_lost,
+        nav = if projector || sessions.len() < 2 {
+            String::new()
+        } else {
+            format!("<nav style=\"padding: 8px 24px\">{session_links}</nav>")
+        },
+        present_label = w.present,
+        present = f.present,
+        summoned = f.summoned,
+        attendance = w.attendance,
+        percent = percent_text(f.quorum_percent),
+        verdict_class = if f.quorum_met { "met" } else { "not_met" },
+        by_delegation = w.by_delegation,
+        delegation = w.delegation,
+        present_short = if lang == Lang::Vi { "Có mặt" } else { "Present" },
+        summoned_label = w.summoned,
+        delegation_rows = delegation_rows(f),
+        latest = w.latest,
+        latest_rows = latest_rows(f, &w),
+        kiosks = w.kiosks,
+        kiosk_rows = kiosk_rows(f, &w),
+        session_json = serde_json::to_string(&f.session).unwrap_or_default().replace("</", "<\\/"),
+    )
+}
+
+/// The answer to a check-in or undo made on the page, with the way back.
+pub fn outcome(session: &str, lang: Lang, out: std::result::Result<String, String>) -> String {
+    let w = words(lang);
+    let (class, text) = match &out {
+        Ok(t) => ("on", t.as_str()),
+        Err(e) => ("off", e.as_str()),
+    };
+    let back = format!("/?session={}&lang={}", query_value(session), w.lang);
+    format!(
+        r#"<!doctype html><html lang="{}"><head><meta charset="utf-8"><meta http-equiv="refresh" content="4; url={back}">
+<style>body {{ font-family: "Noto Sans", sans-serif; padding: 40px; font-size: 22px; }} .on {{ color: #1e8c3c; }} .off {{ color: #c85a00; }}</style></head>
+<body><p class={class}>{}</p><p><a href="{back}">{}</a></p></body></html>"#,
+        w.lang,
+        esc(text),
+        w.back
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roster_text_cannot_become_markup() {
+        assert_eq!(esc("<script>&\"'"), "&lt;script&gt;&amp;&quot;&#39;");
+        assert_eq!(query_value("Phiên 1&x"), "Phi%C3%AAn%201%26x");
+        assert_eq!(ascii("Phiên 1"), "Phi_n_1");
+    }
+}
