@@ -10,13 +10,16 @@ ORT_SHA256=6c1585d1bbf45b0712ea4a21b705c5fcb4ba04ff2e30f1fbf81a49faf658638f
 
 # Build tools and the libraries of the camera (V4L, bindgen) and window (X11/GL) stacks,
 # plus Xvfb and ImageMagick for the window tests, a Vietnamese-capable font and
-# aplay for the welcome sound; GNU time for tools/bench_enrolment.sh.
+# aplay for the welcome sound; GNU time for tools/bench_enrolment.sh; PostgreSQL
+# (the shared ledger: the tests start their own throw-away server), Chromium and
+# its driver (the dashboard's test) and iproute2 (the network-cut test).
 APT_PACKAGES=(
   build-essential pkg-config python3 python3-pip unzip
   libclang-dev clang libv4l-dev
   libx11-dev libxcursor-dev libxrandr-dev libxi-dev libxkbcommon-dev libxkbcommon-x11-0
   libgl1-mesa-dev libegl1 libgl1-mesa-dri libwayland-dev
   xvfb x11-utils imagemagick fonts-noto-core alsa-utils time
+  postgresql chromium chromium-driver iproute2
 )
 
 missing=()

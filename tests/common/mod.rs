@@ -2,6 +2,8 @@
 //! to run the `kiosk` binary.
 #![allow(dead_code)]
 
+pub mod pg;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

@@ -1,0 +1,173 @@
+//! A throw-away PostgreSQL server for a test: `initdb` in a temporary folder,
+//! on a free port, as the `postgres` user when the test runs as root (root
+//! cannot run PostgreSQL). Stopped and deleted when dropped.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = "/usr/lib/postgresql/15/bin";
+
+pub struct Cluster {
+    dir: tempfile::TempDir,
+    pub port: u16,
+    /// Where it listens besides loopback (a test's network namespace).
+    also: Option<String>,
+    server: Option<Child>,
+    /// Run as this user (root runs the server as `postgres`).
+    run_as: Option<String>,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn is_root() -> bool {
+    Command::new("id").arg("-u").output().is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+impl Cluster {
+    /// None, with a note saying why, where PostgreSQL is not installed.
+    pub fn start(test: &str) -> Option<Cluster> {
+        Self::start_listening(test, None)
+    }
+
+    /// Also listening on `also` (an address of a test's own network namespace).
+    pub fn start_listening(test: &str, also: Option<&str>) -> Option<Cluster> {
+        if !Path::new(BIN).join("initdb").exists() {
+            println!("SKIPPED {test}: PostgreSQL 15 is not installed ({BIN}); tools/setup.sh installs it");
+            return None;
+        }
+        let dir = tempfile::Builder::new().prefix("kiosk-pg").tempdir_in("/tmp").unwrap();
+        let run_as = is_root().then(|| "postgres".to_string());
+        if run_as.is_some() {
+            let status = Command::new("chown").args(["-R", "postgres"]).arg(dir.path()).status().unwrap();
+            assert!(status.success(), "chown of the cluster's folder");
+        }
+        let mut cluster = Cluster { port: free_port(), dir, also: also.map(String::from), server: None, run_as };
+        let data = cluster.data();
+        let out = cluster
+            .command("initdb")
+            .args(["-D", &data, "-A", "trust", "-U", "kiosk", "--no-sync", "-E", "UTF8", "--locale", "C"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "initdb: {}", String::from_utf8_lossy(&out.stderr));
+        cluster.run();
+        Some(cluster)
+    }
+
+    fn data(&self) -> String {
+        self.dir.path().join("data").to_string_lossy().into_owned()
+    }
+
+    fn command(&self, program: &str) -> Command {
+        let bin = PathBuf::from(BIN).join(program);
+        match &self.run_as {
+            Some(user) => {
+                let mut c = Command::new("runuser");
+                c.args(["-u", user, "--"]).arg(bin);
+                c
+            }
+            None => Command::new(bin),
+        }
+    }
+
+    /// Starts the server and waits until it takes connections; after a
+    /// SIGKILL, waits for the old server's processes to let go first.
+    pub fn run(&mut self) {
+        let listen = match &self.also {
+            Some(a) => format!("127.0.0.1,{a}"),
+            None => "127.0.0.1".into(),
+        };
+        let until = Instant::now() + Duration::from_secs(30);
+        loop {
+            let log = std::fs::File::create(self.dir.path().join("server.log")).unwrap();
+            let child = self
+                .command("postgres")
+                .args(["-D", &self.data(), "-p", &self.port.to_string(), "-k", &self.dir.path().to_string_lossy()])
+                .args(["-c", &format!("listen_addresses={listen}"), "-c", "max_connections=200"])
+                .stdout(Stdio::null())
+                .stderr(log)
+                .spawn()
+                .unwrap();
+            self.server = Some(child);
+            if self.wait_ready(Duration::from_secs(10)) {
+                return;
+            }
+            let log = std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default();
+            self.stop_server();
+            assert!(Instant::now() < until, "PostgreSQL did not start: {log}");
+            std::thread::sleep(Duration::from_millis(300));
+        }
+    }
+
+    fn wait_ready(&mut self, within: Duration) -> bool {
+        let until = Instant::now() + within;
+        while Instant::now() < until {
+            if let Some(Ok(Some(_))) = self.server.as_mut().map(Child::try_wait) {
+                return false;
+            }
+            if postgres::Client::connect(&self.url(), postgres::NoTls).is_ok() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        false
+    }
+
+    pub fn url(&self) -> String {
+        format!("postgresql://kiosk@127.0.0.1:{}/postgres", self.port)
+    }
+
+    /// The address a test's network namespace reaches it at.
+    pub fn url_at(&self, host: &str) -> String {
+        format!("postgresql://kiosk@{host}:{}/postgres", self.port)
+    }
+
+    fn postmaster_pid(&self) -> Option<String> {
+        let text = std::fs::read_to_string(self.dir.path().join("data/postmaster.pid")).ok()?;
+        text.lines().next().map(str::to_string)
+    }
+
+    /// The server dies at once, as in a power cut of its machine's process.
+    pub fn kill9(&mut self) {
+        let pid = self.postmaster_pid().expect("a running server");
+        assert!(Command::new("kill").args(["-9", &pid]).status().unwrap().success());
+        if let Some(mut c) = self.server.take() {
+            let _ = c.wait();
+        }
+    }
+
+    fn stop_server(&mut self) {
+        if let Some(pid) = self.postmaster_pid() {
+            // SIGINT: "fast" shutdown.
+            let _ = Command::new("kill").args(["-INT", &pid]).status();
+        }
+        if let Some(mut c) = self.server.take() {
+            let until = Instant::now() + Duration::from_secs(10);
+            while Instant::now() < until {
+                if let Ok(Some(_)) = c.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    pub fn client(&self) -> postgres::Client {
+        postgres::Client::connect(&self.url(), postgres::NoTls).expect("connects to the test server")
+    }
+
+    /// One number from a query.
+    pub fn count(&self, sql: &str) -> i64 {
+        self.client().query_one(sql, &[]).unwrap().get(0)
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        self.stop_server();
+    }
+}
