@@ -84,7 +84,8 @@ fn start_kiosk(netns: Option<&str>, display: u32, cfg: &Path, url: &str, db: &Pa
         }
         None => Command::new("xvfb-run"),
     };
-    cmd.args(["-n", &display.to_string(), "-s", "-screen 0 1280x800x24"])
+    // -ac: the test may take a screenshot of this display.
+    cmd.args(["-n", &display.to_string(), "-s", "-screen 0 1280x800x24 -ac"])
         .arg(env!("CARGO_BIN_EXE_kiosk"))
         .args(["run", "--once", "--windowed", "--session", "Phiên 1", "--config", path_str(cfg), "--ledger", url])
         .args(["--db", path_str(db), "--kiosk-id", id, "--frames", path_str(frames)])
@@ -268,4 +269,377 @@ fn a_re_enrolment_reaches_a_running_kiosk() {
         .unwrap()
         .get(0);
     assert_eq!(by, "door-late");
+}
+
+/// A WebDriver session on headless Chromium, through chromedriver.
+struct Browser {
+    driver: Child,
+    base: String,
+    session: String,
+    _profile: tempfile::TempDir,
+}
+
+impl Browser {
+    fn open(test: &str) -> Option<Browser> {
+        if Command::new("chromedriver").arg("--version").output().is_err() {
+            println!("SKIPPED {test}: chromedriver is missing (tools/setup.sh installs chromium and chromium-driver)");
+            return None;
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let driver = Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let base = format!("http://127.0.0.1:{port}");
+        let until = Instant::now() + Duration::from_secs(20);
+        while ureq::get(&format!("{base}/status")).call().is_err() {
+            assert!(Instant::now() < until, "chromedriver did not start");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let profile = tempfile::tempdir().unwrap();
+        let args = [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--window-size=1280,1000",
+            &format!("--user-data-dir={}", profile.path().display()),
+        ];
+        let caps = serde_json::json!({"capabilities": {"alwaysMatch": {"browserName": "chrome",
+            "goog:chromeOptions": {"binary": "/usr/bin/chromium", "args": args}}}});
+        let reply: serde_json::Value =
+            ureq::post(&format!("{base}/session")).send_json(&caps).unwrap().body_mut().read_json().unwrap();
+        let session = reply["value"]["sessionId"].as_str().expect("a WebDriver session").to_string();
+        Some(Browser { driver, base, session, _profile: profile })
+    }
+
+    fn call(&self, path: &str, body: serde_json::Value) -> serde_json::Value {
+        let url = format!("{}/session/{}/{path}", self.base, self.session);
+        let reply: serde_json::Value = ureq::post(&url).send_json(&body).unwrap().body_mut().read_json().unwrap();
+        reply["value"].clone()
+    }
+
+    fn go(&self, url: &str) {
+        self.call("url", serde_json::json!({ "url": url }));
+    }
+
+    fn js(&self, script: &str) -> serde_json::Value {
+        self.call("execute/sync", serde_json::json!({"script": script, "args": []}))
+    }
+
+    fn text(&self, id: &str) -> String {
+        self.js(&format!("return document.getElementById('{id}').textContent")).as_str().unwrap_or_default().to_string()
+    }
+
+    fn screenshot(&self, path: &Path) {
+        use base64::Engine;
+        let url = format!("{}/session/{}/screenshot", self.base, self.session);
+        let reply: serde_json::Value = ureq::get(&url).call().unwrap().body_mut().read_json().unwrap();
+        let png = base64::engine::general_purpose::STANDARD.decode(reply["value"].as_str().unwrap()).unwrap();
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, png).unwrap();
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = ureq::delete(&format!("{}/session/{}", self.base, self.session)).call();
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+/// `kiosk dashboard` in the background, stopped when dropped.
+struct Dashboard {
+    child: Child,
+    pub base: String,
+}
+
+impl Dashboard {
+    fn start(args: &[&str]) -> Dashboard {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let listen = format!("127.0.0.1:{port}");
+        let child = Command::new(env!("CARGO_BIN_EXE_kiosk"))
+            .arg("dashboard")
+            .args(args)
+            .args(["--listen", &listen])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let base = format!("http://{listen}");
+        let until = Instant::now() + Duration::from_secs(30);
+        while ureq::get(&format!("{base}/api/stats")).call().is_err() {
+            assert!(Instant::now() < until, "the dashboard did not start");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Dashboard { child, base }
+    }
+
+    fn stats(&self) -> serde_json::Value {
+        ureq::get(&format!("{}/api/stats", self.base)).call().unwrap().body_mut().read_json().unwrap()
+    }
+}
+
+impl Drop for Dashboard {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Where screenshots of the tests go, to be looked at.
+fn screenshots() -> PathBuf {
+    std::env::var_os("KIOSK_SCREENSHOTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots"))
+}
+
+#[test]
+fn the_dashboard_follows_check_ins_live_in_chromium() {
+    let Some(faces) = faces("dashboard") else { return };
+    let Some(pg) = Cluster::start("dashboard") else { return };
+    let Some(browser) = Browser::open("dashboard") else { return };
+    let url = pg.url();
+    let dir = tempfile::tempdir().unwrap();
+    run_ok(&["ledger", "init", "--ledger", &url]);
+    let (roster, people) = roster(&faces, dir.path(), 6, 0);
+    run_ok(&["enroll", "--ledger", &url, "--roster", path_str(&roster), "--photos", "/"]);
+    run_ok(&["session", "add", "Phiên 1", "--ledger", &url]);
+    let cfg = dir.path().join("desk.toml");
+    let pin_hash = kiosk::present::admin::hash_pin("2468").unwrap();
+    std::fs::write(&cfg, format!("[kiosk]\nadmin_pin_hash = \"{pin_hash}\"\n")).unwrap();
+    let dash = Dashboard::start(&["--ledger", &url, "--session", "Phiên 1", "--config", path_str(&cfg)]);
+
+    // The figures as JSON, in the documented shape.
+    let stats = dash.stats();
+    assert_eq!(
+        (stats["session"].as_str(), stats["present"].as_u64(), stats["summoned"].as_u64()),
+        (Some("Phiên 1"), Some(0), Some(6))
+    );
+    assert_eq!(stats["quorum_met"], false);
+    assert_eq!(stats["by_delegation"].as_array().unwrap().len(), 3);
+    assert!(stats["by_delegation"][0]["delegation"].as_str().unwrap().starts_with("Đoàn"));
+    assert!(stats["kiosks"].is_array() && stats["latest"].is_array() && stats["quorum_percent"].is_number());
+
+    browser.go(&format!("{}/?session=Phi%C3%AAn%201", dash.base));
+    assert_eq!(browser.text("present"), "0");
+    browser.js("window.stillTheSamePage = true; return 1");
+    let checkin = |code: &str| {
+        run_ok(&[
+            "checkin",
+            "--ledger",
+            &url,
+            "--kiosk-id",
+            "door-3",
+            "--session",
+            "Phiên 1",
+            "--code",
+            code,
+            "--reason",
+            "t",
+        ])
+    };
+    checkin(&people[0].0);
+    let written = Instant::now();
+    while browser.text("present") != "1" {
+        assert!(
+            written.elapsed() < Duration::from_secs(10),
+            "the page never showed the check-in: {} {}",
+            browser.js("return [document.body.dataset.updates, source.readyState, location.href]"),
+            dash.stats()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    println!("the page showed the check-in {:?} after the command returned", written.elapsed());
+    assert_eq!(browser.js("return window.stillTheSamePage === true"), true, "no reload");
+    assert!(browser.text("latest").contains(&people[0].0));
+    assert!(browser.text("verdict").contains("KHÔNG ĐỦ"));
+
+    // More than half present: the verdict turns, live.
+    for (code, _) in &people[1..4] {
+        checkin(code);
+    }
+    let until = Instant::now() + Duration::from_secs(10);
+    while browser.text("present") != "4" {
+        assert!(Instant::now() < until, "the page stayed at {}", browser.text("present"));
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(browser.text("verdict"), "ĐỦ điều kiện");
+    assert!(
+        browser.text("kiosks").is_empty() || !browser.text("kiosks").contains("door-3"),
+        "a command is not a kiosk"
+    );
+    browser.screenshot(&screenshots().join("dashboard.png"));
+    browser.go(&format!("{}/?session=Phi%C3%AAn%201&view=projector&lang=en", dash.base));
+    assert_eq!(browser.text("verdict"), "QUORUM MET");
+    browser.screenshot(&screenshots().join("dashboard-projector.png"));
+
+    // Staff actions need the PIN; reading does not.
+    let post = |path: &str, code: &str, pin: &str| -> String {
+        ureq::post(&format!("{}{path}", dash.base))
+            .send_form([("session", "Phiên 1"), ("code", code), ("pin", pin), ("reason", "test"), ("lang", "en")])
+            .unwrap()
+            .body_mut()
+            .read_to_string()
+            .unwrap()
+    };
+    assert!(post("/checkin", &people[4].0, "1111").contains("wrong admin PIN"));
+    assert_eq!(dash.stats()["present"], 4);
+    assert!(post("/checkin", &people[4].0, "2468").contains("checked in"));
+    assert!(post("/undo", &people[0].0, "2468").contains("removed"));
+    let until = Instant::now() + Duration::from_secs(10);
+    while pg.count("SELECT count(*) FROM attendance") != 4 || dash.stats()["present"] != 4 {
+        assert!(Instant::now() < until, "the dashboard's own writes reach the ledger");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(pg.count("SELECT count(*) FROM attendance WHERE kiosk = 'secretariat'"), 1);
+
+    // The lists to download.
+    let csv = ureq::get(&format!("{}/list.csv?session=Phi%C3%AAn%201", dash.base))
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_to_string()
+        .unwrap();
+    assert_eq!(csv.lines().count(), 7, "a header and six delegates: {csv}");
+    let xlsx = ureq::get(&format!("{}/list.xlsx?session=Phi%C3%AAn%201", dash.base))
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_to_vec()
+        .unwrap();
+    assert!(xlsx.starts_with(b"PK"), "an XLSX file is a zip");
+
+    // On a single kiosk file too.
+    let file = dir.path().join("alone.db");
+    assert!(enroll_roster(&file, &roster).status.success());
+    run_ok(&["checkin", "--db", path_str(&file), "--session", "Phiên 1", "--code", &people[5].0, "--reason", "t"]);
+    let alone = Dashboard::start(&["--db", path_str(&file), "--session", "Phiên 1"]);
+    let stats = alone.stats();
+    assert_eq!((stats["present"].as_u64(), stats["summoned"].as_u64()), (Some(1), Some(6)));
+    assert_eq!(stats["kiosks"].as_array().unwrap().len(), 0);
+}
+
+/// A network namespace with a veth pair to the host, made for one test and
+/// removed after it: the host end is `host`, the namespace's is `inside`.
+struct Netns {
+    name: String,
+    link: String,
+    host: String,
+    inside: String,
+}
+
+fn ip(args: &[&str]) -> bool {
+    Command::new("ip").args(args).status().is_ok_and(|s| s.success())
+}
+
+impl Netns {
+    fn make(test: &str) -> Option<Netns> {
+        let root =
+            Command::new("id").arg("-u").output().is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+        if !root || Command::new("ip").arg("-V").output().is_err() {
+            println!("SKIPPED {test}: needs root and iproute2 to make a network namespace");
+            return None;
+        }
+        let id = std::process::id() % 60_000;
+        let net = id % 250 + 1;
+        let ns = Netns {
+            name: format!("kiosk-cut-{id}"),
+            link: format!("kc{id}"),
+            host: format!("10.201.{net}.1"),
+            inside: format!("10.201.{net}.2"),
+        };
+        let peer = format!("{}p", ns.link);
+        let steps: [&[&str]; 7] = [
+            &["netns", "add", &ns.name],
+            &["link", "add", &ns.link, "type", "veth", "peer", "name", &peer],
+            &["link", "set", &peer, "netns", &ns.name],
+            &["addr", "add", &format!("{}/30", ns.host), "dev", &ns.link],
+            &["link", "set", &ns.link, "up"],
+            &["-n", &ns.name, "addr", "add", &format!("{}/30", ns.inside), "dev", &peer],
+            &["-n", &ns.name, "link", "set", &peer, "up"],
+        ];
+        for step in steps {
+            assert!(ip(step), "ip {step:?}");
+        }
+        assert!(ip(&["-n", &ns.name, "link", "set", "lo", "up"]));
+        Some(ns)
+    }
+
+    fn cut(&self) {
+        assert!(ip(&["link", "set", &self.link, "down"]));
+    }
+
+    fn restore(&self) {
+        assert!(ip(&["link", "set", &self.link, "up"]));
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        ip(&["link", "del", &self.link]);
+        ip(&["netns", "del", &self.name]);
+    }
+}
+
+fn attendance_of(pg: &Cluster, kiosk: &str) -> i64 {
+    pg.client().query_one("SELECT count(*) FROM attendance WHERE kiosk = $1", &[&kiosk]).unwrap().get(0)
+}
+
+#[test]
+fn a_kiosk_cut_off_from_the_ledger_goes_on_and_catches_up() {
+    let Some(faces) = faces("network cut") else { return };
+    if !xvfb_ok("network cut") {
+        return;
+    }
+    let Some(ns) = Netns::make("network cut") else { return };
+    let Some(pg) = Cluster::start_listening("network cut", Some(&ns.host)) else { return };
+    let url = pg.url();
+    let dir = tempfile::tempdir().unwrap();
+    run_ok(&["ledger", "init", "--ledger", &url]);
+    let (roster, people) = roster(&faces, dir.path(), 8, 0);
+    run_ok(&["enroll", "--ledger", &url, "--roster", path_str(&roster), "--photos", "/"]);
+    let ids: Vec<&str> = people.iter().map(|(_, id)| id.as_str()).collect();
+    let folder = frames(&faces, &dir.path().join("frames"), &ids, 5);
+    let cfg = settings(dir.path(), 3.0);
+    let db = dir.path().join("door.db");
+    let display = display_base() + 20;
+    let mut child = start_kiosk(Some(&ns.name), display, &cfg, &pg.url_at(&ns.host), &db, "door-cut", &folder);
+
+    std::thread::sleep(Duration::from_secs(3));
+    if let Ok(Some(_)) = child.try_wait() {
+        panic!("the kiosk stopped: {}", finish(child));
+    }
+    ns.cut();
+    let before = attendance_of(&pg, "door-cut");
+    std::thread::sleep(Duration::from_secs(8));
+    let waiting = outbox(&db);
+    assert!(waiting > 0, "check-ins went on while the link was down");
+    assert_eq!(attendance_of(&pg, "door-cut"), before, "nothing crossed the cut link");
+    if Command::new("import").arg("-version").output().is_ok() {
+        let shot = screenshots().join("kiosk-offline.png");
+        let _ =
+            Command::new("import").args(["-display", &format!(":{display}"), "-window", "root"]).arg(&shot).status();
+    }
+    ns.restore();
+    let back = Instant::now();
+    while outbox(&db) > 0 && back.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let drained = back.elapsed();
+    println!("{waiting} outbox entries waited behind the cut; empty {drained:?} after the link came back");
+
+    let report = finish(child);
+    assert!(report.contains("ledger: every check-in sent"), "{report}");
+    let printed = checked_in(&report);
+    assert!(printed.len() >= 6, "most of the eight were checked in: {report}");
+    assert_eq!(attendance_of(&pg, "door-cut"), printed.len() as i64, "none lost, none twice");
+    assert!(drained <= Duration::from_secs(5), "the outbox took {drained:?} to empty after the link came back");
 }

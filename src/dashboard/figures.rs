@@ -25,6 +25,8 @@ pub struct Figures {
     pub by_delegation: Vec<ByDelegation>,
     pub kiosks: Vec<Kiosk>,
     pub latest: Vec<Latest>,
+    /// True on a shared ledger (kiosks report there), false on a single file.
+    pub shared: bool,
     /// False when the page reads a ledger it cannot reach now (its figures
     /// are then those of its last contact); always true for a single file.
     pub ledger_online: bool,
@@ -63,6 +65,8 @@ impl Figures {
         zone: &Zone,
         kiosks: Option<&[KioskStatus]>,
     ) -> Result<Figures> {
+        // A misspelt session must not show as an empty hall.
+        store.require_session(session)?;
         let counts = store.counts_by_delegation(session)?;
         let (present, summoned) = overall(&counts);
         let latest = store
@@ -98,6 +102,7 @@ impl Figures {
                 })
                 .collect(),
             latest,
+            shared: kiosks.is_some(),
             ledger_online: true,
         })
     }

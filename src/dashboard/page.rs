@@ -51,6 +51,7 @@ struct Words {
     offline: &'static str,
     waiting: &'static str,
     single_file: &'static str,
+    no_kiosk: &'static str,
     ledger_lost: &'static str,
     download_csv: &'static str,
     download_xlsx: &'static str,
@@ -87,6 +88,7 @@ fn words(lang: Lang) -> Words {
             offline: "mất kết nối",
             waiting: "chờ gửi",
             single_file: "Một máy, một tệp dữ liệu",
+            no_kiosk: "Chưa có máy điểm danh nào báo về",
             ledger_lost: "Mất kết nối tới sổ điểm danh chung — số liệu có thể chưa mới",
             download_csv: "Tải danh sách (CSV)",
             download_xlsx: "Tải danh sách (Excel)",
@@ -120,6 +122,7 @@ fn words(lang: Lang) -> Words {
             offline: "offline",
             waiting: "waiting",
             single_file: "One kiosk, one data file",
+            no_kiosk: "No kiosk has reported yet",
             ledger_lost: "The shared ledger cannot be reached — figures may be behind",
             download_csv: "Download the list (CSV)",
             download_xlsx: "Download the list (Excel)",
@@ -177,7 +180,7 @@ fn latest_rows(f: &Figures, w: &Words) -> String {
 
 fn kiosk_rows(f: &Figures, w: &Words) -> String {
     if f.kiosks.is_empty() {
-        return format!("<li class=muted>{}</li>", w.single_file);
+        return format!("<li class=muted>{}</li>", if f.shared { w.no_kiosk } else { w.single_file });
     }
     f.kiosks
         .iter()
@@ -204,7 +207,7 @@ pub fn render(event: &str, f: &Figures, sessions: &[String], lang: Lang, project
         .collect();
     let words_json = serde_json::json!({
         "met": w.met, "not_met": w.not_met, "online": w.online, "offline": w.offline,
-        "waiting": w.waiting, "none_yet": w.none_yet, "single_file": w.single_file,
+        "waiting": w.waiting, "none_yet": w.none_yet, "single_file": w.single_file, "no_kiosk": w.no_kiosk,
     });
     let figures_json = serde_json::to_string(f).unwrap_or_default().replace("</", "<\\/");
     let body_class = if projector { "projector" } else { "desk" };
@@ -311,7 +314,7 @@ function show(f) {{
     l.append(li);
   }}
   const k = document.getElementById('kiosks'); k.replaceChildren();
-  if (!f.kiosks.length) k.append(el('li', W.single_file, 'muted'));
+  if (!f.kiosks.length) k.append(el('li', f.shared ? W.no_kiosk : W.single_file, 'muted'));
   for (const x of f.kiosks) {{
     k.append(el('li', '● ' + x.id + ' — ' + (x.online ? W.online : W.offline) + ', ' + W.waiting + ' ' + x.waiting, x.online ? 'on' : 'off'));
   }}

@@ -89,7 +89,7 @@ pub(crate) fn ledger_error(place: &str, e: postgres::Error) -> Error {
 }
 
 impl Ledger {
-    /// Connects without waiting long: three seconds to connect, and a link
+    /// Connects without waiting long: two seconds to connect, and a link
     /// that stops answering is given up after a few seconds, not minutes.
     fn open(url: &str) -> Result<Self> {
         let place = place(url);
@@ -99,7 +99,7 @@ impl Ledger {
             ))
         })?;
         cfg.application_name("kiosk")
-            .connect_timeout(Duration::from_secs(3))
+            .connect_timeout(Duration::from_secs(2))
             .tcp_user_timeout(Duration::from_secs(4))
             .keepalives(true)
             .keepalives_idle(Duration::from_secs(2))
@@ -190,11 +190,13 @@ impl Ledger {
     }
 
     /// Whether shared rows changed, and whether a kiosk's status did, since
-    /// the last call; never blocks.
+    /// the last call; waits a few milliseconds at most.
     pub fn notified(&mut self) -> Result<(bool, bool)> {
         let mut out = (false, false);
         let mut notes = self.client.notifications();
-        let mut iter = notes.iter();
+        // A short wait, not `iter()`: the client reads its socket only while it
+        // waits, so a connection that does nothing else would never see them.
+        let mut iter = notes.timeout_iter(Duration::from_millis(5));
         loop {
             match iter.next() {
                 Ok(Some(n)) if n.channel() == "kiosk_changes" => out.0 = true,

@@ -118,13 +118,13 @@ pub fn draw(ui: &mut egui::Ui, model: &Model, pictures: &Pictures) -> Vec<Action
                 match model.link {
                     Some((true, _)) => {
                         ui.label(
-                            RichText::new(format!("● {}", t(lang, Text::Online)))
+                            RichText::new(format!("• {}", t(lang, Text::Online)))
                                 .size(16.0)
                                 .color(Color32::from_rgb(30, 140, 60)),
                         );
                     }
                     Some((false, waiting)) => {
-                        let text = format!("● {} {waiting}", t(lang, Text::OfflineWaiting));
+                        let text = format!("• {} {waiting}", t(lang, Text::OfflineWaiting));
                         ui.label(RichText::new(text).size(16.0).color(WARNING));
                     }
                     None => {}

@@ -52,6 +52,14 @@ impl Cluster {
             .output()
             .unwrap();
         assert!(out.status.success(), "initdb: {}", String::from_utf8_lossy(&out.stderr));
+        if let Some(also) = also {
+            // Let the namespace's side of the link in (its /24, nothing else).
+            let net = also.rsplit_once('.').map(|(n, _)| format!("{n}.0/24")).unwrap();
+            let hba = cluster.dir.path().join("data/pg_hba.conf");
+            let mut text = std::fs::read_to_string(&hba).unwrap();
+            text.push_str(&format!("host all all {net} trust\n"));
+            std::fs::write(&hba, text).unwrap();
+        }
         cluster.run();
         Some(cluster)
     }
