@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::Args;
 
-use kiosk::measure::{bench, eval, queue};
+use kiosk::measure::{bench, eval, ledger, queue};
 
 use super::Ctx;
 
@@ -39,6 +39,10 @@ pub struct BenchArgs {
     /// With --queue: the seed of the queue's order and of the camera's changes; several seeds, comma-separated.
     #[arg(long, default_value = "1", value_delimiter = ',', value_name = "S")]
     seed: Vec<u64>,
+    /// Instead: the shared ledger under load (--ledger URL, an empty ledger; tools/bench_ledger.sh makes one),
+    /// with a roster of --roster delegates (default 300) and this many kiosks at once.
+    #[arg(long, value_name = "N")]
+    kiosks: Option<usize>,
 }
 
 pub fn eval(ctx: &Ctx, args: EvalArgs) -> Result<ExitCode> {
@@ -49,6 +53,16 @@ pub fn eval(ctx: &Ctx, args: EvalArgs) -> Result<ExitCode> {
 }
 
 pub fn bench(ctx: &Ctx, args: BenchArgs) -> Result<ExitCode> {
+    if let Some(kiosks) = args.kiosks {
+        let Some(url) = ctx.ledger.as_deref() else {
+            anyhow::bail!("kiosk bench --kiosks N measures the shared ledger: add --ledger URL (an empty ledger)");
+        };
+        let opts = ledger::Options { url, roster: args.roster.unwrap_or(300), kiosks, engine: &ctx.cfg.engine };
+        for line in ledger::run(&opts)? {
+            println!("{line}");
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     if let Some(length) = args.queue {
         let faces = args.faces.unwrap_or_else(eval::default_faces_dir);
         for seed in &args.seed {

@@ -189,21 +189,31 @@ impl Ledger {
         self.client.batch_execute("LISTEN kiosk_changes; LISTEN kiosk_status").map_err(|e| self.fail(e))
     }
 
-    /// Whether shared rows changed, and whether a kiosk's status did, since
-    /// the last call; waits a few milliseconds at most.
-    pub fn notified(&mut self) -> Result<(bool, bool)> {
+    /// Waits up to `within` for notifications; says whether shared rows
+    /// changed and whether a kiosk reported.
+    pub fn wait_notified(&mut self, within: Duration) -> Result<(bool, bool)> {
         let mut out = (false, false);
-        let mut notes = self.client.notifications();
-        // A short wait, not `iter()`: the client reads its socket only while it
-        // waits, so a connection that does nothing else would never see them.
-        let mut iter = notes.timeout_iter(Duration::from_millis(5));
-        loop {
-            match iter.next() {
-                Ok(Some(n)) if n.channel() == "kiosk_changes" => out.0 = true,
-                Ok(Some(_)) => out.1 = true,
-                Ok(None) => break,
-                Err(e) => return Err(ledger_error(&self.place, e)),
+        {
+            let mut notes = self.client.notifications();
+            let mut iter = notes.timeout_iter(within);
+            loop {
+                match iter.next() {
+                    Ok(Some(n)) if n.channel() == "kiosk_changes" => out.0 = true,
+                    Ok(Some(_)) => out.1 = true,
+                    Ok(None) => break,
+                    Err(e) => return Err(ledger_error(&self.place, e)),
+                }
+                // Take what came together, then report: a burst is one pull.
+                if iter.size_hint().0 == 0 {
+                    break;
+                }
             }
+        }
+        if self.client.is_closed() {
+            return Err(Error::Ledger {
+                message: format!("the connection to {} was closed", self.place),
+                source: None,
+            });
         }
         Ok(out)
     }

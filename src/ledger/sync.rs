@@ -4,6 +4,7 @@
 //! pull asks for every row above the copy's change counter.
 
 use postgres::Transaction;
+use postgres::fallible_iterator::FallibleIterator;
 use postgres::types::ToSql;
 use rusqlite::types::Value;
 
@@ -16,6 +17,8 @@ use crate::store::time::Timestamp;
 
 /// Outbox entries sent in one transaction.
 const BATCH: usize = 500;
+/// Rows pulled into the copy in one of its transactions.
+const CHUNK: usize = 2000;
 
 type Param = Box<dyn ToSql + Sync>;
 
@@ -206,8 +209,12 @@ impl Ledger {
         Ok(duplicates)
     }
 
-    /// Every shared row changed or deleted after change `since`, as of one moment.
-    pub fn pull(&mut self, since: i64) -> Result<Pulled> {
+    /// Every shared row changed or deleted after change `since`, as of one
+    /// moment, handed to `take` a chunk at a time (an 85,000-delegate roster
+    /// with its photos is a gigabyte): deletions first, then each table in
+    /// order. Only the last chunk carries the new change counter, so an
+    /// interrupted pull starts again from the old one.
+    pub fn pull(&mut self, since: i64, mut take: impl FnMut(Pulled) -> Result<()>) -> Result<()> {
         let place = self.place.clone();
         let fail = |e| ledger_error(&place, e);
         let mut tx = self
@@ -217,27 +224,32 @@ impl Ledger {
             .read_only(true)
             .start()
             .map_err(fail)?;
-        let mut pulled = Pulled { version: since, ..Pulled::default() };
-        for table in TABLES {
-            let names: Vec<&str> = table.columns.iter().map(|c| c.0).collect();
-            let sql =
-                format!("SELECT {}, version FROM {} WHERE version > $1 ORDER BY version", names.join(", "), table.name);
-            for row in tx.query(&sql, &[&since]).map_err(fail)? {
-                let values =
-                    table.columns.iter().enumerate().map(|(i, c)| read(&row, i, c.1)).collect::<Result<Vec<_>, _>>();
-                pulled.rows.push((table, values.map_err(fail)?));
-                pulled.version = pulled.version.max(row.get(names.len()));
-            }
-        }
+        let mut version = since;
+        let mut chunk = Pulled::default();
         for row in tx.query("SELECT version, tbl, key FROM tombstones WHERE version > $1", &[&since]).map_err(fail)? {
-            pulled.version = pulled.version.max(row.get(0));
+            version = version.max(row.get(0));
             let (tbl, key): (String, String) = (row.get(1), row.get(2));
             if let (Some(table), Ok(key)) = (Table::named(&tbl), serde_json::from_str::<Vec<String>>(&key)) {
-                pulled.gone.push((table, key));
+                chunk.gone.push((table, key));
+            }
+        }
+        for table in TABLES {
+            let names: Vec<&str> = table.columns.iter().map(|c| c.0).collect();
+            let sql = format!("SELECT {}, version FROM {} WHERE version > $1", names.join(", "), table.name);
+            let mut rows = tx.query_raw(&sql, [&since]).map_err(fail)?;
+            while let Some(row) = rows.next().map_err(fail)? {
+                let values =
+                    table.columns.iter().enumerate().map(|(i, c)| read(&row, i, c.1)).collect::<Result<Vec<_>, _>>();
+                chunk.rows.push((table, values.map_err(fail)?));
+                version = version.max(row.get(names.len()));
+                if chunk.rows.len() >= CHUNK {
+                    take(std::mem::take(&mut chunk))?;
+                }
             }
         }
         tx.commit().map_err(fail)?;
-        Ok(pulled)
+        chunk.version = Some(version);
+        take(chunk)
     }
 }
 
@@ -259,12 +271,16 @@ pub fn push_all(store: &mut Store, ledger: &mut Ledger, kiosk: &str) -> Result<(
 /// Brings the copy up to the ledger; returns the rows pulled, and whether
 /// any of them changes who the kiosk can recognise.
 pub fn pull_into(store: &mut Store, ledger: &mut Ledger) -> Result<(usize, bool)> {
-    let pulled = ledger.pull(store.pulled_version()?)?;
     let roster = |t: &Table| matches!(t.name, "delegates" | "templates" | "lookalikes" | "calibration");
-    let touches_roster = pulled.rows.iter().map(|r| r.0).chain(pulled.gone.iter().map(|g| g.0)).any(roster);
-    let n = pulled.rows.len() + pulled.gone.len();
-    if n > 0 || pulled.version != store.pulled_version()? {
-        store.apply_pulled(&pulled)?;
-    }
+    let since = store.pulled_version()?;
+    let (mut n, mut touches_roster) = (0, false);
+    ledger.pull(since, |chunk| {
+        touches_roster |= chunk.rows.iter().map(|r| r.0).chain(chunk.gone.iter().map(|g| g.0)).any(roster);
+        n += chunk.rows.len() + chunk.gone.len();
+        if !chunk.is_empty() || chunk.version.is_some_and(|v| v != since) {
+            store.apply_pulled(&chunk)?;
+        }
+        Ok(())
+    })?;
     Ok((n, touches_roster))
 }

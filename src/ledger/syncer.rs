@@ -49,28 +49,43 @@ pub struct Link {
 
 pub struct Syncer {
     status: Arc<Mutex<LinkStatus>>,
-    nudge: Sender<()>,
+    signals: Sender<Signal>,
     stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+/// What wakes the worker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Signal {
+    /// Something was written here: send it.
+    Wrote,
+    /// The ledger's shared rows changed (or may have, after a reconnection): pull.
+    RowsChanged,
+    /// A kiosk reported.
+    KioskReported,
 }
 
 impl Syncer {
     pub fn start(link: Link) -> Result<Syncer> {
         let store = Store::open(&link.db)?.with_zone(link.zone);
         let status = Arc::new(Mutex::new(LinkStatus::default()));
-        let (nudge, nudged) = crossbeam_channel::unbounded();
+        let (signals, inbox) = crossbeam_channel::unbounded();
         let stop = Arc::new(AtomicBool::new(false));
+        let listener = Listener { url: link.url.clone(), signals: signals.clone(), stop: stop.clone() };
         let worker = Worker { link, store, ledger: None, status: status.clone(), stop: stop.clone() };
-        let thread = std::thread::Builder::new()
-            .name("ledger".into())
-            .spawn(move || worker.run(nudged))
-            .map_err(|e| Error::io(std::path::Path::new("ledger thread"), e))?;
-        Ok(Syncer { status, nudge, stop, thread: Some(thread) })
+        let spawn = |name: &str, f: Box<dyn FnOnce() + Send>| {
+            std::thread::Builder::new().name(name.into()).spawn(f).map_err(|e| Error::io(std::path::Path::new(name), e))
+        };
+        let threads = vec![
+            spawn("ledger-listen", Box::new(move || listener.run()))?,
+            spawn("ledger-sync", Box::new(move || worker.run(inbox)))?,
+        ];
+        Ok(Syncer { status, signals, stop, threads })
     }
 
     /// A handle for the threads that write check-ins or show the link.
     pub fn watch(&self) -> LinkWatch {
-        LinkWatch { status: self.status.clone(), nudge: self.nudge.clone() }
+        LinkWatch { status: self.status.clone(), signals: self.signals.clone() }
     }
 
     /// Waits up to `within` for the outbox to empty; returns the check-ins
@@ -93,7 +108,7 @@ impl Syncer {
 #[derive(Clone)]
 pub struct LinkWatch {
     status: Arc<Mutex<LinkStatus>>,
-    nudge: Sender<()>,
+    signals: Sender<Signal>,
 }
 
 impl LinkWatch {
@@ -103,16 +118,50 @@ impl LinkWatch {
 
     /// Something was written here: send it now.
     pub fn nudge(&self) {
-        let _ = self.nudge.send(());
+        let _ = self.signals.send(Signal::Wrote);
     }
 }
 
 impl Drop for Syncer {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
-        let _ = self.nudge.send(());
-        if let Some(t) = self.thread.take() {
+        let _ = self.signals.send(Signal::Wrote);
+        for t in self.threads.drain(..) {
             let _ = t.join();
+        }
+    }
+}
+
+/// Waits on its own connection for the ledger's notifications, so that a
+/// change reaches the worker at once, whatever the worker is doing.
+struct Listener {
+    url: String,
+    signals: Sender<Signal>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Listener {
+    fn run(self) {
+        while !self.stop.load(Ordering::SeqCst) {
+            let Ok(mut ledger) = Ledger::connect(&self.url).and_then(|mut l| l.listen().map(|_| l)) else {
+                std::thread::sleep(Duration::from_millis(500));
+                continue;
+            };
+            // Changes made while nobody listened: pull once.
+            let _ = self.signals.send(Signal::RowsChanged);
+            while !self.stop.load(Ordering::SeqCst) {
+                match ledger.wait_notified(Duration::from_millis(500)) {
+                    Ok((rows, kiosk)) => {
+                        if rows {
+                            let _ = self.signals.send(Signal::RowsChanged);
+                        }
+                        if kiosk {
+                            let _ = self.signals.send(Signal::KioskReported);
+                        }
+                    }
+                    Err(_) => break,
+                }
+            }
         }
     }
 }
@@ -126,54 +175,56 @@ struct Worker {
 }
 
 impl Worker {
-    fn run(mut self, nudged: Receiver<()>) {
+    fn run(mut self, inbox: Receiver<Signal>) {
         let mut last_beat: Option<Instant> = None;
         let mut last_pull: Option<Instant> = None;
+        let mut signals = vec![Signal::RowsChanged];
         while !self.stop.load(Ordering::SeqCst) {
-            let outcome = self.round(&mut last_beat, &mut last_pull);
+            let pull = signals.contains(&Signal::RowsChanged) || last_pull.is_none_or(|t| t.elapsed() >= PULL_ANYWAY);
+            let outcome = self.round(pull, &mut last_beat);
+            if pull && outcome.is_ok() {
+                last_pull = Some(Instant::now());
+            }
             let waiting = self.store.waiting().unwrap_or_default();
+            let online = self.ledger.is_some() && outcome.is_ok();
             {
                 let mut s = self.status.lock().unwrap_or_else(|p| p.into_inner());
                 (s.outbox, s.waiting) = waiting;
-                s.online = self.ledger.is_some() && outcome.is_ok();
+                s.online = online;
                 match outcome {
                     Ok((roster, changed)) => {
                         s.problem = None;
                         s.roster_version += roster as u64;
-                        s.changes += changed as u64;
+                        s.changes += (changed || signals.contains(&Signal::KioskReported)) as u64;
                     }
                     Err(e) => s.problem = Some(e.to_string()),
                 }
             }
-            if !self.status.lock().unwrap_or_else(|p| p.into_inner()).online {
-                // Dropped: a new connection next time. Not too often, but soon after the link is back.
+            // Dropped: a new connection next time, soon after the link is back.
+            let wait = if online { HEARTBEAT } else { Duration::from_millis(500) };
+            if !online {
                 self.ledger = None;
-                last_pull = None;
-                let _ = nudged.recv_timeout(Duration::from_millis(500));
-                continue;
             }
-            let _ = nudged.recv_timeout(Duration::from_millis(200));
-            while nudged.try_recv().is_ok() {}
+            signals = match inbox.recv_timeout(wait) {
+                Ok(first) => std::iter::once(first).chain(inbox.try_iter()).collect(),
+                Err(_) => Vec::new(),
+            };
         }
     }
 
-    /// One turn: connect if needed, send, pull if told to, say alive.
+    /// One turn: connect if needed, send, pull if asked to, say alive.
     /// Returns whether the roster changed and whether anything did.
-    fn round(&mut self, last_beat: &mut Option<Instant>, last_pull: &mut Option<Instant>) -> Result<(bool, bool)> {
+    fn round(&mut self, pull: bool, last_beat: &mut Option<Instant>) -> Result<(bool, bool)> {
         if self.ledger.is_none() {
-            let mut ledger = Ledger::connect(&self.link.url)?;
-            ledger.listen()?;
-            self.ledger = Some(ledger);
+            self.ledger = Some(Ledger::connect(&self.link.url)?);
         }
         let ledger = self.ledger.as_mut().expect("connected above");
-        let (rows_changed, kiosk_changed) = ledger.notified()?;
         let kiosk = self.link.kiosk.as_deref().unwrap_or("dashboard");
         let (sent, _) = push_all(&mut self.store, ledger, kiosk)?;
-        let mut out = (false, kiosk_changed);
-        if rows_changed || last_pull.is_none_or(|t| t.elapsed() >= PULL_ANYWAY) {
+        let mut out = (false, false);
+        if pull {
             let (pulled, roster) = pull_into(&mut self.store, ledger)?;
-            *last_pull = Some(Instant::now());
-            out = (roster, out.1 || pulled > 0);
+            out = (roster, pulled > 0);
         }
         if let Some(id) = &self.link.kiosk
             && (sent > 0 || last_beat.is_none_or(|t| t.elapsed() >= HEARTBEAT))

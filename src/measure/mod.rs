@@ -4,4 +4,5 @@
 
 pub mod bench;
 pub mod eval;
+pub mod ledger;
 pub mod queue;

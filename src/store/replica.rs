@@ -194,13 +194,19 @@ pub enum Pending {
     Audit { id: i64, at: String, action: String, detail: String },
 }
 
-/// What a pull brought: rows as they are in the ledger, keys it deleted, and
-/// the ledger's change counter they bring this copy up to.
+/// What a pull brought: keys the ledger deleted, rows as they are there,
+/// and, on a pull's last part, the change counter they bring this copy up to.
 #[derive(Debug, Default)]
 pub struct Pulled {
-    pub rows: Vec<(&'static Table, Vec<Value>)>,
     pub gone: Vec<(&'static Table, Vec<String>)>,
-    pub version: i64,
+    pub rows: Vec<(&'static Table, Vec<Value>)>,
+    pub version: Option<i64>,
+}
+
+impl Pulled {
+    pub fn is_empty(&self) -> bool {
+        self.gone.is_empty() && self.rows.is_empty()
+    }
 }
 
 /// Which ledger a file copies, and the name its changes carry there.
@@ -364,18 +370,15 @@ impl Store {
         self.value("SELECT coalesce((SELECT CAST(value AS INTEGER) FROM ledger_state WHERE name = 'pulled'), 0)", [])
     }
 
-    /// Applies what a pull brought, in one transaction, without noting it in
-    /// the outbox; returns how many rows changed.
+    /// Applies (part of) what a pull brought, in one transaction, without
+    /// noting it in the outbox; deletions first (a key deleted and made again
+    /// comes back among the rows); returns how many rows changed.
     pub fn apply_pulled(&mut self, pulled: &Pulled) -> Result<usize> {
-        let kept: HashSet<(&str, Vec<String>)> = pulled.rows.iter().map(|(t, r)| (t.name, key_of(r, t.key))).collect();
         self.transaction(|tx| {
             tx.execute("UPDATE temp.replication SET recording = 0", [])?;
             let mut changed = 0;
             for (table, key) in &pulled.gone {
-                // A key deleted and made again since: its row is in `rows`.
-                if !kept.contains(&(table.name, key.clone())) {
-                    changed += tx.execute(&table.delete_sql(), rusqlite::params_from_iter(key))?;
-                }
+                changed += tx.execute(&table.delete_sql(), rusqlite::params_from_iter(key))?;
             }
             for table in TABLES {
                 let sql = table.upsert_sql();
@@ -383,11 +386,13 @@ impl Store {
                     changed += tx.execute(&sql, rusqlite::params_from_iter(row))?;
                 }
             }
-            tx.execute(
-                "INSERT INTO ledger_state (name, value) VALUES ('pulled', ?1)
-                 ON CONFLICT (name) DO UPDATE SET value = excluded.value",
-                [pulled.version.to_string()],
-            )?;
+            if let Some(version) = pulled.version {
+                tx.execute(
+                    "INSERT INTO ledger_state (name, value) VALUES ('pulled', ?1)
+                     ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                    [version.to_string()],
+                )?;
+            }
             tx.execute("UPDATE temp.replication SET recording = 1", [])?;
             Ok(changed)
         })
@@ -460,7 +465,7 @@ mod tests {
                 ),
             ],
             gone: vec![],
-            version: 7,
+            version: Some(7),
         };
         assert_eq!(store.apply_pulled(&pulled).unwrap(), 2);
         assert_eq!(store.waiting().unwrap(), (0, 0));
