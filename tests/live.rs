@@ -30,28 +30,6 @@ fn enrolled(faces: &Path, dir: &Path, people: usize) -> (PathBuf, Vec<(String, S
     (db, out)
 }
 
-/// 640x480 frames: each person's probe photos in turn, empty frames between people.
-fn frames(dir: &Path, sequence: &[Vec<PathBuf>], per_person: usize) -> PathBuf {
-    let out = dir.join("frames");
-    std::fs::create_dir_all(&out).unwrap();
-    let empty = image::RgbImage::from_pixel(640, 480, image::Rgb([118, 118, 118]));
-    let mut n = 0;
-    let mut save = |img: &image::RgbImage| {
-        img.save(out.join(format!("{n:05}.jpg"))).unwrap();
-        n += 1;
-    };
-    for photos in sequence {
-        for i in 0..per_person {
-            let photo = image::open(&photos[i % photos.len()]).unwrap().to_rgb8();
-            save(&kiosk::measure::bench::camera_frame(&photo, 360).unwrap());
-        }
-        for _ in 0..3 {
-            save(&empty);
-        }
-    }
-    out
-}
-
 fn impostor_photos(faces: &Path) -> Vec<PathBuf> {
     let mut dirs: Vec<PathBuf> =
         std::fs::read_dir(faces.join("dev/impostors")).unwrap().filter_map(|e| e.ok()).map(|e| e.path()).collect();
@@ -69,7 +47,7 @@ fn each_person_in_turn_is_checked_in_exactly_once_and_a_stranger_never() {
     sequence.insert(1, impostor_photos(&faces));
     // The first person comes back later: "already checked in", no second record.
     sequence.push(probes(&faces, &people[0].1));
-    let folder = frames(dir.path(), &sequence, 16);
+    let folder = frame_folder(&dir.path().join("frames"), &sequence, 16);
 
     let mut cfg = Config::default();
     cfg.kiosk.cooldown_seconds = 0;
@@ -140,7 +118,7 @@ fn the_window_runs_under_xvfb_and_records_the_check_ins() {
     let dir = tempfile::tempdir().unwrap();
     let (db, people) = enrolled(&faces, dir.path(), 2);
     let sequence: Vec<Vec<PathBuf>> = people.iter().map(|(_, id)| probes(&faces, id)).collect();
-    let folder = frames(dir.path(), &sequence, 20);
+    let folder = frame_folder(&dir.path().join("frames"), &sequence, 20);
     let out = std::process::Command::new("xvfb-run")
         .args(["-a", "-s", "-screen 0 1280x800x24", env!("CARGO_BIN_EXE_kiosk")])
         .args(["run", "--db", path_str(&db), "--frames", path_str(&folder), "--once", "--session", "Phiên Xvfb"])
@@ -186,7 +164,7 @@ fn a_delegate_with_a_lookalike_is_asked_for_the_code_and_nothing_is_recorded_by_
         "{listed}"
     );
 
-    let folder = frames(dir.path(), &[twin_probes[1..].to_vec(), probes(&faces, &other.0)], 16);
+    let folder = frame_folder(&dir.path().join("frames"), &[twin_probes[1..].to_vec(), probes(&faces, &other.0)], 16);
     let mut station = Station::new(
         &Config::default().present(),
         Store::open(&db).unwrap(),
@@ -240,7 +218,7 @@ fn flagged_lookalikes_who_are_clearly_themselves_get_in_without_a_code() {
     assert!(stdout(&out).contains("3 lookalike pair(s)"), "{}", stdout(&out));
     let cfg = Config::load(Some(&settings)).unwrap();
     let sequence: Vec<Vec<PathBuf>> = chosen.iter().map(|(id, _)| probes(&faces, id)).collect();
-    let folder = frames(dir.path(), &sequence, 16);
+    let folder = frame_folder(&dir.path().join("frames"), &sequence, 16);
     let session = std::sync::Arc::new(std::sync::RwLock::new("Phiên 1".to_string()));
     let mut station = Station::new(&cfg.present(), Store::open(&db).unwrap(), session).unwrap();
     let mut source = FolderSource::open(&folder, 1000.0).unwrap();

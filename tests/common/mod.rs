@@ -74,3 +74,30 @@ pub fn probes(faces: &Path, identity: &str) -> Vec<PathBuf> {
 pub fn engine() -> kiosk::Engine {
     kiosk::Engine::load(&kiosk::config::Config::default().engine).expect("the real models load")
 }
+
+/// A folder of 640x480 camera frames: each person's photos in turn
+/// (`per_person` frames), three empty frames between people.
+pub fn frame_folder(out: &Path, sequence: &[Vec<PathBuf>], per_person: usize) -> PathBuf {
+    std::fs::create_dir_all(out).unwrap();
+    let empty = image::RgbImage::from_pixel(640, 480, image::Rgb([118, 118, 118]));
+    let mut n = 0;
+    let mut save = |img: &image::RgbImage| {
+        img.save(out.join(format!("{n:05}.jpg"))).unwrap();
+        n += 1;
+    };
+    for photos in sequence {
+        for i in 0..per_person {
+            let photo = image::open(&photos[i % photos.len()]).unwrap().to_rgb8();
+            save(&kiosk::measure::bench::camera_frame(&photo, 360).unwrap());
+        }
+        for _ in 0..3 {
+            save(&empty);
+        }
+    }
+    out.to_path_buf()
+}
+
+/// A free port on loopback.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}

@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use super::free_port;
+
 const BIN: &str = "/usr/lib/postgresql/15/bin";
 
 pub struct Cluster {
@@ -16,10 +18,6 @@ pub struct Cluster {
     server: Option<Child>,
     /// Run as this user (root runs the server as `postgres`).
     run_as: Option<String>,
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 fn is_root() -> bool {
