@@ -30,6 +30,57 @@ fn roster(faces: &Path, dir: &Path, n: usize, skip: usize) -> (PathBuf, Vec<(Str
     (path, out)
 }
 
+#[test]
+fn a_change_the_ledger_refuses_is_audited_and_does_not_block_the_others() {
+    use kiosk::ledger::Ledger;
+    use kiosk::ledger::sync::{pull_into, push_all};
+    use kiosk::store::{Delegate, Method, Store};
+
+    let Some(pg) = Cluster::start("refused change") else { return };
+    let url = pg.url();
+    Ledger::init(&url).unwrap();
+    let mut ledger = Ledger::connect(&url).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let copy = |name: &str, ledger: &mut Ledger| {
+        let mut store = Store::open(&dir.path().join(name)).unwrap();
+        store.become_replica(&ledger.id).unwrap();
+        pull_into(&mut store, ledger).unwrap();
+        store
+    };
+    let delegate =
+        |code: &str| Delegate { code: code.into(), name: format!("Đại biểu {code}"), ..Delegate::default() };
+    let mut desk = copy("desk.db", &mut ledger);
+    desk.transaction(|tx| {
+        tx.upsert_delegate(&delegate("A1"))?;
+        tx.upsert_delegate(&delegate("B2"))
+    })
+    .unwrap();
+    push_all(&mut desk, &mut ledger, "secretariat").unwrap();
+
+    // A kiosk, cut off, checks both in; meanwhile A1 is taken off the roster (never attended: deleted).
+    let mut door = copy("door.db", &mut ledger);
+    door.check_in("Phiên 1", "A1", Method::Manual, "door", None).unwrap();
+    door.check_in("Phiên 1", "B2", Method::Manual, "door", None).unwrap();
+    desk.transaction(|tx| tx.remove_delegate("A1", "left the congress")).unwrap();
+    push_all(&mut desk, &mut ledger, "secretariat").unwrap();
+    assert_eq!(pg.count("SELECT count(*) FROM delegates"), 1);
+
+    push_all(&mut door, &mut ledger, "door").expect("a refused change does not stop the outbox");
+    assert_eq!(door.waiting().unwrap(), (0, 0));
+    assert_eq!(pg.count("SELECT count(*) FROM attendance WHERE delegate_code = 'B2'"), 1);
+    let detail: String =
+        pg.client().query_one("SELECT detail FROM audit WHERE action = 'rejected_change'", &[]).unwrap().get(0);
+    assert!(detail.contains("A1") && detail.contains("attendance"), "{detail}");
+    assert!(ledger.verify_audit(None).unwrap().broken.is_none());
+
+    // After the congress a kiosk's copy is purged alone: nothing leaves the ledger.
+    drop(door);
+    let said = run_ok(&["purge", "--biometrics", "--db", path_str(&dir.path().join("door.db"))]);
+    assert!(said.contains("deleted"), "{said}");
+    let o = kiosk(&["purge", "--biometrics", "--ledger", &url]);
+    assert!(!o.status.success() && stderr(&o).contains("drop its database"), "{}", stderr(&o));
+}
+
 fn run_ok(args: &[&str]) -> String {
     let o = kiosk(args);
     assert!(o.status.success(), "kiosk {args:?}: {}{}", stdout(&o), stderr(&o));

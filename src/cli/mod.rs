@@ -230,7 +230,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     let zone = cfg.event.zone().map_err(kiosk::Error::Config)?;
     let ledger = Some(cfg.ledger.url.clone()).filter(|u| !u.is_empty());
     let ctx = Ctx { cfg, zone, ledger, copy: RefCell::new(None) };
-    let code = match cli.command {
+    let outcome = match cli.command {
         Command::Enroll(args) => enrol::enroll(&ctx, args),
         Command::Remove(args) => enrol::remove(&ctx, args),
         Command::Lookalikes(db) => enrol::lookalikes(&ctx, &db),
@@ -253,8 +253,11 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Paths => window::paths(&ctx, cli.config.as_deref()),
         Command::Ledger { action } => ledger::ledger(&ctx, action),
         Command::Dashboard(args) => dashboard::dashboard(&ctx, args),
-    }?;
-    ctx.finish()?;
+    };
+    // What a failing command committed before it failed is sent too.
+    let sent = ctx.finish();
+    let code = outcome?;
+    sent?;
     Ok(code)
 }
 

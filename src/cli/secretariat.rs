@@ -208,7 +208,18 @@ pub fn snapshots(ctx: &Ctx, args: SnapshotsArgs) -> Result<ExitCode> {
 }
 
 pub fn purge(ctx: &Ctx, args: PurgeArgs) -> Result<ExitCode> {
+    if ctx.ledger.is_some() {
+        anyhow::bail!(
+            "purge works on one file: a single-kiosk file, or a kiosk's local copy (--db FILE --ledger \"\"). \
+             On the shared ledger, export the lists, then drop its database: PostgreSQL keeps deleted rows in its \
+             write-ahead log and backups, which this program cannot prove gone"
+        );
+    }
     let mut store = ctx.open(&args.db)?;
+    if store.replica_of()?.is_some() {
+        // The copy's templates go from this file only, never from the ledger.
+        store.detach_replica()?;
+    }
     let p = store.purge_biometrics()?;
     println!(
         "{} face templates, {} enrolled photos and {} check-in snapshots deleted and the file compacted. Checked: no run of {} bytes or more of their {} bytes is left in the {} bytes of {} and its write-ahead log.",

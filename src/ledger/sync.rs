@@ -50,6 +50,17 @@ fn refs(params: &[Param]) -> Vec<&(dyn ToSql + Sync)> {
     params.iter().map(|p| p.as_ref()).collect()
 }
 
+/// A value as the audit log keeps it: blobs by their size only.
+fn shown(v: &Value) -> serde_json::Value {
+    match v {
+        Value::Null => serde_json::Value::Null,
+        Value::Integer(i) => (*i).into(),
+        Value::Real(f) => (*f).into(),
+        Value::Text(t) => t.as_str().into(),
+        Value::Blob(b) => format!("<{} bytes>", b.len()).into(),
+    }
+}
+
 fn text(v: &Value) -> &str {
     match v {
         Value::Text(s) => s,
@@ -79,12 +90,36 @@ impl<'t, 'c> Writer<'t, 'c> {
         Ok(Writer { tx, last_hash: None, duplicates: 0 })
     }
 
+    /// Applies one change. One the ledger's rules refuse (a check-in of a
+    /// delegate removed meanwhile, say) is written to the audit log as
+    /// `rejected_change`, with the row, instead of blocking every change after it.
     pub(crate) fn apply(
         &mut self,
         change: &Pending,
         from: &Sender,
         now: &str,
     ) -> std::result::Result<(), postgres::Error> {
+        self.tx.batch_execute("SAVEPOINT change")?;
+        match self.apply_one(change, from, now) {
+            Ok(()) => self.tx.batch_execute("RELEASE SAVEPOINT change"),
+            Err(e) if e.code().is_some_and(|c| c.code().starts_with("23")) => {
+                self.tx.batch_execute("ROLLBACK TO SAVEPOINT change")?;
+                // The chain's last hash may have moved inside the rolled-back part.
+                self.last_hash = None;
+                let what = match change {
+                    Pending::Row { table, key, row } => serde_json::json!({"table": table.name, "key": key,
+                        "row": row.as_ref().map(|r| r.iter().map(shown).collect::<Vec<_>>())}),
+                    Pending::Audit { id, action, .. } => serde_json::json!({"audit": id, "action": action}),
+                };
+                let reason = e.as_db_error().map(|d| d.message().to_string()).unwrap_or_else(|| e.to_string());
+                let detail = serde_json::json!({"change": what, "refused": reason});
+                self.append(now, "rejected_change", &detail.to_string(), from, None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn apply_one(&mut self, change: &Pending, from: &Sender, now: &str) -> std::result::Result<(), postgres::Error> {
         match change {
             Pending::Audit { id, at, action, detail } => self.append(at, action, detail, from, Some(*id)),
             Pending::Row { table, row: Some(row), .. } if table.name == "attendance" => self.check_in(row, from, now),

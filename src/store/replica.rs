@@ -276,6 +276,21 @@ impl Store {
         self.replica_of()?.ok_or_else(|| Error::Input("the local copy could not be marked".into()))
     }
 
+    /// Makes a local copy a file of its own again, for purging it after the
+    /// congress; refused while changes wait for the ledger (they would be lost).
+    pub fn detach_replica(&mut self) -> Result<()> {
+        let (waiting, _) = self.waiting()?;
+        if waiting > 0 {
+            return Err(Error::Input(format!(
+                "{} still holds {waiting} changes the ledger has not taken: run the kiosk online until they are sent",
+                self.path.display()
+            )));
+        }
+        self.conn
+            .execute_batch("UPDATE temp.replication SET recording = 0; DELETE FROM ledger_state;")
+            .map_err(|e| self.fail(e))
+    }
+
     /// On a copy of a ledger, installs this connection's triggers that note
     /// every change in the outbox. Called when the file is opened.
     pub(crate) fn note_changes(&self) -> Result<()> {
