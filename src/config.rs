@@ -15,6 +15,7 @@ use crate::present::KioskConfig;
 use crate::secretariat::EventConfig;
 use crate::store::StoreConfig;
 use crate::vision::engine::EngineConfig;
+use crate::vision::liveness::LivenessConfig;
 use crate::vision::quality::QualityConfig;
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -25,6 +26,7 @@ pub struct Config {
     pub ledger: LedgerConfig,
     pub engine: EngineConfig,
     pub quality: QualityConfig,
+    pub liveness: LivenessConfig,
     pub decide: DecideConfig,
     pub camera: CameraConfig,
     pub kiosk: KioskConfig,
@@ -68,6 +70,7 @@ impl Config {
         self.ledger.check()?;
         self.engine.check()?;
         self.quality.check()?;
+        self.liveness.check()?;
         self.decide.check()?;
         self.camera.check()?;
         self.kiosk.check()

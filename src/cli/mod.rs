@@ -5,6 +5,7 @@ mod dashboard;
 mod enrol;
 mod faces;
 mod ledger;
+mod liveness;
 mod measure;
 mod secretariat;
 mod window;
@@ -55,6 +56,10 @@ enum Command {
     Calibrate(Db),
     /// Detect and embed every face of images or folders (recursively).
     Embed(faces::EmbedArgs),
+    /// Say for each face of images (files or folders, recursively) whether it is real or a picture of a face.
+    Liveness(liveness::LivenessArgs),
+    /// Measure the liveness check on a folder laid out like ../shared/pad/dev: attacks accepted, real faces refused.
+    EvalLiveness(liveness::EvalLivenessArgs),
     /// Say who is in each image (files or folders, recursively), at the shipped threshold.
     Identify(faces::IdentifyArgs),
     /// Record attendance: the person in an image, or a delegate by code (staff, with a reason).
@@ -237,6 +242,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Calibrate(db) => enrol::calibrate(&ctx, &db),
         Command::Embed(args) => faces::embed(&ctx, args),
         Command::Identify(args) => faces::identify(&ctx, args),
+        Command::Liveness(args) => liveness::liveness(&ctx, args),
+        Command::EvalLiveness(args) => liveness::eval_liveness(&ctx, args),
         Command::Checkin(args) => faces::checkin(&ctx, args),
         Command::Undo(args) => secretariat::undo(&ctx, args),
         Command::Session { action } => secretariat::session(&ctx, action),

@@ -19,6 +19,7 @@ use crate::vision::decode::{decode_image, image_files, load_image};
 use crate::vision::detect::{Source, resize_rgb};
 use crate::vision::engine::{Engine, EngineConfig};
 use crate::vision::face::l2_normalize;
+use crate::vision::liveness::Liveness;
 use crate::vision::quality::QualityConfig;
 
 #[derive(Debug, Default)]
@@ -118,6 +119,10 @@ pub fn run(engine_cfg: &EngineConfig, quality: &QualityConfig, faces: &Path, max
     }
     let query =
         engine.analyze_main(&frame, Source::CameraFrame)?.main().and_then(|f| f.embedding.clone()).unwrap_or_default();
+    let liveness = Liveness::load(&EngineConfig { threads: 1, ..engine_cfg.clone() })?;
+    report
+        .rows
+        .push(("liveness, both models, one face (1 thr.)".into(), time(50, || liveness.score(&frame, &face.bbox))?));
 
     // Enrolment throughput: a roster of the photos into a fresh SQLite file,
     // exactly as `kiosk enroll` does it (decode, detect, align, embed on all cores, store).

@@ -5,4 +5,5 @@
 pub mod bench;
 pub mod eval;
 pub mod ledger;
+pub mod liveness;
 pub mod queue;

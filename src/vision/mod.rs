@@ -8,5 +8,6 @@ pub mod detect;
 pub mod embed;
 pub mod engine;
 pub mod face;
+pub mod liveness;
 pub mod quality;
 pub mod runtime;
