@@ -73,6 +73,16 @@ fn a_change_the_ledger_refuses_is_audited_and_does_not_block_the_others() {
     assert!(detail.contains("A1") && detail.contains("attendance"), "{detail}");
     assert!(ledger.verify_audit(None).unwrap().broken.is_none());
 
+    // Undone and made again at the same kiosk while it was offline: the ledger follows, no duplicate.
+    let first: String = pg.client().query_one("SELECT checked_in_at FROM attendance", &[]).unwrap().get(0);
+    door.undo_check_in("Phiên 1", "B2", "door", "wrong session").unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    door.check_in("Phiên 1", "B2", Method::Manual, "door", None).unwrap();
+    push_all(&mut door, &mut ledger, "door").unwrap();
+    let now: String = pg.client().query_one("SELECT checked_in_at FROM attendance", &[]).unwrap().get(0);
+    assert_ne!(now, first, "the check-in made again is the one kept");
+    assert_eq!(pg.count("SELECT count(*) FROM audit WHERE action = 'duplicate_check_in'"), 0);
+
     // After the congress a kiosk's copy is purged alone: nothing leaves the ledger.
     drop(door);
     let said = run_ok(&["purge", "--biometrics", "--db", path_str(&dir.path().join("door.db"))]);

@@ -136,7 +136,7 @@ struct Ctx {
 struct LocalCopy {
     path: PathBuf,
     /// A copy made for this command alone (no --db).
-    _scratch: Option<tempfile::TempDir>,
+    scratch: Option<tempfile::TempDir>,
 }
 
 impl Ctx {
@@ -182,9 +182,12 @@ impl Ctx {
 
     fn local_copy(&self, db: &Db) -> Result<Store> {
         let mut ledger = self.connect()?.expect("called with a ledger");
-        let (path, scratch) = match &db.db {
-            Some(path) => (path.clone(), None),
-            None => {
+        // A command that opens the store twice works on one copy.
+        let earlier = self.copy.borrow_mut().take();
+        let (path, scratch) = match (&db.db, earlier) {
+            (Some(path), _) => (path.clone(), None),
+            (None, Some(copy)) => (copy.path, copy.scratch),
+            (None, None) => {
                 let dir = tempfile::tempdir().context("cannot make a temporary folder for the ledger's copy")?;
                 (dir.path().join("copy.db"), Some(dir))
             }
@@ -192,7 +195,7 @@ impl Ctx {
         let mut store = self.open_file(&path)?;
         store.become_replica(&ledger.id)?;
         pull_into(&mut store, &mut ledger)?;
-        *self.copy.borrow_mut() = Some(LocalCopy { path, _scratch: scratch });
+        *self.copy.borrow_mut() = Some(LocalCopy { path, scratch });
         Ok(store)
     }
 

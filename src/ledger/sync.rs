@@ -179,8 +179,10 @@ impl<'t, 'c> Writer<'t, 'c> {
             return self.upsert(Table::named("attendance").expect("shared table"), row);
         };
         let (held_at, held_kiosk, held_method): (String, String, String) = (held.get(0), held.get(1), held.get(2));
-        if held_at == at && held_kiosk == kiosk {
-            // The same check-in again (a snapshot added, a batch sent twice).
+        if held_kiosk == kiosk {
+            // The same kiosk's own check-in: sent again (a snapshot added, a
+            // batch sent twice), or undone and made again there while it was
+            // offline (its outbox sends the row as it is now): it wins.
             return self.upsert(Table::named("attendance").expect("shared table"), row);
         }
         let earlier = match (at.parse::<Timestamp>(), held_at.parse::<Timestamp>()) {
