@@ -5,7 +5,6 @@ use std::process::ExitCode;
 
 use anyhow::{Result, bail};
 use clap::Args;
-use rayon::prelude::*;
 use serde_json::json;
 
 use kiosk::matching::recognize::Recognizer;
@@ -14,7 +13,7 @@ use kiosk::store::{CheckIn, Delegate, Evidence, Method, Store};
 use kiosk::vision::decode::{image_files, load_image};
 use kiosk::vision::engine::Engine;
 
-use super::{Ctx, Db, DbSession, progress_bar};
+use super::{Ctx, Db, DbSession, each_image};
 
 #[derive(Args)]
 pub struct EmbedArgs {
@@ -52,31 +51,12 @@ pub struct CheckinArgs {
 
 pub fn embed(ctx: &Ctx, args: EmbedArgs) -> Result<ExitCode> {
     let engine = Engine::load(&ctx.cfg.engine.for_batch())?;
-    let files = image_files(&args.paths);
-    let bar = progress_bar(files.len(), "embedding");
-    let mut failures = 0usize;
-    // Chunks keep the output in order while both cores work.
-    for chunk in files.chunks(64) {
-        let results: Vec<_> = chunk
-            .par_iter()
-            .map(|path| {
-                let out = load_image(path).and_then(|img| engine.analyze(&img));
-                bar.inc(1);
-                out
-            })
-            .collect();
-        for (path, result) in chunk.iter().zip(results) {
-            if result.is_err() {
-                failures += 1;
-            }
-            bar.suspend(|| print_embedding(path, result, args.json));
-        }
-    }
-    bar.finish_and_clear();
-    if failures > 0 {
-        eprintln!("{failures} of {} images could not be read", files.len());
-    }
-    Ok(if failures == files.len() && !files.is_empty() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+    Ok(each_image(
+        &args.paths,
+        "embedding",
+        |path| load_image(path).and_then(|img| engine.analyze(&img)),
+        |path, result| print_embedding(path, result, args.json),
+    ))
 }
 
 fn print_embedding(path: &Path, result: kiosk::Result<Vec<kiosk::Face>>, as_json: bool) {

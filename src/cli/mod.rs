@@ -11,8 +11,10 @@ mod secretariat;
 mod window;
 
 use std::cell::RefCell;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+
+use rayon::prelude::*;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
@@ -23,6 +25,7 @@ use kiosk::ledger::Ledger;
 use kiosk::ledger::sync::{pull_into, push_all};
 use kiosk::store::time::Zone;
 use kiosk::store::{AuditHead, Store};
+use kiosk::vision::decode::image_files;
 use kiosk::vision::embed::EmbedderKind;
 
 #[derive(Parser)]
@@ -280,4 +283,37 @@ fn progress_bar(len: usize, what: &str) -> ProgressBar {
     );
     bar.set_message(what.to_string());
     bar
+}
+
+/// Runs `work` on every image of `paths` (files, or folders walked) on all
+/// cores, in chunks so that `show` prints the results in order; fails only
+/// when every image failed.
+fn each_image<T: Send>(
+    paths: &[PathBuf],
+    what: &str,
+    work: impl Fn(&Path) -> kiosk::Result<T> + Sync,
+    show: impl Fn(&Path, kiosk::Result<T>),
+) -> ExitCode {
+    let files = image_files(paths);
+    let bar = progress_bar(files.len(), what);
+    let mut failures = 0usize;
+    for chunk in files.chunks(64) {
+        let results: Vec<_> = chunk
+            .par_iter()
+            .map(|path| {
+                let out = work(path);
+                bar.inc(1);
+                out
+            })
+            .collect();
+        for (path, result) in chunk.iter().zip(results) {
+            failures += result.is_err() as usize;
+            bar.suspend(|| show(path, result));
+        }
+    }
+    bar.finish_and_clear();
+    if failures > 0 {
+        eprintln!("{failures} of {} images could not be read", files.len());
+    }
+    if failures == files.len() && !files.is_empty() { ExitCode::FAILURE } else { ExitCode::SUCCESS }
 }
