@@ -86,6 +86,8 @@ CREATE TABLE attendance (
     score          DOUBLE PRECISION,
     frames         BIGINT,
     snapshot       BYTEA,
+    -- Which copy sent it (see sync.rs: a copy's own row is replaced, another's is not).
+    origin         TEXT NOT NULL DEFAULT '',
     version        BIGINT NOT NULL,
     PRIMARY KEY (session, delegate_code)
 );

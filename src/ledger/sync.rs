@@ -172,18 +172,26 @@ impl<'t, 'c> Writer<'t, 'c> {
     fn check_in(&mut self, row: &[Value], from: &Sender, now: &str) -> std::result::Result<(), postgres::Error> {
         let (session, code, at, kiosk) = (text(&row[0]), text(&row[1]), text(&row[2]), text(&row[4]));
         let held = self.tx.query_opt(
-            "SELECT checked_in_at, kiosk, method FROM attendance WHERE session = $1 AND delegate_code = $2 FOR UPDATE",
+            "SELECT checked_in_at, kiosk, method, origin FROM attendance
+             WHERE session = $1 AND delegate_code = $2 FOR UPDATE",
             &[&session, &code],
         )?;
-        let Some(held) = held else {
-            return self.upsert(Table::named("attendance").expect("shared table"), row);
+        let record = |w: &mut Self| -> std::result::Result<(), postgres::Error> {
+            w.upsert(Table::named("attendance").expect("shared table"), row)?;
+            w.tx.execute(
+                "UPDATE attendance SET origin = $3 WHERE session = $1 AND delegate_code = $2",
+                &[&session, &code, &from.origin],
+            )?;
+            Ok(())
         };
-        let (held_at, held_kiosk, held_method): (String, String, String) = (held.get(0), held.get(1), held.get(2));
-        if held_kiosk == kiosk {
-            // The same kiosk's own check-in: sent again (a snapshot added, a
-            // batch sent twice), or undone and made again there while it was
-            // offline (its outbox sends the row as it is now): it wins.
-            return self.upsert(Table::named("attendance").expect("shared table"), row);
+        let Some(held) = held else { return record(self) };
+        let (held_at, held_kiosk, held_method, held_origin): (String, String, String, String) =
+            (held.get(0), held.get(1), held.get(2), held.get(3));
+        if held_origin == from.origin {
+            // This copy's own check-in: sent again (a snapshot added, a batch
+            // sent twice), or undone and made again there while it was
+            // offline (the outbox sends the row as it is now): it wins.
+            return record(self);
         }
         let earlier = match (at.parse::<Timestamp>(), held_at.parse::<Timestamp>()) {
             (Ok(new), Ok(old)) => new.0 < old.0,
@@ -193,7 +201,7 @@ impl<'t, 'c> Writer<'t, 'c> {
         let other = serde_json::json!({"checked_in_at": held_at, "kiosk": held_kiosk, "method": held_method});
         let (kept, dropped) = if earlier { (this, other) } else { (other, this) };
         if earlier {
-            self.upsert(Table::named("attendance").expect("shared table"), row)?;
+            record(self)?;
         }
         self.duplicates += 1;
         let detail = serde_json::json!({"session": session, "code": code, "kept": kept, "dropped": dropped});
