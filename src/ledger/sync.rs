@@ -129,7 +129,22 @@ impl<'t, 'c> Writer<'t, 'c> {
     }
 
     fn upsert(&mut self, table: &Table, row: &[Value]) -> std::result::Result<(), postgres::Error> {
-        let names: Vec<&str> = table.columns.iter().map(|c| c.0).collect();
+        self.upsert_with(table, row, None)
+    }
+
+    /// The row, and a column of the ledger's own beside it (`origin`).
+    fn upsert_with(
+        &mut self,
+        table: &Table,
+        row: &[Value],
+        extra: Option<(&str, &str)>,
+    ) -> std::result::Result<(), postgres::Error> {
+        let mut names: Vec<&str> = table.columns.iter().map(|c| c.0).collect();
+        let mut params: Vec<Param> = row.iter().zip(table.columns).map(|(v, c)| param(v, c.1)).collect();
+        if let Some((column, value)) = extra {
+            names.push(column);
+            params.push(Box::new(value.to_string()));
+        }
         let slots: Vec<String> = (1..=names.len()).map(|i| format!("${i}")).collect();
         let set: Vec<String> = names[table.key..].iter().map(|c| format!("{c} = EXCLUDED.{c}")).collect();
         let sql = format!(
@@ -140,7 +155,6 @@ impl<'t, 'c> Writer<'t, 'c> {
             names[..table.key].join(", "),
             set.join(", ")
         );
-        let params: Vec<Param> = row.iter().zip(table.columns).map(|(v, c)| param(v, c.1)).collect();
         self.tx.execute(&sql, &refs(&params))?;
         Ok(())
     }
@@ -176,13 +190,8 @@ impl<'t, 'c> Writer<'t, 'c> {
              WHERE session = $1 AND delegate_code = $2 FOR UPDATE",
             &[&session, &code],
         )?;
-        let record = |w: &mut Self| -> std::result::Result<(), postgres::Error> {
-            w.upsert(Table::named("attendance").expect("shared table"), row)?;
-            w.tx.execute(
-                "UPDATE attendance SET origin = $3 WHERE session = $1 AND delegate_code = $2",
-                &[&session, &code, &from.origin],
-            )?;
-            Ok(())
+        let record = |w: &mut Self| {
+            w.upsert_with(Table::named("attendance").expect("shared table"), row, Some(("origin", from.origin)))
         };
         let Some(held) = held else { return record(self) };
         let (held_at, held_kiosk, held_method, held_origin): (String, String, String, String) =
