@@ -42,7 +42,7 @@ impl Ledger {
         let fail = |e| ledger_error(&place, e);
         let mut tx = self.client.transaction().map_err(fail)?;
         let duplicates = {
-            let mut w = Writer::new(&mut tx).map_err(fail)?;
+            let mut w = Writer::new(&mut tx, true).map_err(fail)?;
             let first: Option<String> =
                 w.tx.query_opt(
                     "INSERT INTO imports (file_id, path) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING ''",

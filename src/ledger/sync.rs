@@ -50,6 +50,11 @@ fn refs(params: &[Param]) -> Vec<&(dyn ToSql + Sync)> {
     params.iter().map(|p| p.as_ref()).collect()
 }
 
+/// The ledger's rules refused the change (an integrity constraint).
+fn refused(e: &postgres::Error) -> bool {
+    e.code().is_some_and(|c| c.code().starts_with("23"))
+}
+
 /// A value as the audit log keeps it: blobs by their size only.
 fn shown(v: &Value) -> serde_json::Value {
     match v {
@@ -82,12 +87,16 @@ pub(crate) struct Writer<'t, 'c> {
     last_hash: Option<String>,
     /// Check-ins the ledger already had from another kiosk (kept once, logged).
     pub duplicates: usize,
+    /// Each change in a savepoint of its own, so that one the ledger refuses
+    /// can be set aside: two more round trips a change, so only on a second
+    /// try, after a batch failed on a refused change.
+    careful: bool,
 }
 
 impl<'t, 'c> Writer<'t, 'c> {
-    pub(crate) fn new(tx: &'t mut Transaction<'c>) -> std::result::Result<Self, postgres::Error> {
+    pub(crate) fn new(tx: &'t mut Transaction<'c>, careful: bool) -> std::result::Result<Self, postgres::Error> {
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])?;
-        Ok(Writer { tx, last_hash: None, duplicates: 0 })
+        Ok(Writer { tx, last_hash: None, duplicates: 0, careful })
     }
 
     /// Applies one change. One the ledger's rules refuse (a check-in of a
@@ -99,10 +108,13 @@ impl<'t, 'c> Writer<'t, 'c> {
         from: &Sender,
         now: &str,
     ) -> std::result::Result<(), postgres::Error> {
+        if !self.careful {
+            return self.apply_one(change, from, now);
+        }
         self.tx.batch_execute("SAVEPOINT change")?;
         match self.apply_one(change, from, now) {
             Ok(()) => self.tx.batch_execute("RELEASE SAVEPOINT change"),
-            Err(e) if e.code().is_some_and(|c| c.code().starts_with("23")) => {
+            Err(e) if refused(&e) => {
                 self.tx.batch_execute("ROLLBACK TO SAVEPOINT change")?;
                 // The chain's last hash may have moved inside the rolled-back part.
                 self.last_hash = None;
@@ -249,17 +261,28 @@ impl<'t, 'c> Writer<'t, 'c> {
 impl Ledger {
     /// Sends a batch of changes in one transaction; returns the duplicates found.
     pub fn push(&mut self, changes: &[(i64, Pending)], from: &Sender, now: &str) -> Result<usize> {
-        let place = self.place.clone();
-        let fail = |e| ledger_error(&place, e);
-        let mut tx = self.client.transaction().map_err(fail)?;
+        match self.try_push(changes, from, now, false) {
+            Err(e) if refused(&e) => self.try_push(changes, from, now, true).map_err(|e| ledger_error(&self.place, e)),
+            out => out.map_err(|e| ledger_error(&self.place, e)),
+        }
+    }
+
+    fn try_push(
+        &mut self,
+        changes: &[(i64, Pending)],
+        from: &Sender,
+        now: &str,
+        careful: bool,
+    ) -> std::result::Result<usize, postgres::Error> {
+        let mut tx = self.client.transaction()?;
         let duplicates = {
-            let mut w = Writer::new(&mut tx).map_err(fail)?;
+            let mut w = Writer::new(&mut tx, careful)?;
             for (_, change) in changes {
-                w.apply(change, from, now).map_err(fail)?;
+                w.apply(change, from, now)?;
             }
             w.duplicates
         };
-        tx.commit().map_err(fail)?;
+        tx.commit()?;
         Ok(duplicates)
     }
 
