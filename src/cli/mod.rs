@@ -14,11 +14,10 @@ use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use rayon::prelude::*;
-
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
+use rayon::prelude::*;
 
 use kiosk::config::Config;
 use kiosk::ledger::Ledger;
@@ -174,7 +173,7 @@ impl Ctx {
         self.open_file(&self.db_path(db))
     }
 
-    fn open_file(&self, path: &std::path::Path) -> Result<Store> {
+    fn open_file(&self, path: &Path) -> Result<Store> {
         let store = Store::open(path).with_context(|| format!("opening {}", path.display()))?;
         Ok(store.with_zone(self.zone).with_patience(self.cfg.store.patience()))
     }

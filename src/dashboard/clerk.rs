@@ -43,13 +43,13 @@ pub enum Job {
 }
 
 pub struct Clerk {
-    pub store: Store,
-    pub event: EventConfig,
-    pub zone: Zone,
-    pub pin_hash: String,
+    store: Store,
+    event: EventConfig,
+    zone: Zone,
+    pin_hash: String,
     /// With a ledger: its address, the link that keeps the copy in step, and
     /// a connection for the kiosks' status (made again when lost).
-    pub ledger: Option<(String, Syncer, Option<Ledger>)>,
+    ledger: Option<(String, Syncer, Option<Ledger>)>,
     /// The kiosks as last read, shown while the ledger cannot be reached.
     kiosks: Vec<KioskStatus>,
     ledger_online: bool,
