@@ -33,7 +33,7 @@ fn roster(faces: &Path, dir: &Path, n: usize, skip: usize) -> (PathBuf, Vec<(Str
 #[test]
 fn a_change_the_ledger_refuses_is_audited_and_does_not_block_the_others() {
     use kiosk::ledger::Ledger;
-    use kiosk::ledger::sync::{pull_into, push_all};
+    use kiosk::ledger::sync::{follow, push_all};
     use kiosk::store::{Delegate, Method, Store};
 
     let Some(pg) = Cluster::start("refused change") else { return };
@@ -43,8 +43,7 @@ fn a_change_the_ledger_refuses_is_audited_and_does_not_block_the_others() {
     let dir = tempfile::tempdir().unwrap();
     let copy = |name: &str, ledger: &mut Ledger| {
         let mut store = Store::open(&dir.path().join(name)).unwrap();
-        store.become_replica(&ledger.id).unwrap();
-        pull_into(&mut store, ledger).unwrap();
+        follow(&mut store, ledger).unwrap();
         store
     };
     let delegate =

@@ -21,7 +21,7 @@ use rayon::prelude::*;
 
 use kiosk::config::Config;
 use kiosk::ledger::Ledger;
-use kiosk::ledger::sync::{pull_into, push_all};
+use kiosk::ledger::sync::{follow, push_all};
 use kiosk::store::time::Zone;
 use kiosk::store::{AuditHead, Store};
 use kiosk::vision::decode::image_files;
@@ -133,6 +133,8 @@ struct Ctx {
     ledger: Option<String>,
     /// With a ledger: the local copy the command worked on, whose changes go to the ledger at the end.
     copy: RefCell<Option<LocalCopy>>,
+    /// The ledger's connection, made at the first use.
+    conn: RefCell<Option<Ledger>>,
 }
 
 struct LocalCopy {
@@ -178,12 +180,17 @@ impl Ctx {
         Ok(store.with_zone(self.zone).with_patience(self.cfg.store.patience()))
     }
 
-    fn connect(&self) -> Result<Option<Ledger>> {
-        self.ledger.as_deref().map(Ledger::connect).transpose().map_err(Into::into)
+    /// Runs `f` on the ledger, connected once for the whole command; None without a ledger.
+    fn on_ledger<T>(&self, f: impl FnOnce(&mut Ledger) -> kiosk::Result<T>) -> Result<Option<T>> {
+        let Some(url) = self.ledger.as_deref() else { return Ok(None) };
+        let mut conn = self.conn.borrow_mut();
+        if conn.is_none() {
+            *conn = Some(Ledger::connect(url)?);
+        }
+        Ok(Some(f(conn.as_mut().expect("connected above"))?))
     }
 
     fn local_copy(&self, db: &Db) -> Result<Store> {
-        let mut ledger = self.connect()?.expect("called with a ledger");
         // A command that opens the store twice works on one copy.
         let earlier = self.copy.borrow_mut().take();
         let (path, scratch) = match (&db.db, earlier) {
@@ -195,8 +202,7 @@ impl Ctx {
             }
         };
         let mut store = self.open_file(&path)?;
-        store.become_replica(&ledger.id)?;
-        pull_into(&mut store, &mut ledger)?;
+        self.on_ledger(|ledger| follow(&mut store, ledger))?;
         *self.copy.borrow_mut() = Some(LocalCopy { path, scratch });
         Ok(store)
     }
@@ -205,8 +211,7 @@ impl Ctx {
     fn finish(&self) -> Result<()> {
         let Some(copy) = self.copy.borrow_mut().take() else { return Ok(()) };
         let mut store = self.open_file(&copy.path)?;
-        let mut ledger = self.connect()?.expect("a copy exists only with a ledger");
-        push_all(&mut store, &mut ledger, &self.cfg.event.kiosk_id).context(
+        self.on_ledger(|ledger| push_all(&mut store, ledger, &self.cfg.event.kiosk_id)).context(
             "what this command changed was NOT recorded in the ledger; run it again when the ledger can be reached",
         )?;
         Ok(())
@@ -214,8 +219,8 @@ impl Ctx {
 
     /// The audit log's head: the ledger's one chain, or the file's.
     fn audit_head(&self, store: &Store) -> Result<AuditHead> {
-        Ok(match self.connect()? {
-            Some(mut ledger) => ledger.audit_head()?,
+        Ok(match self.on_ledger(Ledger::audit_head)? {
+            Some(head) => head,
             None => store.audit_head()?,
         })
     }
@@ -239,7 +244,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     cfg.check().map_err(kiosk::Error::Config)?;
     let zone = cfg.event.zone().map_err(kiosk::Error::Config)?;
     let ledger = Some(cfg.ledger.url.clone()).filter(|u| !u.is_empty());
-    let ctx = Ctx { cfg, zone, ledger, copy: RefCell::new(None) };
+    let ctx = Ctx { cfg, zone, ledger, copy: RefCell::new(None), conn: RefCell::new(None) };
     let outcome = match cli.command {
         Command::Enroll(args) => enrol::enroll(&ctx, args),
         Command::Remove(args) => enrol::remove(&ctx, args),

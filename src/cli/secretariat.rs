@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
 
+use kiosk::ledger::Ledger;
 use kiosk::secretariat::export::{write_csv, write_xlsx};
 use kiosk::store::{AuditHead, overall, percent};
 
@@ -139,8 +140,8 @@ pub fn stats(ctx: &Ctx, args: &DbSession) -> Result<ExitCode> {
 pub fn audit(ctx: &Ctx, action: AuditAction) -> Result<ExitCode> {
     match action {
         AuditAction::Head(db) => {
-            let head = match ctx.connect()? {
-                Some(mut ledger) => ledger.audit_head()?,
+            let head = match ctx.on_ledger(Ledger::audit_head)? {
+                Some(head) => head,
                 None => ctx.open(&db)?.audit_head()?,
             };
             println!("{head}");
@@ -148,8 +149,8 @@ pub fn audit(ctx: &Ctx, action: AuditAction) -> Result<ExitCode> {
         }
         AuditAction::Verify { db, head } => {
             let head: Option<AuditHead> = head.as_deref().map(str::parse).transpose()?;
-            let check = match ctx.connect()? {
-                Some(mut ledger) => ledger.verify_audit(head.as_ref())?,
+            let check = match ctx.on_ledger(|ledger| ledger.verify_audit(head.as_ref()))? {
+                Some(check) => check,
                 None => ctx.open(&db)?.verify_audit(head.as_ref())?,
             };
             match check.broken {

@@ -11,6 +11,7 @@ use tokio::sync::{oneshot, watch};
 
 use crate::dashboard::figures::Figures;
 use crate::error::{Error, Result};
+use crate::ledger::sync::follow;
 use crate::ledger::syncer::{Link, Syncer};
 use crate::ledger::{KioskStatus, Ledger};
 use crate::present::admin::verify_pin;
@@ -64,8 +65,7 @@ impl Clerk {
         let ledger = match url {
             Some(url) => {
                 let mut ledger = Ledger::connect(&url)?;
-                store.become_replica(&ledger.id)?;
-                crate::ledger::sync::pull_into(&mut store, &mut ledger)?;
+                follow(&mut store, &mut ledger)?;
                 let syncer = Syncer::start(Link { url: url.clone(), db, zone, kiosk: None })?;
                 Some((url, syncer, Some(ledger)))
             }
@@ -157,18 +157,29 @@ impl Clerk {
         Ok(figures)
     }
 
-    fn refresh_kiosks(&mut self) {
-        let Some((url, _, conn)) = &mut self.ledger else { return };
+    /// The connection to the ledger, made again when it was lost; None on a single file.
+    fn connection(&mut self) -> Option<Result<&mut Ledger>> {
+        let (url, _, conn) = self.ledger.as_mut()?;
         if conn.is_none() {
-            *conn = Ledger::connect(url).ok();
+            match Ledger::connect(url) {
+                Ok(ledger) => *conn = Some(ledger),
+                Err(e) => return Some(Err(e)),
+            }
         }
-        match conn.as_mut().map(Ledger::kiosks) {
-            Some(Ok(kiosks)) => {
+        conn.as_mut().map(Ok)
+    }
+
+    fn refresh_kiosks(&mut self) {
+        let Some(conn) = self.connection() else { return };
+        match conn.and_then(Ledger::kiosks) {
+            Ok(kiosks) => {
                 self.kiosks = kiosks;
                 self.ledger_online = true;
             }
-            _ => {
-                *conn = None;
+            Err(_) => {
+                if let Some((_, _, conn)) = &mut self.ledger {
+                    *conn = None;
+                }
                 self.ledger_online = false;
                 for k in &mut self.kiosks {
                     k.online = false;
@@ -185,9 +196,8 @@ impl Clerk {
         match format {
             ListFormat::Csv => write_csv(&path, &rows, &self.zone)?,
             ListFormat::Xlsx => {
-                let head = match &mut self.ledger {
-                    Some((_, _, Some(ledger))) => ledger.audit_head()?,
-                    Some((url, _, None)) => Ledger::connect(url)?.audit_head()?,
+                let head = match self.connection() {
+                    Some(ledger) => ledger?.audit_head()?,
                     None => self.store.audit_head()?,
                 };
                 let counts = self.store.counts_by_delegation(session)?;

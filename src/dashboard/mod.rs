@@ -176,15 +176,12 @@ async fn list(app: App, p: Params, format: ListFormat) -> Response {
         ListFormat::Csv => ("csv", "text/csv; charset=utf-8"),
         ListFormat::Xlsx => ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
     };
-    let name: String = session.chars().map(|c| if c.is_alphanumeric() { c } else { '_' }).collect();
+    let file = format!("attendance-{}.{ext}", page::ascii(&session));
     match ask(&app, |answer| Job::List { session, format, answer }).await {
         Ok(bytes) => (
             [
                 (header::CONTENT_TYPE, mime.to_string()),
-                (
-                    header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"attendance-{}.{ext}\"", page::ascii(&name)),
-                ),
+                (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file}\"")),
             ],
             bytes,
         )

@@ -345,6 +345,14 @@ pub fn push_all(store: &mut Store, ledger: &mut Ledger, kiosk: &str) -> Result<(
     }
 }
 
+/// Makes `store` a copy of `ledger` (a new file becomes one; a copy of
+/// another ledger, or a file with a congress of its own, is refused) and
+/// brings it up to date, as `pull_into`.
+pub fn follow(store: &mut Store, ledger: &mut Ledger) -> Result<(usize, bool)> {
+    store.become_replica(&ledger.id)?;
+    pull_into(store, ledger)
+}
+
 /// Brings the copy up to the ledger; returns the rows pulled, and whether
 /// any of them changes who the kiosk can recognise.
 pub fn pull_into(store: &mut Store, ledger: &mut Ledger) -> Result<(usize, bool)> {

@@ -10,7 +10,6 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender};
-use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::ledger::Ledger;
@@ -23,7 +22,7 @@ const HEARTBEAT: Duration = Duration::from_secs(1);
 const PULL_ANYWAY: Duration = Duration::from_secs(5);
 
 /// What the kiosk shows of its link.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default)]
 pub struct LinkStatus {
     pub online: bool,
     /// Check-ins not yet in the ledger.
@@ -34,7 +33,6 @@ pub struct LinkStatus {
     pub roster_version: u64,
     /// Bumped each time a pull brings anything, or a kiosk's status changes.
     pub changes: u64,
-    pub problem: Option<String>,
 }
 
 /// Who the link speaks for.
@@ -190,15 +188,16 @@ impl Worker {
             {
                 let mut s = self.status.lock().unwrap_or_else(|p| p.into_inner());
                 (s.outbox, s.waiting) = waiting;
-                s.online = online;
                 match outcome {
                     Ok((roster, changed)) => {
-                        s.problem = None;
                         s.roster_version += roster as u64;
                         s.changes += (changed || signals.contains(&Signal::KioskReported)) as u64;
                     }
-                    Err(e) => s.problem = Some(e.to_string()),
+                    // Said once, when the link goes; the kiosk shows "offline" meanwhile.
+                    Err(e) if s.online => tracing::warn!("ledger link lost: {e}"),
+                    Err(_) => {}
                 }
+                s.online = online;
             }
             // Dropped: a new connection next time, soon after the link is back.
             let wait = if online { HEARTBEAT } else { Duration::from_millis(500) };

@@ -14,7 +14,7 @@ use rand::{Rng, SeedableRng};
 use crate::dashboard::figures::Figures;
 use crate::error::{Error, Result};
 use crate::ledger::Ledger;
-use crate::ledger::sync::{pull_into, push_all};
+use crate::ledger::sync::{follow, push_all};
 use crate::ledger::syncer::{Link, Syncer};
 use crate::present::{memory_mib, percentile};
 use crate::secretariat::EventConfig;
@@ -61,9 +61,7 @@ fn summary(name: &str, samples: &[f64]) -> String {
 /// A fresh local copy of the ledger at `url` in `dir`, brought up to date.
 fn copy(dir: &Path, name: &str, url: &str) -> Result<Store> {
     let mut store = Store::open(&dir.join(format!("{name}.db")))?.with_zone(Zone::default());
-    let mut ledger = Ledger::connect(url)?;
-    store.become_replica(&ledger.id)?;
-    pull_into(&mut store, &mut ledger)?;
+    follow(&mut store, &mut Ledger::connect(url)?)?;
     Ok(store)
 }
 

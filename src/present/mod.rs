@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use crate::capture::{CameraConfig, FolderSource, Frame, FrameSource, Webcam};
 use crate::error::{Error, Result};
 use crate::ledger::Ledger;
-use crate::ledger::sync::pull_into;
+use crate::ledger::sync::follow;
 use crate::ledger::syncer::{Link, LinkWatch, Syncer};
 use crate::matching::decide::DecideConfig;
 use crate::present::station::{Event, Station, Update};
@@ -244,8 +244,7 @@ fn link_up(settings: &Settings, opts: &RunOptions) -> Result<Option<Syncer>> {
     let mut store = Store::open(&opts.db)?.with_zone(zone);
     match Ledger::connect(url) {
         Ok(mut ledger) => {
-            store.become_replica(&ledger.id)?;
-            let (rows, _) = pull_into(&mut store, &mut ledger)?;
+            let (rows, _) = follow(&mut store, &mut ledger)?;
             tracing::info!(rows, "local copy brought up to date from the ledger");
         }
         Err(e) if store.replica_of()?.is_some() => {
