@@ -95,7 +95,7 @@ impl Clerk {
 
     /// Moves when another program commits to the file, or a kiosk reports.
     fn token(&self) -> (i64, u64) {
-        let link = self.ledger.as_ref().map_or(0, |(_, s, _)| s.watch().status().changes);
+        let link = self.ledger.as_ref().map_or(0, |(_, s, _)| s.watch().status().reports);
         (self.store.data_version().unwrap_or_default(), link)
     }
 

@@ -31,8 +31,10 @@ pub struct LinkStatus {
     pub outbox: usize,
     /// Bumped each time a pull changes who can be recognised.
     pub roster_version: u64,
-    /// Bumped each time a pull brings anything, or a kiosk's status changes.
-    pub changes: u64,
+    /// Bumped each time a pull brings anything (the kiosk's header figures).
+    pub pulled: u64,
+    /// Bumped each time a kiosk reports to the ledger (the dashboard's kiosk list).
+    pub reports: u64,
 }
 
 /// Who the link speaks for.
@@ -191,7 +193,8 @@ impl Worker {
                 match outcome {
                     Ok((roster, changed)) => {
                         s.roster_version += roster as u64;
-                        s.changes += (changed || signals.contains(&Signal::KioskReported)) as u64;
+                        s.pulled += changed as u64;
+                        s.reports += signals.contains(&Signal::KioskReported) as u64;
                     }
                     // Said once, when the link goes; the kiosk shows "offline" meanwhile.
                     Err(e) if s.online => tracing::warn!("ledger link lost: {e}"),

@@ -339,7 +339,7 @@ pub fn run(settings: &Settings, opts: RunOptions) -> Result<Summary> {
         fps: ui::FpsMeter::default(),
         summary: summary.clone(),
         link,
-        link_changes: 0,
+        link_pulled: 0,
     };
     let mut viewport = egui::ViewportBuilder::default().with_title("Kiosk").with_inner_size([1280.0, 800.0]);
     if opts.fullscreen {
@@ -487,8 +487,8 @@ struct KioskApp {
     fps: ui::FpsMeter,
     summary: Arc<Mutex<Summary>>,
     link: Option<LinkWatch>,
-    /// The link's change count the header's figures were last read at.
-    link_changes: u64,
+    /// The link's pull count the header's figures were last read at.
+    link_pulled: u64,
 }
 
 impl eframe::App for KioskApp {
@@ -521,8 +521,8 @@ impl eframe::App for KioskApp {
         if let Some(link) = &self.link {
             let status = link.status();
             self.model.link = Some((status.online, status.waiting));
-            if status.changes != self.link_changes {
-                self.link_changes = status.changes;
+            if status.pulled != self.link_pulled {
+                self.link_pulled = status.pulled;
                 let _ = self.jobs.send(Effect::Recount);
             }
             ctx.request_repaint_after(Duration::from_secs(1));
