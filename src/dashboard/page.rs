@@ -4,6 +4,7 @@
 
 use crate::dashboard::figures::Figures;
 use crate::present::i18n::Lang;
+use crate::store::percent;
 
 /// Text in a page, safe from markup in names.
 pub fn esc(s: &str) -> String {
@@ -148,7 +149,7 @@ fn delegation_rows(f: &Figures) -> String {
     f.by_delegation
         .iter()
         .map(|d| {
-            let pct = if d.summoned == 0 { 0.0 } else { 100.0 * d.present as f64 / d.summoned as f64 };
+            let pct = percent(d.present, d.summoned);
             format!(
                 "<tr><td>{}</td><td class=n>{}</td><td class=n>{}</td><td class=n>{}</td></tr>",
                 esc(&d.delegation),

@@ -13,6 +13,7 @@ use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::measure::eval::default_faces_dir;
+use crate::store::percent;
 use crate::vision::decode::load_image;
 use crate::vision::engine::Engine;
 use crate::vision::liveness::Liveness;
@@ -54,8 +55,9 @@ impl LivenessReport {
     }
 }
 
+/// A (part, whole) count in percent.
 fn pct((part, whole): (usize, usize)) -> f64 {
-    if whole == 0 { 0.0 } else { 100.0 * part as f64 / whole as f64 }
+    percent(part, whole)
 }
 
 pub fn evaluate(engine: &Engine, liveness: &Liveness, dir: &Path, threshold: f32) -> Result<LivenessReport> {
