@@ -18,7 +18,6 @@ use crate::ledger::sync::{follow, push_all};
 use crate::ledger::syncer::{Link, Syncer};
 use crate::present::{memory_mib, percentile};
 use crate::secretariat::EventConfig;
-use crate::store::replica::Pending;
 use crate::store::time::Zone;
 use crate::store::{Delegate, Method, NewTemplate, Store};
 use crate::vision::engine::EngineConfig;
@@ -225,14 +224,8 @@ fn check_ins(dir: &Path, url: &str, id: &str, codes: &[String], next: &AtomicUsi
         let t = Instant::now();
         store.check_in(&session, &code, Method::Face, id, None)?;
         link.watch().nudge();
-        loop {
-            let waiting = store
-                .pending(10)?
-                .iter()
-                .any(|(_, p)| matches!(p, Pending::Row { table, .. } if table.name == "attendance"));
-            if !waiting {
-                break;
-            }
+        // The outbox's own count: cheaper to ask every millisecond than its rows.
+        while store.waiting()?.1 > 0 {
             if t.elapsed() > Duration::from_secs(30) {
                 return Err(Error::Input(format!("{id}: a check-in never reached the ledger")));
             }
