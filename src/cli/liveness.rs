@@ -68,6 +68,6 @@ pub fn liveness(ctx: &Ctx, args: LivenessArgs) -> Result<ExitCode> {
 pub fn eval_liveness(ctx: &Ctx, args: EvalLivenessArgs) -> Result<ExitCode> {
     let (engine, liveness) = load(ctx)?;
     let dir = args.dir.unwrap_or_else(default_pad_dir);
-    println!("{}", evaluate(&engine, &liveness, &dir, ctx.cfg.liveness.threshold)?);
+    println!("{}", evaluate(&engine, &liveness, &dir, &ctx.cfg.liveness, ctx.cfg.kiosk.frames_to_agree)?);
     Ok(ExitCode::SUCCESS)
 }

@@ -16,7 +16,8 @@ use crate::measure::eval::default_faces_dir;
 use crate::store::percent;
 use crate::vision::decode::load_image;
 use crate::vision::engine::Engine;
-use crate::vision::liveness::Liveness;
+use crate::vision::face::Landmarks;
+use crate::vision::liveness::{Judgement, LiveTrack, Liveness, LivenessConfig};
 
 /// `../shared/pad/dev` (or `$KIOSK_PAD`).
 pub fn default_pad_dir() -> std::path::PathBuf {
@@ -35,16 +36,62 @@ pub struct Judged {
     pub group: String,
     /// None: no face was found.
     pub score: Option<f32>,
+    /// Each model's score, and the face's landmarks, for the tracks.
+    models: Vec<f32>,
+    landmarks: Option<Landmarks>,
+}
+
+/// How the tracks of one kind (real or attack) were judged.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct TrackCounts {
+    pub tracks: usize,
+    pub live: usize,
+    pub doubt: usize,
+    pub picture: usize,
 }
 
 pub struct LivenessReport {
-    pub threshold: f32,
+    pub cfg: LivenessConfig,
+    /// Frames per track: the kiosk's `frames_to_agree`.
+    pub track_frames: usize,
     pub frames: Vec<Judged>,
     /// Liveness check per face (both models), milliseconds.
     pub ms_per_face: f64,
 }
 
 impl LivenessReport {
+    /// Each group's frames in the manifest's order, cut into tracks of
+    /// `track_frames`, judged as the kiosk judges a track: (real, attacks).
+    pub fn tracks(&self) -> (TrackCounts, TrackCounts) {
+        let mut groups: BTreeMap<(&str, bool), Vec<&Judged>> = BTreeMap::new();
+        for j in &self.frames {
+            groups.entry((&j.group, j.live)).or_default().push(j);
+        }
+        let (mut real, mut attacks) = (TrackCounts::default(), TrackCounts::default());
+        for ((_, live), frames) in groups {
+            for window in frames.chunks_exact(self.track_frames.max(1)) {
+                let mut track = LiveTrack::default();
+                for j in window.iter().filter(|j| j.score.is_some()) {
+                    if let Some(l) = &j.landmarks {
+                        track.add_landmarks(l);
+                    }
+                    if let Some(m) = track.next_model(&self.cfg, j.models.len()) {
+                        track.add_score(j.models[m]);
+                    }
+                }
+                let counts = if live { &mut real } else { &mut attacks };
+                counts.tracks += 1;
+                match track.judge(&self.cfg) {
+                    Judgement::Live => counts.live += 1,
+                    Judgement::Doubt => counts.doubt += 1,
+                    // No face in enough frames: nobody is checked in.
+                    Judgement::Picture | Judgement::Unsure => counts.picture += 1,
+                }
+            }
+        }
+        (real, attacks)
+    }
+
     /// (attacks accepted, attacks) and (real faces refused, real faces with a face found) at `t`.
     pub fn rates(&self, t: f32) -> ((usize, usize), (usize, usize)) {
         let spoof: Vec<&Judged> = self.frames.iter().filter(|f| !f.live).collect();
@@ -60,7 +107,13 @@ fn pct((part, whole): (usize, usize)) -> f64 {
     percent(part, whole)
 }
 
-pub fn evaluate(engine: &Engine, liveness: &Liveness, dir: &Path, threshold: f32) -> Result<LivenessReport> {
+pub fn evaluate(
+    engine: &Engine,
+    liveness: &Liveness,
+    dir: &Path,
+    cfg: &LivenessConfig,
+    track_frames: usize,
+) -> Result<LivenessReport> {
     let manifest = dir.join("manifest.csv");
     let mut reader = csv::Reader::from_path(&manifest).map_err(|e| {
         Error::Input(format!(
@@ -85,6 +138,8 @@ pub fn evaluate(engine: &Engine, liveness: &Liveness, dir: &Path, threshold: f32
             attack: get(attack),
             group: get(group),
             score: None,
+            models: Vec::new(),
+            landmarks: None,
         });
     }
     let spent = AtomicU64::new(0);
@@ -95,23 +150,27 @@ pub fn evaluate(engine: &Engine, liveness: &Liveness, dir: &Path, threshold: f32
             let faces = engine.face_locations(&img)?;
             let (w, h) = (img.width(), img.height());
             let main = faces.iter().max_by(|a, b| a.prominence(w, h).total_cmp(&b.prominence(w, h)));
+            let Some(face) = main else { return Ok(row) };
             let t = Instant::now();
-            row.score = main.map(|f| liveness.score(&img, &f.bbox)).transpose()?;
+            row.models =
+                (0..liveness.models()).map(|m| liveness.score_with(m, &img, &face.bbox)).collect::<Result<_>>()?;
             spent.fetch_add(t.elapsed().as_nanos() as u64, Ordering::Relaxed);
+            row.score = Some(row.models.iter().sum::<f32>() / row.models.len() as f32);
+            row.landmarks = Some(face.landmarks);
             Ok(row)
         })
         .collect();
     let frames = judged.into_iter().collect::<Result<Vec<_>>>()?;
     let faces = frames.iter().filter(|f| f.score.is_some()).count().max(1);
     let ms_per_face = spent.load(Ordering::Relaxed) as f64 / 1e6 / faces as f64;
-    Ok(LivenessReport { threshold, ms_per_face, frames })
+    Ok(LivenessReport { cfg: cfg.clone(), track_frames, ms_per_face, frames })
 }
 
 impl fmt::Display for LivenessReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (apcer, bpcer) = self.rates(self.threshold);
+        let (apcer, bpcer) = self.rates(self.cfg.threshold);
         let no_face = |live: bool| self.frames.iter().filter(|j| j.live == live && j.score.is_none()).count();
-        writeln!(f, "liveness at threshold {:.2}, one frame at a time:", self.threshold)?;
+        writeln!(f, "liveness at threshold {:.2}, one frame at a time:", self.cfg.threshold)?;
         writeln!(f, "  APCER (attacks accepted): {:.2}% ({} of {})", pct(apcer), apcer.0, apcer.1)?;
         writeln!(f, "  BPCER (real faces refused): {:.2}% ({} of {} with a face found)", pct(bpcer), bpcer.0, bpcer.1)?;
         writeln!(
@@ -124,7 +183,7 @@ impl fmt::Display for LivenessReport {
         for j in self.frames.iter().filter(|j| !j.live) {
             let e = by_attack.entry(&j.attack).or_default();
             e.1 += 1;
-            e.0 += j.score.is_some_and(|s| s >= self.threshold) as usize;
+            e.0 += j.score.is_some_and(|s| s >= self.cfg.threshold) as usize;
         }
         for (attack, counts) in by_attack {
             writeln!(f, "  {attack}: {:.2}% accepted ({} of {})", pct(counts), counts.0, counts.1)?;
@@ -134,12 +193,32 @@ impl fmt::Display for LivenessReport {
             let Some(s) = j.score else { continue };
             let e = by_group.entry(&j.group).or_default();
             e.1 += 1;
-            e.0 += (s < self.threshold) as usize;
+            e.0 += (s < self.cfg.threshold) as usize;
         }
         let worst = by_group.iter().max_by(|a, b| pct(*a.1).total_cmp(&pct(*b.1)));
         if let Some((group, counts)) = worst {
             writeln!(f, "  most refused real group: {group}, {:.2}% ({} of {})", pct(*counts), counts.0, counts.1)?;
         }
+        let (real, attacks) = self.tracks();
+        writeln!(
+            f,
+            "over tracks of {} frames in order (one model per frame, in turn; doubt band {:.2}):",
+            self.track_frames, self.cfg.doubt
+        )?;
+        let line = |c: TrackCounts, what: &str| {
+            format!(
+                "{what}: {} tracks, accepted {} ({:.2}%), asked for a challenge {} ({:.2}%), refused {} ({:.2}%)",
+                c.tracks,
+                c.live,
+                percent(c.live, c.tracks),
+                c.doubt,
+                percent(c.doubt, c.tracks),
+                c.picture,
+                percent(c.picture, c.tracks)
+            )
+        };
+        writeln!(f, "  {}", line(attacks, "attack tracks"))?;
+        writeln!(f, "  {}", line(real, "real tracks"))?;
         writeln!(f, "threshold  APCER%  BPCER%")?;
         for t in (1..=19).map(|i| i as f32 * 0.05) {
             let (a, b) = self.rates(t);
