@@ -279,12 +279,15 @@ impl Store {
         )
     }
 
-    /// The face snapshots of a session's check-ins: (code, JPEG).
+    /// The face snapshots of a session's check-ins: (code, JPEG); then the
+    /// refused faces, as `refused-ID` (the name their audit entry gives).
     pub fn snapshots(&self, session: &str) -> Result<Vec<(String, Vec<u8>)>> {
         self.rows(
             &format!(
-                "SELECT delegate_code, snapshot FROM attendance
-                 WHERE session_id = {SESSION_ID} AND snapshot IS NOT NULL ORDER BY delegate_code"
+                "SELECT * FROM (SELECT delegate_code, snapshot FROM attendance
+                 WHERE session_id = {SESSION_ID} AND snapshot IS NOT NULL ORDER BY delegate_code)
+                 UNION ALL
+                 SELECT * FROM (SELECT 'refused-' || id, jpeg FROM refused_snapshots WHERE session = ?1 ORDER BY id)"
             ),
             [session],
             |r| Ok((r.get(0)?, r.get(1)?)),
@@ -310,6 +313,19 @@ impl Tx<'_> {
             params![name, self.now],
         )?;
         self.tx.query_row("SELECT id FROM sessions WHERE name = ?1", [name], |r| r.get(0)).map_err(|e| self.fail(e))
+    }
+
+    /// A face the liveness check refused: the audit entry, naming the
+    /// snapshot kept with it (when `jpeg` is given).
+    pub fn refused(&mut self, session: &str, mut detail: serde_json::Value, jpeg: Option<&[u8]>) -> Result<()> {
+        if let Some(jpeg) = jpeg {
+            self.execute(
+                "INSERT INTO refused_snapshots (at, session, jpeg) VALUES (?1, ?2, ?3)",
+                params![self.now, session, jpeg],
+            )?;
+            detail["snapshot"] = format!("refused-{}.jpg", self.tx.last_insert_rowid()).into();
+        }
+        self.audit("liveness_refused", &detail.to_string())
     }
 
     /// Keeps the face seen at a check-in just recorded.

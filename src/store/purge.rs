@@ -90,10 +90,12 @@ impl Store {
         };
         let templates = count("SELECT embedding FROM templates")?;
         let thumbnails = count("SELECT thumbnail FROM templates WHERE thumbnail IS NOT NULL")?;
-        let snapshots = count("SELECT snapshot FROM attendance WHERE snapshot IS NOT NULL")?;
+        let snapshots = count("SELECT snapshot FROM attendance WHERE snapshot IS NOT NULL")?
+            + count("SELECT jpeg FROM refused_snapshots")?;
         self.transaction(|tx| {
             tx.execute("DELETE FROM templates", [])?;
             tx.execute("UPDATE attendance SET snapshot = NULL", [])?;
+            tx.execute("DELETE FROM refused_snapshots", [])?;
             let detail = serde_json::json!({"templates": templates, "thumbnails": thumbnails, "snapshots": snapshots});
             tx.audit("purge_biometrics", &detail.to_string())
         })?;

@@ -94,4 +94,14 @@ CREATE TABLE outbox (
     key  TEXT NOT NULL
 );
 "#,
+    // v7: faces the liveness check refused, kept (with kiosk.save_snapshots)
+    // on the kiosk that saw them and named by their audit entry.
+    r#"
+CREATE TABLE refused_snapshots (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    session TEXT NOT NULL,
+    jpeg BLOB NOT NULL
+);
+"#,
 ];
