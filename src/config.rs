@@ -82,6 +82,7 @@ impl Config {
             event: self.event.clone(),
             engine: self.engine.clone(),
             quality: self.quality.clone(),
+            liveness: self.liveness.clone(),
             decide: self.decide.clone(),
             camera: self.camera.clone(),
             kiosk: self.kiosk.clone(),

@@ -116,7 +116,7 @@ fn serve(cmd: &mut Command, ready: &str, what: &str) -> Child {
 /// Settings for kiosks that play frames at `fps`.
 fn settings(dir: &Path, fps: f32) -> PathBuf {
     let path = dir.join("kiosk.toml");
-    std::fs::write(&path, format!("[kiosk]\nframes_fps = {fps}\ncooldown_seconds = 0\n")).unwrap();
+    std::fs::write(&path, format!("[kiosk]\nframes_fps = {fps}\ncooldown_seconds = 0\n{PHOTO_FRAMES}")).unwrap();
     path
 }
 

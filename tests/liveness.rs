@@ -3,9 +3,11 @@
 
 mod common;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use common::*;
+use kiosk::store::Store;
 
 fn pad(test: &str) -> Option<PathBuf> {
     let dir = kiosk::measure::liveness::default_pad_dir();
@@ -78,4 +80,92 @@ fn liveness_says_for_each_face_whether_it_is_real_with_errors_inline() {
         "{}",
         stderr(&o)
     );
+}
+
+/// The first `n` frames of a capture whose file names start with `prefix`,
+/// in order, linked into a new folder as `kiosk run --frames` plays them.
+fn capture(dir: &Path, prefix: &str, n: usize, out: &Path) -> PathBuf {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().filter_map(|e| e.ok()).map(|e| e.path()).collect();
+    files.sort();
+    std::fs::create_dir_all(out).unwrap();
+    let chosen = files.iter().filter(|p| p.file_name().unwrap().to_string_lossy().starts_with(prefix)).take(n);
+    for (i, f) in chosen.enumerate() {
+        std::os::unix::fs::symlink(f, out.join(format!("{i:05}.jpg"))).unwrap();
+    }
+    out.to_path_buf()
+}
+
+fn run_window(cfg: &Path, db: &Path, frames: &Path) -> String {
+    let out = Command::new("xvfb-run")
+        .args(["-a", "-s", "-screen 0 1280x800x24", env!("CARGO_BIN_EXE_kiosk")])
+        .args(["run", "--config", path_str(cfg), "--db", path_str(db), "--frames", path_str(frames)])
+        .args(["--once", "--session", "Phiên bầu cử"])
+        .env("LIBGL_ALWAYS_SOFTWARE", "1")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
+    stdout(&out)
+}
+
+/// A phone replaying a delegate's face is refused at the real kiosk: nothing
+/// recorded, an audit entry with the snapshot; the delegate in person then
+/// gets in at once. The same with a printed photo.
+#[test]
+fn a_face_held_up_on_a_phone_or_paper_is_refused_and_the_delegate_in_person_gets_in() {
+    let Some(dir) = pad("liveness at the kiosk") else { return };
+    if Command::new("xvfb-run").arg("--help").output().is_err() {
+        println!("SKIPPED liveness at the kiosk: xvfb-run is missing (tools/setup.sh installs it)");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let (live, spoof) = (dir.join("live"), dir.join("spoof"));
+    let roster = tmp.path().join("roster.csv");
+    std::fs::write(
+        &roster,
+        format!(
+            "code,name,delegation,seat,photo\nL01,Lê Thị Hồng,Đoàn Hà Nội,A-1,{}\nL02,Phạm Văn Đức,Đoàn Huế,A-2,{}\n",
+            first(&live, "apfol_real").display(),
+            first(&live, "nuaa_0004").display()
+        ),
+    )
+    .unwrap();
+    let db = tmp.path().join("door.db");
+    let o = enroll_roster(&db, &roster);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let cfg = tmp.path().join("k.toml");
+    std::fs::write(&cfg, "[kiosk]\nsave_snapshots = true\n[liveness]\nmode = \"passive\"\n").unwrap();
+
+    for (attack, prefix) in [("phone", "apfol_fake"), ("paper", "nuaa_0004")] {
+        let frames = capture(&spoof, prefix, 12, &tmp.path().join(attack));
+        let said = run_window(&cfg, &db, &frames);
+        println!("{attack}:\n{said}");
+        assert!(said.contains("check-ins: 0 ()"), "{attack}: {said}");
+        assert!(!said.contains("refused as a picture: 0"), "{attack}: {said}");
+    }
+    let store = Store::open(&db).unwrap();
+    assert_eq!(store.attendance_count("Phiên bầu cử").unwrap(), 0);
+    let refused: Vec<serde_json::Value> = store
+        .audit_entries()
+        .unwrap()
+        .into_iter()
+        .filter(|(action, _)| action == "liveness_refused")
+        .map(|(_, detail)| serde_json::from_str(&detail).unwrap())
+        .collect();
+    // The log (not the screen) names whom the picture showed, for the secretariat.
+    assert_eq!(refused.first().unwrap()["resembles"], "L01", "{refused:?}");
+    assert_eq!(refused.last().unwrap()["resembles"], "L02", "{refused:?}");
+    assert!(refused[0]["score"].as_f64().unwrap() < 0.3, "{}", refused[0]);
+    let shots = tmp.path().join("shots");
+    let o = kiosk(&["snapshots", "--db", path_str(&db), "--session", "Phiên bầu cử", "--out", path_str(&shots)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    for entry in &refused {
+        let name = entry["snapshot"].as_str().unwrap();
+        assert!(image::open(shots.join(name)).is_ok(), "{name} is the face the kiosk refused");
+    }
+    drop(store);
+
+    let frames = capture(&live, "apfol_real", 12, &tmp.path().join("in-person"));
+    let said = run_window(&cfg, &db, &frames);
+    assert!(said.contains("check-ins: 1 (L01)"), "{said}");
+    assert!(said.contains("refused as a picture: 0"), "{said}");
 }

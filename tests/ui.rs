@@ -68,6 +68,7 @@ fn welcome_greets_by_name_delegation_and_seat_in_both_languages() {
         at: "2026-11-28T08:12:03.000+07:00".parse().unwrap(),
         already: false,
         latency_ms: 150,
+        liveness_ms: 8.0,
         photo: None,
     };
     h.state_mut().model.on_update(&update(Some(welcome)), Instant::now());
@@ -93,6 +94,7 @@ fn someone_already_checked_in_sees_when() {
         at: "2026-11-28T08:05:00.000+07:00".parse().unwrap(),
         already: true,
         latency_ms: 90,
+        liveness_ms: 8.0,
         photo: None,
     };
     h.state_mut().model.on_update(&update(Some(again)), Instant::now());
@@ -251,4 +253,26 @@ fn a_check_in_that_was_not_recorded_says_so_in_both_languages() {
     h.get_by_label("Tiếng Việt").click();
     h.run();
     h.get_by_label("Xin lỗi, chưa ghi nhận được điểm danh");
+}
+
+/// The liveness check's screens: a challenge says what to do; a refusal
+/// names no one, offers the help desk and not the search lane.
+#[test]
+fn a_face_taken_for_a_picture_is_turned_away_politely_without_a_name() {
+    let mut h = harness(Lang::Vi);
+    h.state_mut().model.on_update(&update(Some(Event::Challenge)), Instant::now());
+    h.run();
+    h.get_by_label("Xin quay đầu nhẹ sang trái hoặc phải, rồi nhìn lại camera");
+    h.state_mut().model.on_update(&update(Some(Event::NotLive)), Instant::now());
+    h.run();
+    h.get_by_label("Chưa xác nhận được");
+    h.get_by_label("Xin mời quý đại biểu đến bàn hỗ trợ, cán bộ sẽ điểm danh giúp.");
+    for d in delegates() {
+        assert!(h.query_by_label_contains(&d.name).is_none(), "{} named on a refusal", d.name);
+    }
+    assert!(h.query_by_label("Tìm theo tên / mã đại biểu").is_none(), "no search lane for a picture");
+    h.get_by_label("English").click();
+    h.run();
+    h.get_by_label("We could not confirm your check-in");
+    h.get_by_label("Please go to the help desk; the staff there will check you in.");
 }

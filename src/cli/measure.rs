@@ -8,7 +8,14 @@ use clap::Args;
 
 use kiosk::measure::{bench, eval, ledger, queue};
 
+use kiosk::vision::liveness::Mode;
+
 use super::Ctx;
+
+/// Spelt as in the settings file, so that the two cannot drift apart.
+fn liveness_mode(s: &str) -> Result<Mode, String> {
+    toml::Value::String(s.into()).try_into().map_err(|_| format!("\"{s}\": say off, passive or challenge"))
+}
 
 #[derive(Args)]
 pub struct EvalArgs {
@@ -39,6 +46,9 @@ pub struct BenchArgs {
     /// With --queue: the seed of the queue's order and of the camera's changes; several seeds, comma-separated.
     #[arg(long, default_value = "1", value_delimiter = ',', value_name = "S")]
     seed: Vec<u64>,
+    /// With --queue: the liveness check's mode for this run, instead of the settings' (off, passive, challenge).
+    #[arg(long, value_name = "MODE", value_parser = liveness_mode)]
+    liveness: Option<Mode>,
     /// Instead: the shared ledger under load (--ledger URL, an empty ledger; tools/bench_ledger.sh makes one),
     /// with a roster of --roster delegates (default 300) and this many kiosks at once.
     #[arg(long, value_name = "N")]
@@ -65,8 +75,11 @@ pub fn bench(ctx: &Ctx, args: BenchArgs) -> Result<ExitCode> {
     }
     if let Some(length) = args.queue {
         let faces = args.faces.unwrap_or_else(eval::default_faces_dir);
+        let mut settings = ctx.cfg.present();
+        settings.liveness.mode = args.liveness.unwrap_or(settings.liveness.mode);
+        println!("liveness check: {:?}", settings.liveness.mode);
         for seed in &args.seed {
-            let report = queue::simulate(&ctx.cfg.present(), &faces, args.gallery, length, *seed)?;
+            let report = queue::simulate(&settings, &faces, args.gallery, length, *seed)?;
             println!("seed {seed}: {report}");
         }
         return Ok(ExitCode::SUCCESS);

@@ -223,7 +223,7 @@ pub fn purge(ctx: &Ctx, args: PurgeArgs) -> Result<ExitCode> {
     }
     let p = store.purge_biometrics()?;
     println!(
-        "{} face templates, {} enrolled photos and {} check-in snapshots deleted and the file compacted. Checked: no run of {} bytes or more of their {} bytes is left in the {} bytes of {} and its write-ahead log.",
+        "{} face templates, {} enrolled photos and {} face snapshots (check-ins and refused faces) deleted and the file compacted. Checked: no run of {} bytes or more of their {} bytes is left in the {} bytes of {} and its write-ahead log.",
         p.templates,
         p.thumbnails,
         p.snapshots,

@@ -49,12 +49,18 @@ pub struct QueueReport {
     pub strangers: usize,
     pub checked_in: usize,
     pub asked_code: usize,
+    /// Delegates the liveness check asked to turn their head (a photo cannot).
+    pub challenged: usize,
+    /// Delegates the liveness check took for a picture.
+    pub not_live: usize,
     pub to_search: usize,
     pub wrong_delegate: usize,
     pub stranger_accepted: usize,
     pub greeted_twice: usize,
     /// Face to welcome, in ms, for each check-in.
     pub latencies_ms: Vec<f64>,
+    /// The liveness check's time for each check-in, in ms.
+    pub liveness_ms: Vec<f64>,
     /// Time the delegates (not the strangers) spent in front of the kiosk.
     pub minutes: f64,
 }
@@ -79,6 +85,14 @@ impl fmt::Display for QueueReport {
             percent(self.checked_in, self.delegates)
         )?;
         writeln!(f, "  asked for a code: {} ({:.1}%)", self.asked_code, percent(self.asked_code, self.delegates))?;
+        writeln!(
+            f,
+            "  liveness: asked to turn the head {} ({:.1}%), taken for a picture {} ({:.1}%)",
+            self.challenged,
+            percent(self.challenged, self.delegates),
+            self.not_live,
+            percent(self.not_live, self.delegates)
+        )?;
         writeln!(f, "  sent to the search lane: {} ({:.1}%)", self.to_search, percent(self.to_search, self.delegates))?;
         writeln!(
             f,
@@ -87,6 +101,8 @@ impl fmt::Display for QueueReport {
         )?;
         let (p50, p95) = (percentile(&self.latencies_ms, 0.5), percentile(&self.latencies_ms, 0.95));
         writeln!(f, "  face to welcome: p50 {p50:.0} ms, p95 {p95:.0} ms")?;
+        let (l50, l95) = (percentile(&self.liveness_ms, 0.5), percentile(&self.liveness_ms, 0.95));
+        writeln!(f, "  liveness check per check-in: p50 {l50:.1} ms, p95 {l95:.1} ms")?;
         write!(f, "  delegates per minute (their own time at the kiosk): {:.1}", self.per_minute())
     }
 }
@@ -244,9 +260,10 @@ pub fn simulate(settings: &Settings, faces: &Path, gallery: usize, length: usize
             now = now.max((k + 1) as f64 / FPS);
         };
         match (&outcome, &walker.code) {
-            (Some(Event::Welcome { delegate, .. }), Some(code)) if &delegate.code == code => {
+            (Some(Event::Welcome { delegate, liveness_ms, .. }), Some(code)) if &delegate.code == code => {
                 report.checked_in += 1;
                 report.latencies_ms.push((now - start) * 1000.0);
+                report.liveness_ms.push(*liveness_ms as f64);
                 if !greeted.insert(code.clone()) {
                     report.greeted_twice += 1;
                 }
@@ -254,6 +271,8 @@ pub fn simulate(settings: &Settings, faces: &Path, gallery: usize, length: usize
             (Some(Event::Welcome { .. }), Some(_)) => report.wrong_delegate += 1,
             (Some(Event::Welcome { .. }), None) => report.stranger_accepted += 1,
             (Some(Event::AskCode { .. }), Some(_)) => report.asked_code += 1,
+            (Some(Event::Challenge), Some(_)) => report.challenged += 1,
+            (Some(Event::NotLive), Some(_)) => report.not_live += 1,
             (_, Some(_)) => report.to_search += 1,
             (_, None) => {}
         }

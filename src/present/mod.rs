@@ -32,6 +32,7 @@ use crate::secretariat::EventConfig;
 use crate::settings::within;
 use crate::store::Store;
 use crate::vision::engine::EngineConfig;
+use crate::vision::liveness::LivenessConfig;
 use crate::vision::quality::QualityConfig;
 use desk::{Desk, Reply};
 use i18n::Lang;
@@ -98,6 +99,7 @@ pub struct Settings {
     pub event: EventConfig,
     pub engine: EngineConfig,
     pub quality: QualityConfig,
+    pub liveness: LivenessConfig,
     pub decide: DecideConfig,
     pub camera: CameraConfig,
     pub kiosk: KioskConfig,
@@ -122,6 +124,11 @@ pub struct Summary {
     pub frames_processed: u64,
     pub check_ins: Vec<String>,
     pub latencies_ms: Vec<u64>,
+    /// The liveness check's time for each check-in.
+    pub liveness_ms: Vec<f64>,
+    /// Faces the liveness check refused, and challenges it asked for.
+    pub not_live: usize,
+    pub challenged: usize,
     pub processing_ms: Vec<f64>,
     pub ui_fps: Vec<f32>,
     pub rss_mib_start: f64,
@@ -145,6 +152,13 @@ impl Summary {
                 "face to welcome: p50 {:.0} ms, p95 {:.0} ms",
                 percentile(&latency, 0.5),
                 percentile(&latency, 0.95)
+            ),
+            format!(
+                "liveness check per check-in: p50 {:.1} ms, p95 {:.1} ms; asked to turn the head: {}; refused as a picture: {}",
+                percentile(&self.liveness_ms, 0.5),
+                percentile(&self.liveness_ms, 0.95),
+                self.challenged,
+                self.not_live
             ),
             format!(
                 "recognition per frame: p50 {:.1} ms, p95 {:.1} ms",
@@ -451,9 +465,15 @@ fn spawn_recognition(
                             s.rss_mib.push(sample);
                         }
                         s.processing_ms.push(update.processing.as_secs_f64() * 1000.0);
-                        if let Some(Event::Welcome { delegate, already: false, latency_ms, .. }) = &update.event {
-                            s.check_ins.push(delegate.code.clone());
-                            s.latencies_ms.push(*latency_ms);
+                        match &update.event {
+                            Some(Event::Welcome { delegate, already: false, latency_ms, liveness_ms, .. }) => {
+                                s.check_ins.push(delegate.code.clone());
+                                s.latencies_ms.push(*latency_ms);
+                                s.liveness_ms.push(*liveness_ms as f64);
+                            }
+                            Some(Event::NotLive) => s.not_live += 1,
+                            Some(Event::Challenge) => s.challenged += 1,
+                            _ => {}
                         }
                     }
                     if tx.send(Msg::Update(Box::new(update))).is_err() {

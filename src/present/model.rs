@@ -41,6 +41,13 @@ pub enum Screen {
     Unknown {
         until: Instant,
     },
+    /// The face may be a picture: the person is asked to turn their head.
+    Challenge,
+    /// The liveness check refused the face: a neutral message that names
+    /// no one, and the way to the help desk (not the search lane).
+    NotLive {
+        until: Instant,
+    },
     /// Recognised or chosen, but the check-in could not be written: the
     /// person is sent to the help desk, nothing was recorded.
     NotRecorded {
@@ -212,25 +219,33 @@ impl Model {
             Some(Event::Unknown) if !self.is_busy() => {
                 self.screen = Screen::Unknown { until: now + self.welcome_for * 2 }
             }
+            Some(Event::Challenge) if !self.is_busy() => self.screen = Screen::Challenge,
+            Some(Event::NotLive) if !self.is_busy() => {
+                self.screen = Screen::NotLive { until: now + self.welcome_for * 2 }
+            }
             Some(Event::AskCode { candidates, evidence }) if !self.is_busy() => {
                 self.query.clear();
                 self.last_touch = now;
                 self.screen = Screen::AskCode { candidates: candidates.clone(), evidence: *evidence, wrong: 0 };
             }
-            _ => {
-                if matches!(self.screen, Screen::Idle | Screen::Live) {
+            _ => match self.screen {
+                Screen::Idle | Screen::Live => {
                     self.screen = if self.faces.is_empty() { Screen::Idle } else { Screen::Live };
                 }
-            }
+                // The person left before turning: the kiosk forgot them too.
+                Screen::Challenge if self.faces.is_empty() => self.screen = Screen::Idle,
+                _ => {}
+            },
         }
     }
 
     /// Timed screens go back to the camera view, and busy ones left alone too.
     pub fn tick(&mut self, now: Instant) {
         let expired = match &self.screen {
-            Screen::Welcome { until, .. } | Screen::Unknown { until } | Screen::NotRecorded { until, .. } => {
-                now >= *until
-            }
+            Screen::Welcome { until, .. }
+            | Screen::Unknown { until }
+            | Screen::NotLive { until }
+            | Screen::NotRecorded { until, .. } => now >= *until,
             _ => false,
         };
         if expired {
@@ -416,6 +431,7 @@ mod tests {
             at: Zone::default().now(),
             already: false,
             latency_ms: 120,
+            liveness_ms: 8.0,
             photo: None,
         };
         m.on_update(&update(1, Some(welcome)), t0);

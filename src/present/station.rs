@@ -19,7 +19,9 @@ use crate::present::{KioskConfig, Settings};
 use crate::store::time::Timestamp;
 use crate::store::{CheckIn, Delegate, Evidence, Method, Store};
 use crate::vision::detect::Source;
+use crate::vision::engine::EngineConfig;
 use crate::vision::face::BBox;
+use crate::vision::liveness::{Judgement, LiveTrack, Liveness, LivenessConfig, Mode};
 
 /// What the recognition thread tells the UI after each frame it processed.
 #[derive(Debug, Clone)]
@@ -42,17 +44,51 @@ pub enum Event {
         at: Timestamp,
         already: bool,
         latency_ms: u64,
+        /// Time the liveness check took over the frames of this decision.
+        liveness_ms: f32,
         /// The enrolled face, for the welcome screen.
         #[serde(skip)]
         photo: Option<Arc<RgbImage>>,
     },
     /// A face the kiosk does not know, or is not sure about.
     Unknown,
+    /// The face may be a picture: the person is asked to turn their head.
+    Challenge,
+    /// Taken for a picture of a face (or the challenge was not met): a
+    /// neutral refusal that names no one, and the way to the help desk.
+    NotLive,
     /// A delegate with lookalikes: nothing is recorded until the person types
     /// the code of one of `candidates` (the one recognised first).
     AskCode { candidates: Vec<Delegate>, evidence: Evidence },
     /// Recognised, but the check-in could not be written: nothing was recorded.
     NotRecorded { error: String },
+}
+
+/// A check-in held back until the frames show a real face.
+struct Held {
+    person: usize,
+    lookalike: bool,
+    evidence: Evidence,
+    snapshot: Option<Vec<u8>>,
+    /// When the challenge was asked, or None while more frames are awaited.
+    challenged: Option<Instant>,
+}
+
+/// Scores (after the first two) a doubtful face gets before it is challenged:
+/// a few more frames often settle it, faster than a challenge.
+const DOUBT_FRAMES: usize = 3;
+
+/// The liveness check of one kiosk: the models, the settings, and what the
+/// face now in front of the camera has shown.
+struct Guard {
+    models: Liveness,
+    cfg: LivenessConfig,
+    track: LiveTrack,
+    held: Option<Held>,
+    /// The track's outcome is known: no more frames are scored.
+    settled: bool,
+    /// Time spent scoring the track's frames.
+    spent: Duration,
 }
 
 /// How long a kiosk waits for another program's write before it tells the
@@ -76,6 +112,8 @@ pub struct Station {
     /// The shared ledger, and the version of its roster the recogniser was built on.
     link: Option<(LinkWatch, u64)>,
     decide: DecideConfig,
+    /// None with `liveness.mode = "off"`.
+    guard: Option<Guard>,
 }
 
 impl Station {
@@ -84,6 +122,18 @@ impl Station {
         let store = store.with_zone(zone).with_patience(KIOSK_PATIENCE);
         let (people, recognizer) = store.recognizer(&settings.engine, &settings.decide, &settings.quality)?;
         let policy = recognizer.policy;
+        let guard = match settings.liveness.mode {
+            Mode::Off => None,
+            Mode::Passive | Mode::Challenge => Some(Guard {
+                // One thread: the models are small, and the recogniser's threads are busy.
+                models: Liveness::load(&EngineConfig { threads: 1, ..settings.engine.clone() })?,
+                cfg: settings.liveness.clone(),
+                track: LiveTrack::default(),
+                held: None,
+                settled: false,
+                spent: Duration::ZERO,
+            }),
+        };
         Ok(Self {
             recognizer,
             people,
@@ -97,6 +147,7 @@ impl Station {
             track_start: None,
             link: None,
             decide: settings.decide.clone(),
+            guard,
         })
     }
 
@@ -135,10 +186,33 @@ impl Station {
         let recognizer = &self.recognizer;
         let seen = main.map(|f| (f.bbox, recognizer.judgeable(f).ok()));
         let verdict = self.agreement.observe(seen, |e| recognizer.decide_embedding(e));
-        match (verdict, main) {
-            (Verdict::NewFace, _) => self.track_start = Some(frame.captured),
-            (_, None) => self.track_start = None,
-            _ => {}
+        let new_track = match (verdict, main) {
+            (Verdict::NewFace, _) => {
+                self.track_start = Some(frame.captured);
+                true
+            }
+            (_, None) => {
+                self.track_start = None;
+                true
+            }
+            _ => false,
+        };
+        if let Some(guard) = &mut self.guard {
+            if new_track {
+                guard.track = LiveTrack::default();
+                guard.held = None;
+                guard.settled = false;
+                guard.spent = Duration::ZERO;
+            }
+            if let Some(face) = main.filter(|_| !guard.settled) {
+                guard.track.add_landmarks(&face.landmarks);
+                if let Some(m) = guard.track.next_model(&guard.cfg, guard.models.models()) {
+                    let t = Instant::now();
+                    let score = guard.models.score_with(m, &frame.image, &face.bbox)?;
+                    guard.spent += t.elapsed();
+                    guard.track.add_score(score);
+                }
+            }
         }
         let issues = main.and_then(|f| f.quality).map(|q| q.issues(self.recognizer.quality())).unwrap_or_default();
         let advice = main.and_then(|_| guidance(&issues, scene.is_crowded(), mean_brightness(&frame.image)));
@@ -151,9 +225,22 @@ impl Station {
                     _ => None,
                 };
                 let evidence = Evidence { score, frames: frames as u32 };
-                self.greet(person, lookalike, evidence, frame.captured, snapshot)
+                let held = Held { person, lookalike, evidence, snapshot, challenged: None };
+                match &mut self.guard {
+                    Some(guard) => {
+                        guard.held = Some(held);
+                        self.vouch(frame)?
+                    }
+                    None => self.greet(held, frame.captured),
+                }
             }
-            Verdict::Unknown => Some(Event::Unknown),
+            Verdict::Unknown => {
+                if let Some(guard) = &mut self.guard {
+                    guard.settled = true;
+                }
+                Some(Event::Unknown)
+            }
+            Verdict::Pending | Verdict::NewFace if main.is_some() => self.vouch(frame)?,
             Verdict::Pending | Verdict::NewFace => None,
         };
         Ok(Update {
@@ -166,15 +253,68 @@ impl Station {
         })
     }
 
-    /// `snapshot`: the face as seen now, kept with the check-in when configured.
-    fn greet(
-        &mut self,
-        person: usize,
-        lookalike: bool,
-        evidence: Evidence,
-        captured: Instant,
-        snapshot: Option<Vec<u8>>,
-    ) -> Option<Event> {
+    /// A recognised face waiting for the liveness check: greeted once the
+    /// frames show a real face, challenged when they are in doubt (or always,
+    /// with `mode = "challenge"`), refused when they show a picture.
+    fn vouch(&mut self, frame: &Frame) -> Result<Option<Event>> {
+        let Some(guard) = &mut self.guard else { return Ok(None) };
+        let Some(held) = &mut guard.held else { return Ok(None) };
+        let cfg = &guard.cfg;
+        let verdict = match held.challenged {
+            Some(asked) => match guard.track.challenge(cfg) {
+                Judgement::Unsure if asked.elapsed().as_secs_f32() < cfg.challenge_seconds => return Ok(None),
+                Judgement::Live => Judgement::Live,
+                _ => Judgement::Picture,
+            },
+            None => match guard.track.judge(cfg) {
+                Judgement::Live if cfg.mode == Mode::Challenge => Judgement::Doubt,
+                Judgement::Doubt if cfg.mode == Mode::Passive && guard.track.scores() < 2 + DOUBT_FRAMES => {
+                    return Ok(None);
+                }
+                Judgement::Unsure => return Ok(None),
+                judged => judged,
+            },
+        };
+        match verdict {
+            Judgement::Doubt => {
+                held.challenged = Some(Instant::now());
+                guard.track.start_challenge();
+                tracing::info!(score = guard.track.mean(), "liveness: asking for a turn of the head");
+                Ok(Some(Event::Challenge))
+            }
+            Judgement::Live => {
+                let held = guard.held.take().expect("held above");
+                guard.settled = true;
+                Ok(self.greet(held, frame.captured))
+            }
+            _ => {
+                let held = guard.held.take().expect("held above");
+                guard.settled = true;
+                let reason = if held.challenged.is_some() { "challenge not met" } else { "a picture of a face" };
+                let resembles = self.people.get(held.person).map(|d| d.code.clone());
+                let session = self.session.read().unwrap_or_else(|p| p.into_inner()).clone();
+                let detail = serde_json::json!({
+                    "session": session,
+                    "kiosk": self.kiosk_id,
+                    "reason": reason,
+                    "score": guard.track.mean(),
+                    "frames": guard.track.scores(),
+                    "resembles": resembles,
+                });
+                tracing::warn!(reason, score = guard.track.mean(), "liveness: refused");
+                let snapshot = held.snapshot.as_deref();
+                // Not recorded is still refused: the refusal does not hang on the log.
+                if let Err(e) = self.store.transaction(|tx| tx.refused(&session, detail.clone(), snapshot)) {
+                    tracing::error!("liveness refusal not written to the audit log: {e}");
+                }
+                Ok(Some(Event::NotLive))
+            }
+        }
+    }
+
+    /// `held.snapshot`: the face as seen now, kept with the check-in when configured.
+    fn greet(&mut self, held: Held, captured: Instant) -> Option<Event> {
+        let Held { person, lookalike, evidence, snapshot, .. } = held;
         let delegate = self.people.get(person).cloned()?;
         let session = self.session.read().unwrap_or_else(|p| p.into_inner()).clone();
         if session != self.greeted_in {
@@ -217,7 +357,8 @@ impl Station {
         let (at, already) = outcome.when();
         tracing::info!(code = %delegate.code, already, latency_ms, score = evidence.score, frames = evidence.frames, "check-in");
         let photo = enrolled_photo(&self.store, &delegate.code);
-        Some(Event::Welcome { delegate, at, already, latency_ms, photo })
+        let liveness_ms = self.guard.as_ref().map_or(0.0, |g| g.spent.as_secs_f32() * 1000.0);
+        Some(Event::Welcome { delegate, at, already, latency_ms, liveness_ms, photo })
     }
 }
 

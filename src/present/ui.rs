@@ -145,7 +145,8 @@ pub fn draw(ui: &mut egui::Ui, model: &Model, pictures: &Pictures) -> Vec<Action
                 ui.label(RichText::new(counts).size(28.0));
                 camera_view(ui, model, &pictures.camera, &mut actions);
             }
-            Screen::Live => camera_view(ui, model, &pictures.camera, &mut actions),
+            // The person sees themselves while they turn their head.
+            Screen::Live | Screen::Challenge => camera_view(ui, model, &pictures.camera, &mut actions),
             Screen::Welcome { delegate, at, already, photo, .. } => {
                 ui.add_space(20.0);
                 if photo.is_some() {
@@ -175,6 +176,14 @@ pub fn draw(ui: &mut egui::Ui, model: &Model, pictures: &Pictures) -> Vec<Action
                 if big_button(ui, t(lang, Text::FindByName)) {
                     actions.push(Action::OpenSearch);
                 }
+                ui.add_space(20.0);
+                ui.label(RichText::new(t(lang, Text::HelpDesk)).size(24.0));
+            }
+            Screen::NotLive { .. } => {
+                ui.add_space(60.0);
+                ui.label(RichText::new(t(lang, Text::NotConfirmed)).font(bold(40.0)));
+                ui.add_space(12.0);
+                ui.label(RichText::new(t(lang, Text::NotConfirmedHelp)).size(28.0));
                 ui.add_space(20.0);
                 ui.label(RichText::new(t(lang, Text::HelpDesk)).size(24.0));
             }
@@ -231,6 +240,7 @@ fn camera_view(ui: &mut egui::Ui, model: &Model, preview: &Preview, actions: &mu
     let message = match (&model.problem, model.guidance, &model.screen) {
         (Some(Problem::Camera(_)), _, _) => t(lang, Text::NoCamera),
         (Some(Problem::Recognition(_)), _, _) => t(lang, Text::RecognitionDown),
+        (None, _, Screen::Challenge) => t(lang, Text::TurnHead),
         (None, Some(g), _) => t(lang, Text::Guidance(g)),
         _ => t(lang, Text::LookAtCamera),
     };

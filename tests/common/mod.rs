@@ -97,6 +97,16 @@ pub fn frame_folder(out: &Path, sequence: &[Vec<PathBuf>], per_person: usize) ->
     out.to_path_buf()
 }
 
+/// Frames made of press photos are pictures of faces, and the liveness check
+/// rightly refuses them (tests/liveness.rs tests it on webcam frames): tests
+/// of recognition, recording and sync on such frames turn it off.
+pub const PHOTO_FRAMES: &str = "[liveness]\nmode = \"off\"\n";
+
+pub fn photo_frames(mut cfg: kiosk::config::Config) -> kiosk::config::Config {
+    cfg.liveness.mode = kiosk::vision::liveness::Mode::Off;
+    cfg
+}
+
 /// A free port on loopback.
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
