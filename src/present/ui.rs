@@ -12,9 +12,8 @@ use image::RgbImage;
 use crate::present::i18n::{Lang, Text, t};
 use crate::present::model::{Action, Model, Problem, Screen, UndoReason};
 use crate::store::percent;
+use crate::text::fonts::{NOTO, NOTO_BOLD};
 
-const NOTO: &[u8] = include_bytes!("../../assets/fonts/NotoSans-Regular.ttf");
-const NOTO_BOLD: &[u8] = include_bytes!("../../assets/fonts/NotoSans-Bold.ttf");
 const ACCENT: Color32 = Color32::from_rgb(176, 24, 32);
 const WARNING: Color32 = Color32::from_rgb(200, 90, 0);
 
@@ -443,7 +442,16 @@ fn admin_view(ui: &mut egui::Ui, model: &Model, actions: &mut Vec<Action>) {
             }
         });
     });
-    ui.add_space(12.0);
+    ui.add_space(8.0);
+    ui.horizontal(|ui| {
+        if ui.button(RichText::new(t(lang, Text::PrintPapers)).size(20.0)).clicked() {
+            actions.push(Action::PrintPapers);
+        }
+        if !view.papers.is_empty() {
+            ui.label(RichText::new(format!("{} {}", t(lang, Text::PapersWritten), view.papers.join(" · "))).size(16.0));
+        }
+    });
+    ui.add_space(8.0);
     button_pair(ui, lang, [(Text::StaffCheckIn, Action::StaffCheckIn), (Text::Close, Action::Cancel)], actions);
 }
 

@@ -2,6 +2,7 @@
 //! stored, a folded form for searching, and the alphabetical order of lists.
 
 pub mod collate;
+pub mod fonts;
 
 use unicode_normalization::UnicodeNormalization;
 
