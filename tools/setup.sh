@@ -12,14 +12,15 @@ ORT_SHA256=6c1585d1bbf45b0712ea4a21b705c5fcb4ba04ff2e30f1fbf81a49faf658638f
 # plus Xvfb and ImageMagick for the window tests, a Vietnamese-capable font and
 # aplay for the welcome sound; GNU time for tools/bench_enrolment.sh; PostgreSQL
 # (the shared ledger: the tests start their own throw-away server), Chromium and
-# its driver (the dashboard's test) and iproute2 (the network-cut test).
+# its driver (the dashboard's test), iproute2 (the network-cut test) and
+# poppler-utils (pdftoppm, pdftotext: the printed papers' tests).
 APT_PACKAGES=(
   build-essential pkg-config python3 python3-pip unzip
   libclang-dev clang libv4l-dev
   libx11-dev libxcursor-dev libxrandr-dev libxi-dev libxkbcommon-dev libxkbcommon-x11-0
   libgl1-mesa-dev libegl1 libgl1-mesa-dri libwayland-dev
   xvfb x11-utils imagemagick fonts-noto-core alsa-utils time
-  postgresql chromium chromium-driver iproute2
+  postgresql chromium chromium-driver iproute2 poppler-utils
 )
 
 missing=()

@@ -10,12 +10,7 @@ use kiosk::measure::{bench, eval, ledger, queue};
 
 use kiosk::vision::liveness::Mode;
 
-use super::Ctx;
-
-/// Spelt as in the settings file, so that the two cannot drift apart.
-fn liveness_mode(s: &str) -> Result<Mode, String> {
-    toml::Value::String(s.into()).try_into().map_err(|_| format!("\"{s}\": say off, passive or challenge"))
-}
+use super::{Ctx, spelt_as_in_settings};
 
 #[derive(Args)]
 pub struct EvalArgs {
@@ -37,6 +32,9 @@ pub struct BenchArgs {
     /// Also time the secretariat's work (stats, exports, lookalike audit) for this many delegates.
     #[arg(long, value_name = "N")]
     roster: Option<usize>,
+    /// Instead: make the printed papers (list and report PDF, workbook) for N synthetic delegates, with time and peak memory.
+    #[arg(long, value_name = "N")]
+    papers: Option<usize>,
     /// Instead: a queue of N people walking up to the kiosk (real photos of --faces, default ../shared/faces).
     #[arg(long, value_name = "N")]
     queue: Option<usize>,
@@ -47,7 +45,7 @@ pub struct BenchArgs {
     #[arg(long, default_value = "1", value_delimiter = ',', value_name = "S")]
     seed: Vec<u64>,
     /// With --queue: the liveness check's mode for this run, instead of the settings' (off, passive, challenge).
-    #[arg(long, value_name = "MODE", value_parser = liveness_mode)]
+    #[arg(long, value_name = "MODE", value_parser = spelt_as_in_settings::<Mode>)]
     liveness: Option<Mode>,
     /// Instead: the shared ledger under load (--ledger URL, an empty ledger; tools/bench_ledger.sh makes one),
     /// with a roster of --roster delegates (default 300) and this many kiosks at once.
@@ -70,6 +68,15 @@ pub fn bench(ctx: &Ctx, args: BenchArgs) -> Result<ExitCode> {
         let opts = ledger::Options { url, roster: args.roster.unwrap_or(300), kiosks, engine: &ctx.cfg.engine };
         for line in ledger::run(&opts)? {
             println!("{line}");
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(n) = args.papers {
+        for (what, seconds, bytes) in bench::papers(n)? {
+            println!("{what}: {seconds:.2} s, {:.1} MB", bytes as f64 / 1e6);
+        }
+        if let Some(mib) = kiosk::present::memory_mib("VmHWM") {
+            println!("peak memory (VmHWM) of this run: {mib:.0} MiB");
         }
         return Ok(ExitCode::SUCCESS);
     }

@@ -82,6 +82,8 @@ enum Command {
     },
     /// Write the attendance list of a session (one row per delegate, sorted by given name).
     Export(secretariat::ExportArgs),
+    /// The credentials report of a session (PDF or XLSX): present, absent, the quorum's verdict, signatures.
+    Report(secretariat::ReportArgs),
     /// Write the face snapshots of a session's check-ins (kiosk.save_snapshots) as CODE.jpg files.
     Snapshots(secretariat::SnapshotsArgs),
     /// Delete biometric data for good.
@@ -260,6 +262,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Stats(args) => secretariat::stats(&ctx, &args),
         Command::Audit { action } => secretariat::audit(&ctx, action),
         Command::Export(args) => secretariat::export(&ctx, args),
+        Command::Report(args) => secretariat::report(&ctx, args),
         Command::Snapshots(args) => secretariat::snapshots(&ctx, args),
         Command::Purge(args) => secretariat::purge(&ctx, args),
         Command::Eval(args) => measure::eval(&ctx, args),
@@ -276,6 +279,11 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     let code = outcome?;
     sent?;
     Ok(code)
+}
+
+/// A flag's value spelt as in the settings file (`passive`, `vi`...), so that the two cannot drift apart.
+fn spelt_as_in_settings<T: serde::de::DeserializeOwned>(s: &str) -> std::result::Result<T, String> {
+    toml::Value::String(s.into()).try_into().map_err(|e| format!("\"{s}\": {e}"))
 }
 
 fn progress_bar(len: usize, what: &str) -> ProgressBar {

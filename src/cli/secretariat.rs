@@ -8,10 +8,12 @@ use anyhow::{Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
 
 use kiosk::ledger::Ledger;
-use kiosk::secretariat::export::{write_csv, write_xlsx};
-use kiosk::store::{AuditHead, overall, percent};
+use kiosk::secretariat::export::{Paper, write_csv, write_xlsx};
+use kiosk::secretariat::papers::{Lang, Papers};
+use kiosk::secretariat::pdf;
+use kiosk::store::{AuditHead, DelegationCount, ListRow, overall, percent};
 
-use super::{Ctx, Db, DbSession};
+use super::{Ctx, Db, DbSession, spelt_as_in_settings};
 
 #[derive(Args)]
 pub struct UndoArgs {
@@ -54,9 +56,16 @@ pub enum AuditAction {
     },
 }
 
-#[derive(Clone, Copy, ValueEnum)]
+#[derive(Clone, Copy, PartialEq, ValueEnum)]
 pub enum ExportFormat {
     Csv,
+    Xlsx,
+    Pdf,
+}
+
+#[derive(Clone, Copy, PartialEq, ValueEnum)]
+pub enum ReportFormat {
+    Pdf,
     Xlsx,
 }
 
@@ -64,10 +73,27 @@ pub enum ExportFormat {
 pub struct ExportArgs {
     #[command(flatten)]
     at: DbSession,
+    /// csv: for programs; xlsx and pdf: the signed list, set up for printing on A4.
     #[arg(long, value_enum, default_value = "csv")]
     format: ExportFormat,
     #[arg(long, value_name = "FILE")]
     out: PathBuf,
+    /// Language of the headers and words, vi or en (default: Vietnamese; for CSV, stable English names).
+    #[arg(long, value_name = "LANG", value_parser = spelt_as_in_settings::<Lang>)]
+    lang: Option<Lang>,
+}
+
+#[derive(Args)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    at: DbSession,
+    #[arg(long, value_enum, default_value = "pdf")]
+    format: ReportFormat,
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+    /// vi or en.
+    #[arg(long, value_name = "LANG", default_value = "vi", value_parser = spelt_as_in_settings::<Lang>)]
+    lang: Lang,
 }
 
 #[derive(Args)]
@@ -168,20 +194,40 @@ pub fn audit(ctx: &Ctx, action: AuditAction) -> Result<ExitCode> {
     }
 }
 
-pub fn export(ctx: &Ctx, args: ExportArgs) -> Result<ExitCode> {
-    let store = ctx.open(&args.at.db)?;
-    let session = ctx.session(&args.at.session);
+/// What a session's papers are made of: its name, the list, the counts and the audit head.
+fn session_papers(ctx: &Ctx, at: &DbSession) -> Result<(String, Vec<ListRow>, Vec<DelegationCount>, AuditHead)> {
+    let store = ctx.open(&at.db)?;
+    let session = ctx.session(&at.session);
     store.require_session(&session)?;
     let rows = store.attendance_list(&session)?;
-    let head = ctx.audit_head(&store)?;
+    let counts = store.counts_by_delegation(&session)?;
+    Ok((session, rows, counts, ctx.audit_head(&store)?))
+}
+
+pub fn export(ctx: &Ctx, args: ExportArgs) -> Result<ExitCode> {
+    let (session, rows, counts, head) = session_papers(ctx, &args.at)?;
+    let papers = Papers::new(args.lang.unwrap_or_default(), &ctx.cfg.event, &session, &rows, &counts, ctx.zone, &head);
     match args.format {
-        ExportFormat::Csv => write_csv(&args.out, &rows, &ctx.zone)?,
-        ExportFormat::Xlsx => {
-            write_xlsx(&args.out, &session, &rows, &store.counts_by_delegation(&session)?, &ctx.zone, &head)?
-        }
+        ExportFormat::Csv => write_csv(&args.out, &rows, &ctx.zone, args.lang)?,
+        ExportFormat::Xlsx => write_xlsx(&args.out, &papers, Paper::List)?,
+        ExportFormat::Pdf => pdf::write_list(&args.out, &papers)?,
     }
     let present = rows.iter().filter(|r| r.checked_in_at.is_some()).count();
     println!("{} delegates ({present} present) written to {}", rows.len(), args.out.display());
+    print_head(&head);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The credentials report: summoned, present, absent, the quorum's verdict, the absent delegates, signatures.
+pub fn report(ctx: &Ctx, args: ReportArgs) -> Result<ExitCode> {
+    let (session, rows, counts, head) = session_papers(ctx, &args.at)?;
+    let papers = Papers::new(args.lang, &ctx.cfg.event, &session, &rows, &counts, ctx.zone, &head);
+    match args.format {
+        ReportFormat::Pdf => pdf::write_report(&args.out, &papers)?,
+        ReportFormat::Xlsx => write_xlsx(&args.out, &papers, Paper::Report)?,
+    }
+    println!("{}; {}", papers.summary_line(), papers.verdict());
+    println!("credentials report written to {}", args.out.display());
     print_head(&head);
     Ok(ExitCode::SUCCESS)
 }

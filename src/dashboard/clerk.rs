@@ -16,7 +16,9 @@ use crate::ledger::syncer::{Link, Syncer};
 use crate::ledger::{KioskStatus, Ledger};
 use crate::present::admin::verify_pin;
 use crate::secretariat::EventConfig;
-use crate::secretariat::export::{write_csv, write_xlsx};
+use crate::secretariat::export::{Paper, write_csv, write_xlsx};
+use crate::secretariat::papers::{Lang, Papers};
+use crate::secretariat::pdf;
 use crate::store::Store;
 use crate::store::time::Zone;
 
@@ -31,6 +33,10 @@ pub const DESK: &str = "secretariat";
 pub enum ListFormat {
     Csv,
     Xlsx,
+    /// The list to sign.
+    Pdf,
+    /// The credentials report.
+    Report,
 }
 
 type Answer<T> = oneshot::Sender<std::result::Result<T, String>>;
@@ -38,7 +44,7 @@ type Answer<T> = oneshot::Sender<std::result::Result<T, String>>;
 pub enum Job {
     Figures { session: String, answer: Answer<Figures> },
     Sessions { answer: Answer<Vec<String>> },
-    List { session: String, format: ListFormat, answer: Answer<Vec<u8>> },
+    List { session: String, format: ListFormat, lang: Lang, answer: Answer<Vec<u8>> },
     CheckIn { session: String, code: String, pin: String, answer: Answer<String> },
     Undo { session: String, code: String, pin: String, reason: String, answer: Answer<String> },
 }
@@ -107,7 +113,7 @@ impl Clerk {
         match job {
             Job::Figures { session, answer } => send(answer, self.figures(&session)),
             Job::Sessions { answer } => send(answer, self.store.sessions()),
-            Job::List { session, format, answer } => send(answer, self.list(&session, format)),
+            Job::List { session, format, lang, answer } => send(answer, self.list(&session, format, lang)),
             Job::CheckIn { session, code, pin, answer } => {
                 let out = self.guarded(&pin, |c| {
                     let outcome =
@@ -188,20 +194,25 @@ impl Clerk {
         }
     }
 
-    fn list(&mut self, session: &str, format: ListFormat) -> Result<Vec<u8>> {
+    fn list(&mut self, session: &str, format: ListFormat, lang: Lang) -> Result<Vec<u8>> {
         self.store.require_session(session)?;
         let rows = self.store.attendance_list(session)?;
         let dir = tempfile::tempdir().map_err(|e| Error::io(std::path::Path::new("temporary folder"), e))?;
         let path = dir.path().join("list");
         match format {
-            ListFormat::Csv => write_csv(&path, &rows, &self.zone)?,
-            ListFormat::Xlsx => {
+            ListFormat::Csv => write_csv(&path, &rows, &self.zone, None)?,
+            ListFormat::Xlsx | ListFormat::Pdf | ListFormat::Report => {
                 let head = match self.connection() {
                     Some(ledger) => ledger?.audit_head()?,
                     None => self.store.audit_head()?,
                 };
                 let counts = self.store.counts_by_delegation(session)?;
-                write_xlsx(&path, session, &rows, &counts, &self.zone, &head)?
+                let papers = Papers::new(lang, &self.event, session, &rows, &counts, self.zone, &head);
+                match format {
+                    ListFormat::Xlsx => write_xlsx(&path, &papers, Paper::List)?,
+                    ListFormat::Pdf => pdf::write_list(&path, &papers)?,
+                    _ => pdf::write_report(&path, &papers)?,
+                }
             }
         }
         std::fs::read(&path).map_err(|e| Error::io(&path, e))

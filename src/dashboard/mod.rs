@@ -25,7 +25,7 @@ use tokio::sync::{oneshot, watch};
 
 use crate::error::{Error, Result};
 use crate::present::i18n::Lang;
-use crate::secretariat::EventConfig;
+use crate::secretariat::{EventConfig, papers};
 use clerk::{Clerk, Job, ListFormat};
 use figures::Figures;
 
@@ -75,6 +75,8 @@ pub fn serve(opts: Options) -> Result<()> {
         .route("/events", get(events))
         .route("/list.csv", get(list_csv))
         .route("/list.xlsx", get(list_xlsx))
+        .route("/list.pdf", get(list_pdf))
+        .route("/report.pdf", get(report_pdf))
         .route("/checkin", post(check_in))
         .route("/undo", post(undo))
         .with_state(app);
@@ -172,12 +174,15 @@ async fn events(
 
 async fn list(app: App, p: Params, format: ListFormat) -> Response {
     let session = p.session(&app);
-    let (ext, mime) = match format {
-        ListFormat::Csv => ("csv", "text/csv; charset=utf-8"),
-        ListFormat::Xlsx => ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    let (name, ext, mime) = match format {
+        ListFormat::Csv => ("attendance", "csv", "text/csv; charset=utf-8"),
+        ListFormat::Xlsx => ("attendance", "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        ListFormat::Pdf => ("attendance", "pdf", "application/pdf"),
+        ListFormat::Report => ("credentials", "pdf", "application/pdf"),
     };
-    let file = format!("attendance-{}.{ext}", page::ascii(&session));
-    match ask(&app, |answer| Job::List { session, format, answer }).await {
+    let file = papers::file_name(name, &session, ext);
+    let lang = if p.lang.as_deref() == Some("en") { papers::Lang::En } else { papers::Lang::Vi };
+    match ask(&app, |answer| Job::List { session, format, lang, answer }).await {
         Ok(bytes) => (
             [
                 (header::CONTENT_TYPE, mime.to_string()),
@@ -196,6 +201,14 @@ async fn list_csv(State(app): State<App>, Query(p): Query<Params>) -> Response {
 
 async fn list_xlsx(State(app): State<App>, Query(p): Query<Params>) -> Response {
     list(app, p, ListFormat::Xlsx).await
+}
+
+async fn list_pdf(State(app): State<App>, Query(p): Query<Params>) -> Response {
+    list(app, p, ListFormat::Pdf).await
+}
+
+async fn report_pdf(State(app): State<App>, Query(p): Query<Params>) -> Response {
+    list(app, p, ListFormat::Report).await
 }
 
 #[derive(Deserialize)]

@@ -22,11 +22,6 @@ pub fn esc(s: &str) -> String {
     out
 }
 
-/// For a file name in a header: ASCII letters, digits and `_`.
-pub fn ascii(s: &str) -> String {
-    s.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect()
-}
-
 /// A value for an address: every byte but letters and digits percent-encoded.
 fn query_value(s: &str) -> String {
     s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
@@ -56,6 +51,8 @@ struct Words {
     ledger_lost: &'static str,
     download_csv: &'static str,
     download_xlsx: &'static str,
+    download_pdf: &'static str,
+    download_report: &'static str,
     projector: &'static str,
     staff: &'static str,
     code: &'static str,
@@ -93,6 +90,8 @@ fn words(lang: Lang) -> Words {
             ledger_lost: "Mất kết nối tới sổ điểm danh chung — số liệu có thể chưa mới",
             download_csv: "Tải danh sách (CSV)",
             download_xlsx: "Tải danh sách (Excel)",
+            download_pdf: "Danh sách để ký (PDF)",
+            download_report: "Báo cáo thẩm tra tư cách (PDF)",
             projector: "Màn chiếu",
             staff: "Điểm danh thủ công / hủy điểm danh (cần mã PIN quản trị)",
             code: "Mã đại biểu",
@@ -127,6 +126,8 @@ fn words(lang: Lang) -> Words {
             ledger_lost: "The shared ledger cannot be reached — figures may be behind",
             download_csv: "Download the list (CSV)",
             download_xlsx: "Download the list (Excel)",
+            download_pdf: "The list to sign (PDF)",
+            download_report: "Credentials report (PDF)",
             projector: "Projector",
             staff: "Manual check-in / undo (admin PIN)",
             code: "Delegate code",
@@ -218,7 +219,9 @@ pub fn render(event: &str, f: &Figures, sessions: &[String], lang: Lang, project
         format!(
             r#"<section class="card wide">
   <a class=button href="/list.csv?session={session_q}">{csv}</a>
-  <a class=button href="/list.xlsx?session={session_q}">{xlsx}</a>
+  <a class=button href="/list.xlsx?session={session_q}&amp;lang={lang}">{xlsx}</a>
+  <a class=button href="/list.pdf?session={session_q}&amp;lang={lang}">{pdf}</a>
+  <a class=button href="/report.pdf?session={session_q}&amp;lang={lang}">{report}</a>
   <details><summary>{staff}</summary>
     <form method=post action="/checkin"><input type=hidden name=session value="{session}"><input type=hidden name=lang value="{lang}">
       <label>{code} <input name=code required></label> <label>{pin} <input name=pin type=password inputmode=numeric required></label>
@@ -230,6 +233,8 @@ pub fn render(event: &str, f: &Figures, sessions: &[String], lang: Lang, project
 </section>"#,
             csv = w.download_csv,
             xlsx = w.download_xlsx,
+            pdf = w.download_pdf,
+            report = w.download_report,
             staff = w.staff,
             session = esc(&f.session),
             lang = w.lang,
@@ -387,6 +392,5 @@ mod tests {
     fn roster_text_cannot_become_markup() {
         assert_eq!(esc("<script>&\"'"), "&lt;script&gt;&amp;&quot;&#39;");
         assert_eq!(query_value("Phiên 1&x"), "Phi%C3%AAn%201%26x");
-        assert_eq!(ascii("Phiên 1"), "Phi_n_1");
     }
 }

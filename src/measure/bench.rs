@@ -10,8 +10,11 @@ use rand::{Rng, SeedableRng};
 
 use crate::error::{Error, Result};
 use crate::matching::gallery::Gallery;
+use crate::secretariat::EventConfig;
 use crate::secretariat::enroll::{Outcome, enroll};
-use crate::secretariat::export::{write_csv, write_xlsx};
+use crate::secretariat::export::{Paper, write_csv, write_xlsx};
+use crate::secretariat::papers::{Lang, Papers};
+use crate::secretariat::pdf;
 use crate::secretariat::roster::{Entry, Roster};
 use crate::store::{Delegate, Method, Store};
 use crate::vision::align::{ARCFACE_112, align};
@@ -170,16 +173,15 @@ pub fn run(engine_cfg: &EngineConfig, quality: &QualityConfig, faces: &Path, max
     Ok(report)
 }
 
-/// The secretariat's side at the scale of a whole union: `n` delegates in 63
-/// delegations, two thirds present; stats, both exports and the lookalike
-/// audit timed on a fresh SQLite file.
-pub fn secretariat(n: usize, dim: usize) -> Result<Vec<(String, Timing)>> {
+/// A congress the size of a whole union in a fresh SQLite file: `n`
+/// delegates in 63 delegations, two thirds present in `SESSION`.
+fn synthetic_congress(n: usize) -> Result<(tempfile::TempDir, Store)> {
     let tmp = temp_dir()?;
     let mut store = Store::open(&tmp.path().join("scale.db"))?;
     let families = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ"];
     let given =
         ["An", "Bình", "Cường", "Dũng", "Đức", "Hà", "Hùng", "Hương", "Lan", "Minh", "Ngọc", "Thảo", "Tuấn", "Yến"];
-    let session = "Phiên toàn thể";
+    let session = SESSION;
     store.transaction(|tx| {
         for i in 0..n {
             let name = format!("{} Văn {}", families[i % families.len()], given[(i / 7) % given.len()]);
@@ -197,6 +199,16 @@ pub fn secretariat(n: usize, dim: usize) -> Result<Vec<(String, Timing)>> {
         }
         Ok(())
     })?;
+    Ok((tmp, store))
+}
+
+const SESSION: &str = "Phiên toàn thể";
+
+/// The secretariat's side at the scale of a whole union (`synthetic_congress`):
+/// stats, the exports and the lookalike audit.
+pub fn secretariat(n: usize, dim: usize) -> Result<Vec<(String, Timing)>> {
+    let (tmp, store) = synthetic_congress(n)?;
+    let session = SESSION;
     let mut rows = vec![
         (format!("stats by delegation, {n} delegates"), time(5, || store.counts_by_delegation(session))?),
         (format!("attendance list sorted, {n} delegates"), time(3, || store.attendance_list(session))?),
@@ -204,14 +216,45 @@ pub fn secretariat(n: usize, dim: usize) -> Result<Vec<(String, Timing)>> {
     let list = store.attendance_list(session)?;
     let counts = store.counts_by_delegation(session)?;
     let (zone, head) = (store.zone(), store.audit_head()?);
-    rows.push((format!("export CSV, {n} rows"), time(3, || write_csv(&tmp.path().join("a.csv"), &list, &zone))?));
+    rows.push((format!("export CSV, {n} rows"), time(3, || write_csv(&tmp.path().join("a.csv"), &list, &zone, None))?));
+    let event = EventConfig::default();
+    let papers = Papers::new(Lang::Vi, &event, session, &list, &counts, zone, &head);
     rows.push((
-        format!("export XLSX, {n} rows"),
-        time(2, || write_xlsx(&tmp.path().join("a.xlsx"), session, &list, &counts, &zone, &head))?,
+        format!("export XLSX (list, summary, absent), {n} rows"),
+        time(2, || write_xlsx(&tmp.path().join("a.xlsx"), &papers, Paper::List))?,
     ));
     let (_, gallery) = synthetic_gallery(n, dim, 3);
     rows.push((format!("lookalike audit, {n} templates"), time(1, || Ok(gallery.lookalikes(0.48)))?));
     Ok(rows)
+}
+
+type MakeFile<'a> = dyn Fn(&Path) -> Result<()> + 'a;
+
+/// The printed papers for `n` delegates (`synthetic_congress`), each made
+/// once, as the secretariat makes it: (what, seconds, bytes written).
+pub fn papers(n: usize) -> Result<Vec<(String, f64, u64)>> {
+    let (tmp, store) = synthetic_congress(n)?;
+    let (zone, head) = (store.zone(), store.audit_head()?);
+    let event = EventConfig::default();
+    let mut out = Vec::new();
+    let started = Instant::now();
+    let list = store.attendance_list(SESSION)?;
+    let counts = store.counts_by_delegation(SESSION)?;
+    let papers = Papers::new(Lang::Vi, &event, SESSION, &list, &counts, zone, &head);
+    let read = started.elapsed().as_secs_f64();
+    let jobs: [(&str, &str, &MakeFile); 3] = [
+        ("attendance list PDF", "list.pdf", &|p| pdf::write_list(p, &papers)),
+        ("credentials report PDF", "report.pdf", &|p| pdf::write_report(p, &papers)),
+        ("attendance workbook XLSX", "list.xlsx", &|p| write_xlsx(p, &papers, Paper::List)),
+    ];
+    for (what, file, make) in jobs {
+        let path = tmp.path().join(file);
+        let t = Instant::now();
+        make(&path)?;
+        let size = std::fs::metadata(&path).map_err(|e| Error::io(&path, e))?.len();
+        out.push((format!("{what}, {n} delegates (list read in {read:.2} s)"), read + t.elapsed().as_secs_f64(), size));
+    }
+    Ok(out)
 }
 
 fn temp_dir() -> Result<tempfile::TempDir> {

@@ -4,6 +4,8 @@
 pub mod enroll;
 pub mod export;
 pub mod lookup;
+pub mod papers;
+pub mod pdf;
 pub mod roster;
 
 use serde::{Deserialize, Serialize};
@@ -24,6 +26,8 @@ pub struct EventConfig {
     /// The quorum: more than this percentage of the summoned delegates must
     /// be present (a Vietnamese union congress: more than half).
     pub quorum_above_percent: f64,
+    /// Who signs the credentials report (`kiosk report`), in order.
+    pub signatures: Vec<papers::Signatory>,
 }
 
 impl Default for EventConfig {
@@ -35,6 +39,10 @@ impl Default for EventConfig {
             logo: "assets/logo.png".into(),
             time_zone: String::new(),
             quorum_above_percent: 50.0,
+            signatures: vec![papers::Signatory {
+                role: "Trưởng ban Thẩm tra tư cách đại biểu".into(),
+                name: String::new(),
+            }],
         }
     }
 }

@@ -1,0 +1,330 @@
+//! The papers as PDF, ready to print on A4: the attendance list (landscape,
+//! the column titles on every page) and the credentials report (portrait,
+//! with the signature block). Text is set in the shipped Noto Sans, embedded,
+//! so that every Vietnamese diacritic prints as it is on the screen.
+//!
+//! Pages are laid out first (as a list of things to draw), so that each can
+//! say "page 3 of 12"; then krilla writes them.
+
+use std::path::Path;
+
+use krilla::Document;
+use krilla::color::rgb;
+use krilla::geom::{PathBuilder, Point};
+use krilla::num::NormalizedF32;
+use krilla::page::PageSettings;
+use krilla::paint::{Fill, Stroke};
+use krilla::text::{Font, TextDirection};
+
+use crate::error::{Error, Result};
+use crate::secretariat::papers::Papers;
+use crate::text::fonts::{NOTO, NOTO_BOLD};
+
+const A4_SHORT: f32 = 595.28;
+const A4_LONG: f32 = 841.89;
+const MARGIN: f32 = 36.0;
+/// Room kept at the bottom of each page for its number.
+const FOOTER: f32 = 22.0;
+
+#[derive(Clone, Copy, PartialEq)]
+enum Align {
+    Left,
+    Right,
+    Centre,
+}
+
+enum Op {
+    Text { x: f32, y: f32, size: f32, bold: bool, text: String },
+    Rule { x0: f32, x1: f32, y: f32 },
+}
+
+/// The two faces, for drawing (krilla) and for measuring (ttf-parser).
+struct Type {
+    regular: ttf_parser::Face<'static>,
+    bold: ttf_parser::Face<'static>,
+}
+
+impl Type {
+    fn new() -> Result<Self> {
+        let parse = |data: &'static [u8]| {
+            ttf_parser::Face::parse(data, 0)
+                .map_err(|e| Error::Input(format!("the shipped font cannot be read ({e}): restore assets/fonts/")))
+        };
+        Ok(Self { regular: parse(NOTO)?, bold: parse(NOTO_BOLD)? })
+    }
+
+    fn width(&self, text: &str, size: f32, bold: bool) -> f32 {
+        let face = if bold { &self.bold } else { &self.regular };
+        let units: u32 =
+            text.chars().map(|c| face.glyph_index(c).and_then(|g| face.glyph_hor_advance(g)).unwrap_or(0) as u32).sum();
+        units as f32 * size / face.units_per_em() as f32
+    }
+
+    /// `text`, cut with an ellipsis if it is wider than `room`.
+    fn fit(&self, text: &str, size: f32, bold: bool, room: f32) -> String {
+        if self.width(text, size, bold) <= room {
+            return text.to_string();
+        }
+        let mut cut: String = text.to_string();
+        while !cut.is_empty() && self.width(&format!("{cut}…"), size, bold) > room {
+            cut.pop();
+        }
+        format!("{cut}…")
+    }
+}
+
+/// A column of a table: its title, width in points, alignment.
+struct Column<'a> {
+    title: &'a str,
+    width: f32,
+    align: Align,
+}
+
+/// Pages being laid out, top to bottom.
+struct Layout {
+    kind: Type,
+    width: f32,
+    height: f32,
+    pages: Vec<Vec<Op>>,
+    y: f32,
+}
+
+impl Layout {
+    fn new(width: f32, height: f32) -> Result<Self> {
+        Ok(Self { kind: Type::new()?, width, height, pages: vec![Vec::new()], y: MARGIN })
+    }
+
+    fn content_width(&self) -> f32 {
+        self.width - 2.0 * MARGIN
+    }
+
+    fn fits(&self, height: f32) -> bool {
+        self.y + height <= self.height - MARGIN - FOOTER
+    }
+
+    fn new_page(&mut self) {
+        self.pages.push(Vec::new());
+        self.y = MARGIN;
+    }
+
+    fn push(&mut self, op: Op) {
+        self.pages.last_mut().expect("a page is always open").push(op);
+    }
+
+    /// One line of text in the box from `x` wide `room`, on the current line.
+    fn text_at(&mut self, x: f32, room: f32, text: &str, size: f32, bold: bool, align: Align) {
+        let text = self.kind.fit(text, size, bold, room);
+        let w = self.kind.width(&text, size, bold);
+        let x = match align {
+            Align::Left => x,
+            Align::Right => x + room - w,
+            Align::Centre => x + (room - w) / 2.0,
+        };
+        let y = self.y + size;
+        self.push(Op::Text { x, y, size, bold, text });
+    }
+
+    /// A line across the page's width, then down by `height`.
+    fn line(&mut self, text: &str, size: f32, bold: bool, align: Align) {
+        let height = size * 1.5;
+        if !self.fits(height) {
+            self.new_page();
+        }
+        self.text_at(MARGIN, self.content_width(), text, size, bold, align);
+        self.y += height;
+    }
+
+    fn gap(&mut self, height: f32) {
+        self.y += height;
+    }
+
+    fn rule(&mut self, width: f32) {
+        let y = self.y;
+        self.push(Op::Rule { x0: MARGIN, x1: MARGIN + width, y });
+    }
+
+    fn row(&mut self, columns: &[Column], cells: &[&str], size: f32, bold: bool) {
+        let mut x = MARGIN;
+        for (c, cell) in columns.iter().zip(cells) {
+            self.text_at(x + 2.0, c.width - 4.0, cell, size, bold, c.align);
+            x += c.width;
+        }
+        self.y += size * 1.55;
+    }
+
+    /// A table whose column titles are repeated at the top of every page it runs onto.
+    fn table(&mut self, columns: &[Column], rows: impl Iterator<Item = (Vec<String>, bool)>, size: f32) {
+        let width: f32 = columns.iter().map(|c| c.width).sum();
+        let titles: Vec<&str> = columns.iter().map(|c| c.title).collect();
+        let row_height = size * 1.55;
+        let header = |l: &mut Self| {
+            l.rule(width);
+            l.gap(2.0);
+            l.row(columns, &titles, size, true);
+            l.rule(width);
+            l.gap(2.0);
+        };
+        if !self.fits(3.0 * row_height) {
+            self.new_page();
+        }
+        header(self);
+        for (cells, bold) in rows {
+            if !self.fits(row_height) {
+                self.new_page();
+                header(self);
+            }
+            let cells: Vec<&str> = cells.iter().map(String::as_str).collect();
+            self.row(columns, &cells, size, bold);
+        }
+        self.rule(width);
+        self.gap(4.0);
+    }
+
+    /// Writes the pages, each with "footer · page i / n" at its foot.
+    fn save(self, path: &Path, footer: &str, page_word: &str) -> Result<()> {
+        let fail = |e: String| Error::output(path.display().to_string(), e);
+        let fonts = (
+            Font::new(NOTO.into(), 0).ok_or_else(|| fail("the shipped font cannot be embedded".into()))?,
+            Font::new(NOTO_BOLD.into(), 0).ok_or_else(|| fail("the shipped font cannot be embedded".into()))?,
+        );
+        let settings = PageSettings::from_wh(self.width, self.height).ok_or_else(|| fail("page size".into()))?;
+        let total = self.pages.len();
+        let black =
+            Fill { paint: rgb::Color::new(0, 0, 0).into(), opacity: NormalizedF32::ONE, rule: Default::default() };
+        let mut doc = Document::new();
+        for (i, ops) in self.pages.iter().enumerate() {
+            let mut page = doc.start_page_with(settings.clone());
+            let mut surface = page.surface();
+            surface.set_fill(Some(black.clone()));
+            let mut draw = |x: f32, y: f32, size: f32, bold: bool, text: &str| {
+                let font = if bold { &fonts.1 } else { &fonts.0 };
+                surface.draw_text(Point::from_xy(x, y), font.clone(), size, text, false, TextDirection::Auto);
+            };
+            let mut rules = PathBuilder::new();
+            for op in ops {
+                match op {
+                    Op::Text { x, y, size, bold, text } => draw(*x, *y, *size, *bold, text),
+                    Op::Rule { x0, x1, y } => {
+                        rules.move_to(*x0, *y);
+                        rules.line_to(*x1, *y);
+                    }
+                }
+            }
+            let number = format!("{footer} · {page_word} {} / {total}", i + 1);
+            let w = self.kind.width(&number, 8.0, false);
+            draw((self.width - w) / 2.0, self.height - MARGIN + 4.0, 8.0, false, &number);
+            if let Some(path) = rules.finish() {
+                surface.set_fill(None);
+                surface.set_stroke(Some(Stroke {
+                    paint: rgb::Color::new(90, 90, 90).into(),
+                    width: 0.6,
+                    ..Default::default()
+                }));
+                surface.draw_path(&path);
+            }
+            surface.finish();
+            page.finish();
+        }
+        let bytes = doc.finish().map_err(|e| fail(format!("{e:?}")))?;
+        std::fs::write(path, bytes).map_err(|e| Error::io(path, e))
+    }
+}
+
+/// The title, the session, time printed and audit head, and the totals.
+fn heading(l: &mut Layout, p: &Papers, title: &str) {
+    l.line(p.event, 13.0, true, Align::Centre);
+    l.line(title, 14.0, true, Align::Centre);
+    l.gap(4.0);
+    for line in p.title_block() {
+        l.line(&line, 9.5, false, Align::Left);
+    }
+    l.line(&p.summary_line(), 10.0, true, Align::Left);
+    l.gap(6.0);
+}
+
+/// `kiosk export --format pdf`: the attendance list, in Vietnamese order.
+pub fn write_list(path: &Path, p: &Papers) -> Result<()> {
+    let mut l = Layout::new(A4_LONG, A4_SHORT)?;
+    let w = p.words();
+    heading(&mut l, p, w.list_title);
+    let widths = [34.0, 72.0, 176.0, 140.0, 46.0, 72.0, 70.0, 84.0, 74.0];
+    let columns: Vec<Column> = w
+        .columns
+        .iter()
+        .zip(widths)
+        .enumerate()
+        .map(|(i, (title, width))| Column { title, width, align: if i == 0 { Align::Right } else { Align::Left } })
+        .collect();
+    let rows = p.rows.iter().enumerate().map(|(i, r)| (p.list_cells(i, r).to_vec(), false));
+    l.table(&columns, rows, 8.5);
+    l.save(path, &format!("{} · {}", p.event, p.session), w.page)
+}
+
+/// `kiosk report --format pdf`: the credentials committee's report.
+pub fn write_report(path: &Path, p: &Papers) -> Result<()> {
+    let mut l = Layout::new(A4_SHORT, A4_LONG)?;
+    let w = p.words();
+    heading(&mut l, p, w.report_title);
+    l.line(w.by_delegation, 11.0, true, Align::Left);
+    let columns = [
+        Column { title: w.columns[3], width: 223.0, align: Align::Left },
+        Column { title: w.summoned, width: 70.0, align: Align::Right },
+        Column { title: w.present, width: 70.0, align: Align::Right },
+        Column { title: w.absent, width: 70.0, align: Align::Right },
+        Column { title: w.percent, width: 90.0, align: Align::Right },
+    ];
+    let line = |s: &crate::secretariat::papers::SummaryLine| {
+        vec![
+            s.delegation.clone(),
+            s.summoned.to_string(),
+            s.present.to_string(),
+            s.absent.to_string(),
+            p.lang.percent(s.percent),
+        ]
+    };
+    let rows = p.by_delegation.iter().map(|s| (line(s), false)).chain(std::iter::once((line(&p.total), true)));
+    l.table(&columns, rows, 9.0);
+    l.gap(4.0);
+    l.line(&p.rule(), 10.0, false, Align::Left);
+    l.line(&p.verdict(), 12.0, true, Align::Left);
+    l.gap(8.0);
+
+    l.line(w.absent_title, 11.0, true, Align::Left);
+    let absent = p.absent();
+    if absent.is_empty() {
+        l.line(w.nobody_absent, 10.0, false, Align::Left);
+    } else {
+        let columns = [
+            Column { title: w.columns[0], width: 34.0, align: Align::Right },
+            Column { title: w.columns[1], width: 80.0, align: Align::Left },
+            Column { title: w.columns[2], width: 200.0, align: Align::Left },
+            Column { title: w.columns[3], width: 160.0, align: Align::Left },
+            Column { title: w.columns[4], width: 49.0, align: Align::Left },
+        ];
+        let rows = absent.iter().flat_map(|(_, list)| list.iter()).enumerate().map(|(i, r)| {
+            (vec![(i + 1).to_string(), r.code.clone(), r.name.clone(), r.delegation.clone(), r.seat.clone()], false)
+        });
+        l.table(&columns, rows, 9.0);
+    }
+
+    // The signatures, side by side, kept together on one page.
+    if !p.signatures.is_empty() {
+        l.gap(10.0);
+        if !l.fits(90.0) {
+            l.new_page();
+        }
+        let room = l.content_width() / p.signatures.len() as f32;
+        let top = l.y;
+        for (i, s) in p.signatures.iter().enumerate() {
+            let x = MARGIN + i as f32 * room;
+            l.y = top;
+            l.text_at(x, room, &s.role, 10.0, true, Align::Centre);
+            l.y += 14.0;
+            l.text_at(x, room, w.sign_here, 9.0, false, Align::Centre);
+            l.y += 56.0;
+            l.text_at(x, room, &s.name, 10.0, true, Align::Centre);
+        }
+        l.y = top + 84.0;
+    }
+    l.save(path, &format!("{} · {}", p.event, p.session), w.page)
+}
