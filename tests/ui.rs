@@ -173,6 +173,7 @@ fn the_admin_screen_opens_only_with_the_pin_and_can_undo_and_switch_sessions() {
             at: "2026-11-28T08:12:00.000+07:00".parse().unwrap(),
             method: kiosk::store::Method::Face,
         }],
+        papers: Vec::new(),
     };
     let mut h = harness(Lang::Vi);
     let submit = |h: &mut Harness<'static, State>, pin: &str| {
@@ -203,6 +204,12 @@ fn the_admin_screen_opens_only_with_the_pin_and_can_undo_and_switch_sessions() {
     h.get_by_label("Phiên bế mạc").click();
     h.run();
     assert_eq!(h.state().effects[1], Effect::SwitchSession("Phiên bế mạc".into()));
+    h.get_by_label("In danh sách và báo cáo (PDF)").click();
+    h.run();
+    assert_eq!(h.state().effects[2], Effect::PrintPapers);
+    h.state_mut().model.on_papers(vec!["/srv/papers/attendance-phien_be_mac.pdf".into()]);
+    h.run();
+    h.get_by_label_contains("Đã lưu: /srv/papers/attendance-phien_be_mac.pdf");
     h.get_by_label("Đóng").click();
     h.run();
     assert_eq!(h.state().model.screen, Screen::Idle);

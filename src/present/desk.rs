@@ -7,11 +7,16 @@ use std::thread;
 
 use crossbeam_channel::{Receiver, Sender};
 
-use crate::error::Result;
+use std::path::PathBuf;
+
+use crate::error::{Error, Result};
 use crate::ledger::syncer::LinkWatch;
 use crate::present::admin;
 use crate::present::model::{AdminView, Effect};
 use crate::present::station::enrolled_photo;
+use crate::secretariat::EventConfig;
+use crate::secretariat::papers::{Lang, Papers, file_name};
+use crate::secretariat::pdf;
 use crate::store::time::Timestamp;
 use crate::store::{Delegate, DelegationCount, Method, Store};
 
@@ -29,6 +34,8 @@ pub enum Reply {
         view: AdminView,
     },
     Counts(Vec<DelegationCount>),
+    /// The papers written, as paths.
+    Papers(Vec<String>),
     /// A write or a query failed: nothing was recorded.
     Failed(String),
 }
@@ -40,6 +47,10 @@ pub struct Desk {
     pub kiosk_id: String,
     /// The shared ledger, told of each write so that it is sent at once.
     pub link: Option<LinkWatch>,
+    /// The event's name, quorum rule and signatories, for the papers.
+    pub event: EventConfig,
+    /// Where the admin screen's papers go.
+    pub papers_dir: PathBuf,
 }
 
 impl Desk {
@@ -104,6 +115,7 @@ impl Desk {
                 self.refreshed(session)
             }
             Effect::Recount => Ok(Reply::Counts(self.store.counts_by_delegation(&session)?)),
+            Effect::PrintPapers => self.print_papers(&session),
         }
     }
 
@@ -125,6 +137,20 @@ impl Desk {
         Ok(Reply::CheckedIn { photo: enrolled_photo(&self.store, code), delegate, at, already })
     }
 
+    /// The list to sign and the credentials report, in the congress's language, into `papers_dir`.
+    fn print_papers(&self, session: &str) -> Result<Reply> {
+        std::fs::create_dir_all(&self.papers_dir).map_err(|e| Error::io(&self.papers_dir, e))?;
+        let rows = self.store.attendance_list(session)?;
+        let counts = self.store.counts_by_delegation(session)?;
+        let head = self.store.audit_head()?;
+        let papers = Papers::new(Lang::Vi, &self.event, session, &rows, &counts, self.store.zone(), &head);
+        let list = self.papers_dir.join(file_name("attendance", session, "pdf"));
+        let report = self.papers_dir.join(file_name("credentials", session, "pdf"));
+        pdf::write_list(&list, &papers)?;
+        pdf::write_report(&report, &papers)?;
+        Ok(Reply::Papers(vec![list.display().to_string(), report.display().to_string()]))
+    }
+
     fn admin_view(&self, session: &str) -> Result<AdminView> {
         let mut sessions = self.store.sessions()?;
         if !sessions.iter().any(|s| s == session) {
@@ -134,6 +160,7 @@ impl Desk {
             sessions,
             counts: self.store.counts_by_delegation(session)?,
             latest: self.store.latest_check_ins(session, 10)?,
+            papers: Vec::new(),
         })
     }
 
@@ -161,6 +188,8 @@ mod tests {
             pin_hash: admin::hash_pin("2468").unwrap(),
             link: None,
             kiosk_id: "k".into(),
+            event: EventConfig::default(),
+            papers_dir: dir.path().join("papers"),
         };
         let (jobs, desk_jobs) = crossbeam_channel::unbounded();
         let (replies, answers) = crossbeam_channel::unbounded();
@@ -170,6 +199,7 @@ mod tests {
         jobs.send(Effect::CheckPin("2468".into())).unwrap();
         jobs.send(Effect::ManualCheckIn { code: "D1".into(), by_staff: false }).unwrap();
         jobs.send(Effect::ManualCheckIn { code: "NOPE".into(), by_staff: false }).unwrap();
+        jobs.send(Effect::PrintPapers).unwrap();
         drop(jobs);
         let got: Vec<Reply> = answers.iter().collect();
         worker.join().unwrap();
@@ -177,5 +207,8 @@ mod tests {
         assert!(matches!(&got[1], Reply::PinChecked(Some(view)) if view.sessions == ["Phiên 1"]));
         assert!(matches!(&got[2], Reply::CheckedIn { delegate, already: false, .. } if delegate.code == "D1"));
         assert!(matches!(&got[3], Reply::Failed(e) if e.contains("NOPE")));
+        let Reply::Papers(files) = &got[4] else { panic!("papers") };
+        assert!(files[0].ends_with("attendance-phien_1.pdf") && files[1].ends_with("credentials-phien_1.pdf"));
+        assert!(files.iter().all(|f| std::fs::read(f).unwrap().starts_with(b"%PDF")));
     }
 }

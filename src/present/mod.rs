@@ -296,6 +296,9 @@ pub fn run(settings: &Settings, opts: RunOptions) -> Result<Summary> {
         pin_hash: settings.kiosk.admin_pin_hash.clone(),
         kiosk_id: settings.event.kiosk_id.clone(),
         link: link.clone(),
+        event: settings.event.clone(),
+        // Beside the kiosk's file, where staff look for what the kiosk keeps.
+        papers_dir: opts.db.parent().unwrap_or(std::path::Path::new(".")).join("papers"),
     };
 
     let (tx, rx) = crossbeam_channel::unbounded::<Msg>();
@@ -593,6 +596,7 @@ impl KioskApp {
             Reply::AdminRefreshed { session, view } => self.model.on_admin_refreshed(&session, view),
             Reply::Failed(error) => self.model.on_not_recorded(error, now),
             Reply::Counts(counts) => self.model.set_counts(&counts),
+            Reply::Papers(files) => self.model.on_papers(files),
         }
     }
 

@@ -96,6 +96,8 @@ pub struct AdminView {
     pub sessions: Vec<String>,
     pub counts: Vec<DelegationCount>,
     pub latest: Vec<Attendance>,
+    /// The papers just printed from this screen (the files written).
+    pub papers: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -111,6 +113,7 @@ pub enum Action {
     SubmitPin,
     SelectSession(String),
     StaffCheckIn,
+    PrintPapers,
     Undo { code: String, reason: UndoReason },
 }
 
@@ -135,6 +138,8 @@ pub enum Effect {
     },
     /// The ledger brought check-ins from other kiosks: the header's figures again.
     Recount,
+    /// The session's attendance list and credentials report, as PDF files.
+    PrintPapers,
 }
 
 pub struct Model {
@@ -325,8 +330,9 @@ impl Model {
             Action::SubmitPin => return Some(Effect::CheckPin(std::mem::take(&mut self.pin))),
             Action::SelectSession(name) if self.admin.is_some() => return Some(Effect::SwitchSession(name)),
             Action::StaffCheckIn if self.admin.is_some() => self.open_search(true),
+            Action::PrintPapers if self.admin.is_some() => return Some(Effect::PrintPapers),
             Action::Undo { code, reason } if self.admin.is_some() => return Some(Effect::Undo { code, reason }),
-            Action::SelectSession(_) | Action::StaffCheckIn | Action::Undo { .. } => {}
+            Action::SelectSession(_) | Action::StaffCheckIn | Action::PrintPapers | Action::Undo { .. } => {}
         }
         None
     }
@@ -348,6 +354,13 @@ impl Model {
     }
 
     /// Fresh admin data (after a session switch, an undo or a staff check-in).
+    /// The desk wrote the papers: the admin screen says where.
+    pub fn on_papers(&mut self, files: Vec<String>) {
+        if let Some(view) = &mut self.admin {
+            view.papers = files;
+        }
+    }
+
     pub fn on_admin_refreshed(&mut self, session: &str, view: AdminView) {
         self.session = session.to_string();
         self.set_counts(&view.counts);
