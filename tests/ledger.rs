@@ -554,6 +554,16 @@ fn the_dashboard_follows_check_ins_live_in_chromium() {
         .read_to_vec()
         .unwrap();
     assert!(xlsx.starts_with(b"PK"), "an XLSX file is a zip");
+    for paper in ["list.pdf", "report.pdf"] {
+        let page = format!("{}/?session=Phi%C3%AAn%201", dash.base);
+        let html = ureq::get(&page).call().unwrap().body_mut().read_to_string().unwrap();
+        assert!(html.contains(&format!("/{paper}?session=")), "the page links {paper}");
+        let response = ureq::get(&format!("{}/{paper}?session=Phi%C3%AAn%201", dash.base)).call().unwrap();
+        let disposition = response.headers().get("content-disposition").unwrap().to_str().unwrap().to_string();
+        assert!(disposition.contains("phien_1.pdf"), "{disposition}");
+        let pdf = response.into_body().read_to_vec().unwrap();
+        assert!(pdf.starts_with(b"%PDF"), "{paper} is a PDF");
+    }
 
     // On a single kiosk file too.
     let file = dir.path().join("alone.db");
