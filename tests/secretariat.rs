@@ -306,7 +306,7 @@ fn purge_deletes_every_embedding_byte_and_keeps_the_attendance() {
     assert!(out.status.success(), "{}", stderr(&out));
     let said = stdout(&out);
     assert!(
-        said.contains("5 face templates, 5 enrolled photos and 1 check-in snapshots deleted")
+        said.contains("5 face templates, 5 enrolled photos and 1 face snapshots (check-ins and refused faces) deleted")
             && said.contains("no run of 127 bytes or more"),
         "{said}"
     );
@@ -364,18 +364,25 @@ fn an_excel_roster_goes_in_and_an_excel_attendance_list_comes_out() {
         kiosk(&["export", "--db", path_str(&db), "--session", "Phiên 2", "--format", "xlsx", "--out", path_str(&xlsx)]);
     assert!(out.status.success(), "{}", stderr(&out));
     let mut book = calamine::open_workbook_auto(&xlsx).unwrap();
-    let list = book.worksheet_range("Điểm danh").unwrap();
-    let cell = |r: u32, c: u32| list.get_value((r, c)).map(|v| v.to_string()).unwrap_or_default();
-    assert_eq!(cell(0, 1), "name");
+    // The paper to sign (tests/papers.rs reads it in full): a title block, then the table.
+    let list = book.worksheet_range("Danh sách").unwrap();
+    let header = (0..20u32).find(|&r| list.get_value((r, 0)) == Some(&Data::String("STT".into()))).unwrap();
+    let cell = |r: u32, c: u32| list.get_value((header + r, c)).map(|v| v.to_string()).unwrap_or_default();
+    assert_eq!(cell(0, 2), "Họ và tên");
     // Given names Ngữ, Sáu, Thụ: N < S < T.
-    assert_eq!([cell(1, 1), cell(2, 1), cell(3, 1)], ["Đặng Văn Ngữ", "Võ Thị Sáu", "Hoàng Văn Thụ"]);
-    assert_eq!([cell(3, 0), cell(3, 4), cell(3, 6)], ["X2", "present", "face"]);
-    assert_eq!(cell(1, 4), "absent");
+    assert_eq!([cell(1, 2), cell(2, 2), cell(3, 2)], ["Đặng Văn Ngữ", "Võ Thị Sáu", "Hoàng Văn Thụ"]);
+    assert_eq!([cell(3, 1), cell(3, 5), cell(3, 7)], ["X2", "Có mặt", "Khuôn mặt"]);
+    assert_eq!(cell(1, 5), "Vắng");
     let summary = book.worksheet_range("Tổng hợp").unwrap();
-    assert_eq!(summary.get_value((3, 0)), Some(&Data::String("Đoàn Quảng Ngãi".into())));
-    assert_eq!(summary.get_value((3, 1)), Some(&Data::Float(1.0)));
-    assert_eq!(summary.get_value((3, 2)), Some(&Data::Float(3.0)));
-    assert_eq!(summary.get_value((4, 3)), Some(&Data::Float(33.3)), "quorum percentage");
+    let row = (0..20u32)
+        .find(|&r| summary.get_value((r, 0)) == Some(&Data::String("Đoàn Quảng Ngãi".into())))
+        .expect("the delegation's line");
+    let value = |c: u32| summary.get_value((row, c)).cloned();
+    assert_eq!(
+        [value(1), value(2), value(3)],
+        [Some(Data::Float(3.0)), Some(Data::Float(1.0)), Some(Data::Float(2.0))]
+    );
+    assert_eq!(value(4), Some(Data::Float(33.3)), "quorum percentage");
 
     std::fs::write(dir.path().join("broken.xlsx"), b"PK\x03\x04 not really a workbook").unwrap();
     let out = enroll_roster(&db, &dir.path().join("broken.xlsx"));

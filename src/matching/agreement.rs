@@ -68,6 +68,8 @@ pub struct Agreement {
     unknown_after: usize,
     policy: Policy,
     track: Option<Track>,
+    /// Counts the tracks begun: a new person, even one judged on their first frame.
+    tracks: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -89,7 +91,12 @@ pub enum Verdict {
 
 impl Agreement {
     pub fn new(min_frames: usize, unknown_after: usize, policy: Policy) -> Self {
-        Self { min_frames: min_frames.max(1), unknown_after: unknown_after.max(1), policy, track: None }
+        Self { min_frames: min_frames.max(1), unknown_after: unknown_after.max(1), policy, track: None, tracks: 0 }
+    }
+
+    /// Which track the last frame belonged to; it changes with each new person.
+    pub fn track_number(&self) -> u64 {
+        self.tracks
     }
 
     /// How far above the threshold the mean must be with `distinct` distinct
@@ -113,6 +120,7 @@ impl Agreement {
         let new_face = moved || changed;
         if new_face {
             self.track = Some(Track::new(bbox));
+            self.tracks += 1;
         }
         let track = self.track.as_mut().expect("a track was just made");
         track.bbox = bbox;
@@ -232,6 +240,12 @@ mod tests {
         assert_eq!(see(&mut a, A, &face(2, 0.1)), Verdict::NewFace, "same box, another face");
         assert!(matches!(see(&mut a, A, &face(2, 0.12)), Verdict::Agreed { person: 2, .. }));
         assert_eq!(see(&mut a, B, &face(2, 0.1)), Verdict::NewFace, "the box moved away");
+        // Judged on one frame, the next person shows no NewFace: the track number tells them apart.
+        let mut one = Agreement::new(1, 12, POLICY);
+        assert!(matches!(see(&mut one, A, &face(1, 0.12)), Verdict::Agreed { person: 1, .. }));
+        let first = one.track_number();
+        assert!(matches!(see(&mut one, A, &face(2, 0.12)), Verdict::Agreed { person: 2, .. }));
+        assert_eq!(one.track_number(), first + 1);
     }
 
     #[test]

@@ -89,6 +89,8 @@ struct Guard {
     settled: bool,
     /// Time spent scoring the track's frames.
     spent: Duration,
+    /// Whether a face was there, and the agreement's track number: a change is a new person.
+    track_seen: (bool, u64),
 }
 
 /// How long a kiosk waits for another program's write before it tells the
@@ -132,6 +134,7 @@ impl Station {
                 held: None,
                 settled: false,
                 spent: Duration::ZERO,
+                track_seen: (false, 0),
             }),
         };
         Ok(Self {
@@ -186,19 +189,16 @@ impl Station {
         let recognizer = &self.recognizer;
         let seen = main.map(|f| (f.bbox, recognizer.judgeable(f).ok()));
         let verdict = self.agreement.observe(seen, |e| recognizer.decide_embedding(e));
-        let new_track = match (verdict, main) {
-            (Verdict::NewFace, _) => {
-                self.track_start = Some(frame.captured);
-                true
-            }
-            (_, None) => {
-                self.track_start = None;
-                true
-            }
-            _ => false,
-        };
+        match (verdict, main) {
+            (Verdict::NewFace, _) => self.track_start = Some(frame.captured),
+            (_, None) => self.track_start = None,
+            _ => {}
+        }
         if let Some(guard) = &mut self.guard {
-            if new_track {
+            // A new person's liveness starts from nothing, even when they are judged on their first frame.
+            let track = (main.is_some(), self.agreement.track_number());
+            if track != guard.track_seen {
+                guard.track_seen = track;
                 guard.track = LiveTrack::default();
                 guard.held = None;
                 guard.settled = false;
