@@ -146,34 +146,31 @@ impl Liveness {
         }
         let face = remap(bbox);
         let (model, scale) = &self.models[which % self.models.len()];
-        {
-            let (x, y, w, h) = context(frame.width(), frame.height(), face, *scale);
-            let crop = image::imageops::crop_imm(frame, x, y, w, h).to_image();
-            let crop = resize_rgb(&crop, SIDE, SIDE)?;
-            let mut input = Array4::<f32>::zeros((1, 3, SIDE as usize, SIDE as usize));
-            for (px, py, p) in crop.enumerate_pixels() {
-                for c in 0..3 {
-                    // BGR, 0..255, as the models were trained.
-                    input[[0, 2 - c, py as usize, px as usize]] = p.0[c] as f32;
-                }
+        let (x, y, w, h) = context(frame.width(), frame.height(), face, *scale);
+        let crop = image::imageops::crop_imm(frame, x, y, w, h).to_image();
+        let crop = resize_rgb(&crop, SIDE, SIDE)?;
+        let mut input = Array4::<f32>::zeros((1, 3, SIDE as usize, SIDE as usize));
+        for (px, py, p) in crop.enumerate_pixels() {
+            for c in 0..3 {
+                // BGR, 0..255, as the models were trained.
+                input[[0, 2 - c, py as usize, px as usize]] = p.0[c] as f32;
             }
-            let logits = model.run(input.view(), |out| out[0].iter().copied().collect::<Vec<f32>>())?;
-            if logits.len() != 3 {
-                return Err(Error::Model {
-                    message: format!("{}: expected 3 outputs, got {}", model.name(), logits.len()),
-                    source: None,
-                });
-            }
-            let top = logits.iter().copied().fold(f32::MIN, f32::max);
-            let exp: Vec<f32> = logits.iter().map(|l| (l - top).exp()).collect();
-            Ok(exp[1] / exp.iter().sum::<f32>())
         }
+        let logits = model.run(input.view(), |out| out[0].iter().copied().collect::<Vec<f32>>())?;
+        if logits.len() != 3 {
+            return Err(Error::Model {
+                message: format!("{}: expected 3 outputs, got {}", model.name(), logits.len()),
+                source: None,
+            });
+        }
+        let top = logits.iter().copied().fold(f32::MIN, f32::max);
+        let exp: Vec<f32> = logits.iter().map(|l| (l - top).exp()).collect();
+        Ok(exp[1] / exp.iter().sum::<f32>())
     }
 }
 
 /// What a track's frames say about the face in front of the camera.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Judgement {
     /// Not enough frames scored yet.
     Unsure,
