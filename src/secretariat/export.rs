@@ -142,11 +142,11 @@ fn list_sheet(book: &mut Workbook, p: &Papers) -> std::result::Result<(), XlsxEr
 
 fn summary_sheet(book: &mut Workbook, p: &Papers, paper: Paper) -> std::result::Result<(), XlsxError> {
     let w = p.words();
-    let (name, title) = match paper {
-        Paper::List => (w.sheet_summary, w.list_title),
-        Paper::Report => (w.sheet_summary, w.report_title),
+    let title = match paper {
+        Paper::List => w.list_title,
+        Paper::Report => w.report_title,
     };
-    let sheet = book.add_worksheet().set_name(name)?;
+    let sheet = book.add_worksheet().set_name(w.sheet_summary)?;
     let top = title_rows(sheet, p, title, 5)?;
     header_row(sheet, top, &[w.columns[3], w.summoned, w.present, w.absent, w.percent])?;
     let bold = Format::new().set_bold();
