@@ -9,9 +9,10 @@ use clap::{Args, Subcommand, ValueEnum};
 
 use kiosk::ledger::Ledger;
 use kiosk::secretariat::export::{Paper, write_csv, write_xlsx};
-use kiosk::secretariat::papers::{Lang, Papers};
+use kiosk::secretariat::papers::Papers;
 use kiosk::secretariat::pdf;
 use kiosk::store::{AuditHead, DelegationCount, ListRow, overall, percent};
+use kiosk::text::Lang;
 
 use super::{Ctx, Db, DbSession, spelt_as_in_settings};
 

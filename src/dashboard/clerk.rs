@@ -17,10 +17,11 @@ use crate::ledger::{KioskStatus, Ledger};
 use crate::present::admin::verify_pin;
 use crate::secretariat::EventConfig;
 use crate::secretariat::export::{Paper, write_csv, write_xlsx};
-use crate::secretariat::papers::{Lang, Papers};
+use crate::secretariat::papers::Papers;
 use crate::secretariat::pdf;
 use crate::store::Store;
 use crate::store::time::Zone;
+use crate::text::Lang;
 
 /// How often the clerk looks for changes made by others.
 const LOOK: Duration = Duration::from_millis(100);

@@ -181,7 +181,7 @@ async fn list(app: App, p: Params, format: ListFormat) -> Response {
         ListFormat::Report => ("credentials", "pdf", "application/pdf"),
     };
     let file = papers::file_name(name, &session, ext);
-    let lang = if p.lang.as_deref() == Some("en") { papers::Lang::En } else { papers::Lang::Vi };
+    let lang = Lang::parse(p.lang.as_deref().unwrap_or("vi"));
     match ask(&app, |answer| Job::List { session, format, lang, answer }).await {
         Ok(bytes) => (
             [

@@ -15,10 +15,11 @@ use crate::present::admin;
 use crate::present::model::{AdminView, Effect};
 use crate::present::station::enrolled_photo;
 use crate::secretariat::EventConfig;
-use crate::secretariat::papers::{Lang, Papers, file_name};
+use crate::secretariat::papers::{Papers, file_name};
 use crate::secretariat::pdf;
 use crate::store::time::Timestamp;
 use crate::store::{Delegate, DelegationCount, Method, Store};
+use crate::text::Lang;
 
 /// What the desk did.
 pub enum Reply {

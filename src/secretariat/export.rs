@@ -10,9 +10,10 @@ use std::path::Path;
 use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook, Worksheet, XlsxError};
 
 use crate::error::{Error, Result};
-use crate::secretariat::papers::{Lang, Papers};
+use crate::secretariat::papers::Papers;
 use crate::store::ListRow;
 use crate::store::time::Zone;
+use crate::text::Lang;
 
 /// The CSV header, stable for programs that read it: English by default.
 const CSV_HEADER: [&str; 8] = ["code", "name", "delegation", "seat", "status", "time", "method", "kiosk"];

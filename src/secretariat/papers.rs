@@ -7,16 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::secretariat::EventConfig;
 use crate::store::time::{Timestamp, Zone};
 use crate::store::{AuditHead, DelegationCount, ListRow, Method, overall, percent};
-use crate::text::collate;
-
-/// The language of a paper (and of a CSV file's header).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Lang {
-    #[default]
-    Vi,
-    En,
-}
+use crate::text::{Lang, collate};
 
 /// Someone who signs the report: from `[[event.signatures]]` in the settings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -142,8 +133,7 @@ impl Lang {
 
     /// 60,0% in Vietnamese, 60.0% in English.
     pub fn percent(self, value: f64) -> String {
-        let s = format!("{value:.1}%");
-        if self == Lang::Vi { s.replace('.', ",") } else { s }
+        self.number(format!("{value:.1}%"))
     }
 }
 
@@ -253,8 +243,7 @@ impl<'a> Papers<'a> {
     }
 
     pub fn rule(&self) -> String {
-        let p = format!("{}", self.quorum_above_percent);
-        self.words().rule.replace("{p}", &if self.lang == Lang::Vi { p.replace('.', ",") } else { p })
+        self.words().rule.replace("{p}", &self.lang.number(self.quorum_above_percent.to_string()))
     }
 
     pub fn verdict(&self) -> String {

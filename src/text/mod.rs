@@ -4,7 +4,36 @@
 pub mod collate;
 pub mod fonts;
 
+use serde::{Deserialize, Serialize};
 use unicode_normalization::UnicodeNormalization;
+
+/// The language people read: the kiosk's screen, the dashboard, the papers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    #[default]
+    Vi,
+    En,
+}
+
+impl Lang {
+    /// "en" (any case) is English; anything else is the congress's Vietnamese.
+    pub fn parse(code: &str) -> Lang {
+        if code.eq_ignore_ascii_case("en") { Lang::En } else { Lang::Vi }
+    }
+
+    pub fn other(self) -> Lang {
+        match self {
+            Lang::Vi => Lang::En,
+            Lang::En => Lang::Vi,
+        }
+    }
+
+    /// A number as written in this language: 53,3 in Vietnamese, 53.3 in English.
+    pub fn number(self, text: String) -> String {
+        if self == Lang::Vi { text.replace('.', ",") } else { text }
+    }
+}
 
 /// Invisible characters that spreadsheets and web forms leave in names;
 /// two names that look the same must be the same.
