@@ -34,11 +34,16 @@ pub struct Judged {
     /// "print", "replay" or "none".
     pub attack: String,
     pub group: String,
-    /// None: no face was found.
-    pub score: Option<f32>,
-    /// Each model's score, and the face's landmarks, for the tracks.
+    /// Each model's score (none: no face was found), and the face's landmarks, for the tracks.
     models: Vec<f32>,
     landmarks: Option<Landmarks>,
+}
+
+impl Judged {
+    /// The models' mean, as `kiosk liveness` gives it; None: no face was found.
+    pub fn score(&self) -> Option<f32> {
+        (!self.models.is_empty()).then(|| self.models.iter().sum::<f32>() / self.models.len() as f32)
+    }
 }
 
 /// How the tracks of one kind (real or attack) were judged.
@@ -71,7 +76,7 @@ impl LivenessReport {
         for ((_, live), frames) in groups {
             for window in frames.chunks_exact(self.track_frames.max(1)) {
                 let mut track = LiveTrack::default();
-                for j in window.iter().filter(|j| j.score.is_some()) {
+                for j in window.iter().filter(|j| j.score().is_some()) {
                     if let Some(l) = &j.landmarks {
                         track.add_landmarks(l);
                     }
@@ -95,8 +100,8 @@ impl LivenessReport {
     /// (attacks accepted, attacks) and (real faces refused, real faces with a face found) at `t`.
     pub fn rates(&self, t: f32) -> ((usize, usize), (usize, usize)) {
         let spoof: Vec<&Judged> = self.frames.iter().filter(|f| !f.live).collect();
-        let accepted = spoof.iter().filter(|f| f.score.is_some_and(|s| s >= t)).count();
-        let live: Vec<f32> = self.frames.iter().filter(|f| f.live).filter_map(|f| f.score).collect();
+        let accepted = spoof.iter().filter(|f| f.score().is_some_and(|s| s >= t)).count();
+        let live: Vec<f32> = self.frames.iter().filter(|f| f.live).filter_map(Judged::score).collect();
         let refused = live.iter().filter(|&&s| s < t).count();
         ((accepted, spoof.len()), (refused, live.len()))
     }
@@ -137,7 +142,6 @@ pub fn evaluate(
             live: get(label) == "live",
             attack: get(attack),
             group: get(group),
-            score: None,
             models: Vec::new(),
             landmarks: None,
         });
@@ -155,13 +159,12 @@ pub fn evaluate(
             row.models =
                 (0..liveness.models()).map(|m| liveness.score_with(m, &img, &face.bbox)).collect::<Result<_>>()?;
             spent.fetch_add(t.elapsed().as_nanos() as u64, Ordering::Relaxed);
-            row.score = Some(row.models.iter().sum::<f32>() / row.models.len() as f32);
             row.landmarks = Some(face.landmarks);
             Ok(row)
         })
         .collect();
     let frames = judged.into_iter().collect::<Result<Vec<_>>>()?;
-    let faces = frames.iter().filter(|f| f.score.is_some()).count().max(1);
+    let faces = frames.iter().filter(|f| f.score().is_some()).count().max(1);
     let ms_per_face = spent.load(Ordering::Relaxed) as f64 / 1e6 / faces as f64;
     Ok(LivenessReport { cfg: cfg.clone(), track_frames, ms_per_face, frames })
 }
@@ -169,7 +172,7 @@ pub fn evaluate(
 impl fmt::Display for LivenessReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (apcer, bpcer) = self.rates(self.cfg.threshold);
-        let no_face = |live: bool| self.frames.iter().filter(|j| j.live == live && j.score.is_none()).count();
+        let no_face = |live: bool| self.frames.iter().filter(|j| j.live == live && j.score().is_none()).count();
         writeln!(f, "liveness at threshold {:.2}, one frame at a time:", self.cfg.threshold)?;
         writeln!(f, "  APCER (attacks accepted): {:.2}% ({} of {})", pct(apcer), apcer.0, apcer.1)?;
         writeln!(f, "  BPCER (real faces refused): {:.2}% ({} of {} with a face found)", pct(bpcer), bpcer.0, bpcer.1)?;
@@ -183,14 +186,14 @@ impl fmt::Display for LivenessReport {
         for j in self.frames.iter().filter(|j| !j.live) {
             let e = by_attack.entry(&j.attack).or_default();
             e.1 += 1;
-            e.0 += j.score.is_some_and(|s| s >= self.cfg.threshold) as usize;
+            e.0 += j.score().is_some_and(|s| s >= self.cfg.threshold) as usize;
         }
         for (attack, counts) in by_attack {
             writeln!(f, "  {attack}: {:.2}% accepted ({} of {})", pct(counts), counts.0, counts.1)?;
         }
         let mut by_group: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
         for j in self.frames.iter().filter(|j| j.live) {
-            let Some(s) = j.score else { continue };
+            let Some(s) = j.score() else { continue };
             let e = by_group.entry(&j.group).or_default();
             e.1 += 1;
             e.0 += (s < self.cfg.threshold) as usize;

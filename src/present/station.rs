@@ -74,10 +74,6 @@ struct Held {
     challenged: Option<Instant>,
 }
 
-/// Scores (after the first two) a doubtful face gets before it is challenged:
-/// a few more frames often settle it, faster than a challenge.
-const DOUBT_FRAMES: usize = 3;
-
 /// The liveness check of one kiosk: the models, the settings, and what the
 /// face now in front of the camera has shown.
 struct Guard {
@@ -268,9 +264,7 @@ impl Station {
             },
             None => match guard.track.judge(cfg) {
                 Judgement::Live if cfg.mode == Mode::Challenge => Judgement::Doubt,
-                Judgement::Doubt if cfg.mode == Mode::Passive && guard.track.scores() < 2 + DOUBT_FRAMES => {
-                    return Ok(None);
-                }
+                Judgement::Doubt if cfg.mode == Mode::Passive && !guard.track.doubt_persists() => return Ok(None),
                 Judgement::Unsure => return Ok(None),
                 judged => judged,
             },

@@ -182,6 +182,9 @@ pub enum Judgement {
 
 /// Frames needed before a track is judged: one frame alone is never trusted.
 const FRAMES_TO_JUDGE: usize = 2;
+/// Frames a doubtful face gets scored beyond those before it is challenged:
+/// a few more frames often settle it, faster than a challenge.
+const DOUBT_FRAMES: usize = 3;
 /// How far (in the face's own proportions) the nose must move against the
 /// eyes and mouth to count as a turn of the head.
 const TURN: f32 = 0.08;
@@ -246,6 +249,11 @@ impl LiveTrack {
     /// Frames scored so far.
     pub fn scores(&self) -> usize {
         self.scores.len()
+    }
+
+    /// A doubt that more frames did not settle: time for a challenge.
+    pub fn doubt_persists(&self) -> bool {
+        self.scores.len() >= FRAMES_TO_JUDGE + DOUBT_FRAMES
     }
 
     pub fn start_challenge(&mut self) {
@@ -338,6 +346,8 @@ mod tests {
         assert_eq!(track(&[0.05, 0.1]).judge(&cfg), Judgement::Picture);
         assert_eq!(track(&[0.6, 0.3]).judge(&cfg), Judgement::Doubt);
         assert_eq!(track(&[0.6, 0.3]).next_model(&cfg, 2), Some(0), "a doubt asks for more frames");
+        assert!(!track(&[0.6, 0.3]).doubt_persists());
+        assert!(track(&[0.6, 0.3, 0.4, 0.45, 0.4]).doubt_persists(), "three more frames, still in doubt");
         assert_eq!(track(&[0.6, 0.3, 0.9]).judge(&cfg), Judgement::Live);
     }
 
