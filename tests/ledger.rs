@@ -90,12 +90,6 @@ fn a_change_the_ledger_refuses_is_audited_and_does_not_block_the_others() {
     assert!(!o.status.success() && stderr(&o).contains("drop its database"), "{}", stderr(&o));
 }
 
-fn run_ok(args: &[&str]) -> String {
-    let o = kiosk(args);
-    assert!(o.status.success(), "kiosk {args:?}: {}{}", stdout(&o), stderr(&o));
-    stdout(&o)
-}
-
 /// Frames of each identity's probe photos in turn (`per_person` each).
 fn frames(faces: &Path, out: &Path, identities: &[&str], per_person: usize) -> PathBuf {
     let sequence: Vec<Vec<PathBuf>> = identities.iter().map(|id| probes(faces, id)).collect();
@@ -118,14 +112,6 @@ fn settings(dir: &Path, fps: f32) -> PathBuf {
     let path = dir.join("kiosk.toml");
     std::fs::write(&path, format!("[kiosk]\nframes_fps = {fps}\ncooldown_seconds = 0\n{PHOTO_FRAMES}")).unwrap();
     path
-}
-
-fn xvfb_ok(test: &str) -> bool {
-    let ok = Command::new("xvfb-run").arg("--help").output().is_ok();
-    if !ok {
-        println!("SKIPPED {test}: xvfb-run is missing (tools/setup.sh installs it)");
-    }
-    ok
 }
 
 /// `kiosk run --once` of one kiosk on the ledger, in its own X server
@@ -430,13 +416,6 @@ impl Drop for Dashboard {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-/// Where screenshots of the tests go, to be looked at.
-fn screenshots() -> PathBuf {
-    std::env::var_os("KIOSK_SCREENSHOTS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots"))
 }
 
 #[test]

@@ -111,8 +111,7 @@ fn each_person_in_turn_is_checked_in_exactly_once_and_a_stranger_never() {
 #[test]
 fn the_window_runs_under_xvfb_and_records_the_check_ins() {
     let Some(faces) = faces("window under Xvfb") else { return };
-    if std::process::Command::new("xvfb-run").arg("--help").output().is_err() {
-        println!("SKIPPED window under Xvfb: xvfb-run is missing (tools/setup.sh installs it)");
+    if !xvfb_ok("window under Xvfb") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -121,13 +120,8 @@ fn the_window_runs_under_xvfb_and_records_the_check_ins() {
     let folder = frame_folder(&dir.path().join("frames"), &sequence, 20);
     let cfg = dir.path().join("kiosk.toml");
     std::fs::write(&cfg, PHOTO_FRAMES).unwrap();
-    let out = std::process::Command::new("xvfb-run")
-        .args(["-a", "-s", "-screen 0 1280x800x24", env!("CARGO_BIN_EXE_kiosk")])
-        .args(["run", "--config", path_str(&cfg), "--db", path_str(&db), "--frames", path_str(&folder)])
-        .args(["--once", "--session", "Phiên Xvfb"])
-        .env("LIBGL_ALWAYS_SOFTWARE", "1")
-        .output()
-        .unwrap();
+    let run = ["run", "--config", path_str(&cfg), "--db", path_str(&db), "--frames", path_str(&folder)];
+    let out = kiosk_window(&[&run[..], &["--once", "--session", "Phiên Xvfb"]].concat());
     let text = stdout(&out);
     assert!(out.status.success(), "{text}\n{}", stderr(&out));
     let codes: Vec<&str> = people.iter().map(|(c, _)| c.as_str()).collect();

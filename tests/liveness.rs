@@ -4,28 +4,20 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use common::*;
 use kiosk::store::Store;
 
-fn pad(test: &str) -> Option<PathBuf> {
-    let dir = kiosk::measure::liveness::default_pad_dir();
-    if dir.join("manifest.csv").is_file() {
-        Some(dir)
-    } else {
-        println!(
-            "SKIPPED {test}: no liveness frames at {} (set KIOSK_PAD to a folder like ../shared/pad/dev)",
-            dir.display()
-        );
-        None
-    }
+/// The frames of `dir` whose names start with `prefix`, in order.
+fn frames(dir: &Path, prefix: &str) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().filter_map(|e| e.ok()).map(|e| e.path()).collect();
+    files.retain(|p| p.file_name().unwrap().to_string_lossy().starts_with(prefix));
+    files.sort();
+    files
 }
 
-fn first(dir: &std::path::Path, prefix: &str) -> PathBuf {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().filter_map(|e| e.ok()).map(|e| e.path()).collect();
-    files.sort();
-    files.into_iter().find(|p| p.file_name().unwrap().to_string_lossy().starts_with(prefix)).unwrap()
+fn first(dir: &Path, prefix: &str) -> PathBuf {
+    frames(dir, prefix).swap_remove(0)
 }
 
 #[test]
@@ -85,24 +77,16 @@ fn liveness_says_for_each_face_whether_it_is_real_with_errors_inline() {
 /// The first `n` frames of a capture whose file names start with `prefix`,
 /// in order, linked into a new folder as `kiosk run --frames` plays them.
 fn capture(dir: &Path, prefix: &str, n: usize, out: &Path) -> PathBuf {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().filter_map(|e| e.ok()).map(|e| e.path()).collect();
-    files.sort();
     std::fs::create_dir_all(out).unwrap();
-    let chosen = files.iter().filter(|p| p.file_name().unwrap().to_string_lossy().starts_with(prefix)).take(n);
-    for (i, f) in chosen.enumerate() {
+    for (i, f) in frames(dir, prefix).iter().take(n).enumerate() {
         std::os::unix::fs::symlink(f, out.join(format!("{i:05}.jpg"))).unwrap();
     }
     out.to_path_buf()
 }
 
 fn run_window(cfg: &Path, db: &Path, frames: &Path) -> String {
-    let out = Command::new("xvfb-run")
-        .args(["-a", "-s", "-screen 0 1280x800x24", env!("CARGO_BIN_EXE_kiosk")])
-        .args(["run", "--config", path_str(cfg), "--db", path_str(db), "--frames", path_str(frames)])
-        .args(["--once", "--session", "Phiên bầu cử"])
-        .env("LIBGL_ALWAYS_SOFTWARE", "1")
-        .output()
-        .unwrap();
+    let run = ["run", "--config", path_str(cfg), "--db", path_str(db), "--frames", path_str(frames)];
+    let out = kiosk_window(&[&run[..], &["--once", "--session", "Phiên bầu cử"]].concat());
     assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
     stdout(&out)
 }
@@ -113,8 +97,7 @@ fn run_window(cfg: &Path, db: &Path, frames: &Path) -> String {
 #[test]
 fn a_face_held_up_on_a_phone_or_paper_is_refused_and_the_delegate_in_person_gets_in() {
     let Some(dir) = pad("liveness at the kiosk") else { return };
-    if Command::new("xvfb-run").arg("--help").output().is_err() {
-        println!("SKIPPED liveness at the kiosk: xvfb-run is missing (tools/setup.sh installs it)");
+    if !xvfb_ok("liveness at the kiosk") {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();

@@ -95,12 +95,6 @@ fn poppler_ok(test: &str) -> bool {
     ok
 }
 
-fn run_ok(args: &[&str]) -> String {
-    let o = kiosk(args);
-    assert!(o.status.success(), "kiosk {args:?}: {}", stderr(&o));
-    stdout(&o)
-}
-
 fn pdf_text(pdf: &Path) -> String {
     let o = Command::new("pdftotext").args(["-layout", "-enc", "UTF-8"]).arg(pdf).arg("-").output().unwrap();
     assert!(o.status.success(), "pdftotext {}: {}", pdf.display(), stderr(&o));
@@ -109,9 +103,7 @@ fn pdf_text(pdf: &Path) -> String {
 
 /// Every page as a PNG in target/screenshots (to be looked at); returns how many.
 fn render(pdf: &Path, name: &str) -> usize {
-    let out = std::env::var_os("KIOSK_SCREENSHOTS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots"));
+    let out = screenshots();
     std::fs::create_dir_all(&out).unwrap();
     let prefix = out.join(name);
     let o = Command::new("pdftoppm").args(["-r", "80", "-png"]).arg(pdf).arg(&prefix).output().unwrap();

@@ -7,22 +7,64 @@ pub mod pg;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-/// `../shared/faces` (or `$KIOSK_FACES`), or None with a clear note in the output.
-pub fn faces(test: &str) -> Option<PathBuf> {
-    let dir = kiosk::measure::eval::default_faces_dir();
-    if dir.join("dev/gallery").is_dir() {
+/// `dir` when it holds `marker`, or None with a clear note in the output:
+/// the test data in ../shared is not ours to ship, so a clone may lack it.
+fn shared(test: &str, dir: PathBuf, marker: &str, what: &str, hint: &str) -> Option<PathBuf> {
+    if dir.join(marker).exists() {
         Some(dir)
     } else {
-        println!(
-            "SKIPPED {test}: no real face photos at {} (set KIOSK_FACES to the folder holding dev/ and asian_dev/)",
-            dir.display()
-        );
+        println!("SKIPPED {test}: no {what} at {} ({hint})", dir.display());
         None
     }
 }
 
+/// `../shared/faces` (or `$KIOSK_FACES`).
+pub fn faces(test: &str) -> Option<PathBuf> {
+    let dir = kiosk::measure::eval::default_faces_dir();
+    shared(test, dir, "dev/gallery", "real face photos", "set KIOSK_FACES to the folder holding dev/ and asian_dev/")
+}
+
+/// `../shared/pad/dev` (or `$KIOSK_PAD`): webcam frames, live and attacks.
+pub fn pad(test: &str) -> Option<PathBuf> {
+    let dir = kiosk::measure::liveness::default_pad_dir();
+    shared(test, dir, "manifest.csv", "liveness frames", "set KIOSK_PAD to a folder like ../shared/pad/dev")
+}
+
 pub fn kiosk(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_kiosk")).args(args).output().expect("kiosk runs")
+}
+
+/// `kiosk ARGS`, which must succeed; what it printed.
+pub fn run_ok(args: &[&str]) -> String {
+    let o = kiosk(args);
+    assert!(o.status.success(), "kiosk {args:?}: {}{}", stdout(&o), stderr(&o));
+    stdout(&o)
+}
+
+/// Whether the window tests can run, or a note saying why not.
+pub fn xvfb_ok(test: &str) -> bool {
+    let ok = Command::new("xvfb-run").arg("--help").output().is_ok();
+    if !ok {
+        println!("SKIPPED {test}: xvfb-run is missing (tools/setup.sh installs it)");
+    }
+    ok
+}
+
+/// `kiosk ARGS` in its real window under a throw-away Xvfb screen.
+pub fn kiosk_window(args: &[&str]) -> Output {
+    Command::new("xvfb-run")
+        .args(["-a", "-s", "-screen 0 1280x800x24", env!("CARGO_BIN_EXE_kiosk")])
+        .args(args)
+        .env("LIBGL_ALWAYS_SOFTWARE", "1")
+        .output()
+        .expect("xvfb-run runs")
+}
+
+/// Where screenshots of the tests go, to be looked at.
+pub fn screenshots() -> PathBuf {
+    std::env::var_os("KIOSK_SCREENSHOTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots"))
 }
 
 /// `kiosk enroll` of a roster whose photo paths are absolute.
