@@ -8,11 +8,12 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::capture::CameraConfig;
+use crate::checkin::KioskConfig;
 use crate::error::{Error, Result};
 use crate::ledger::LedgerConfig;
 use crate::matching::decide::DecideConfig;
-use crate::present::KioskConfig;
 use crate::secretariat::EventConfig;
+use crate::secretariat::badges::BadgeConfig;
 use crate::store::StoreConfig;
 use crate::vision::engine::EngineConfig;
 use crate::vision::liveness::LivenessConfig;
@@ -30,6 +31,7 @@ pub struct Config {
     pub decide: DecideConfig,
     pub camera: CameraConfig,
     pub kiosk: KioskConfig,
+    pub badges: BadgeConfig,
 }
 
 /// The settings file used when none is named, inside the kiosk's folder.
@@ -76,9 +78,9 @@ impl Config {
         self.kiosk.check()
     }
 
-    /// What the kiosk window needs.
-    pub fn present(&self) -> crate::present::Settings {
-        crate::present::Settings {
+    /// What a station (and the kiosk window) needs.
+    pub fn station(&self) -> crate::checkin::Settings {
+        crate::checkin::Settings {
             event: self.event.clone(),
             engine: self.engine.clone(),
             quality: self.quality.clone(),
@@ -86,6 +88,7 @@ impl Config {
             decide: self.decide.clone(),
             camera: self.camera.clone(),
             kiosk: self.kiosk.clone(),
+            badges: self.badges.clone(),
         }
     }
 }

@@ -430,7 +430,7 @@ fn the_dashboard_follows_check_ins_live_in_chromium() {
     run_ok(&["enroll", "--ledger", &url, "--roster", path_str(&roster), "--photos", "/"]);
     run_ok(&["session", "add", "Phiên 1", "--ledger", &url]);
     let cfg = dir.path().join("desk.toml");
-    let pin_hash = kiosk::present::admin::hash_pin("2468").unwrap();
+    let pin_hash = kiosk::base::pin::hash_pin("2468").unwrap();
     std::fs::write(&cfg, format!("[kiosk]\nadmin_pin_hash = \"{pin_hash}\"\n")).unwrap();
     let dash = Dashboard::start(&["--ledger", &url, "--session", "Phiên 1", "--config", path_str(&cfg)]);
 

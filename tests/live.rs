@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 
 use common::*;
 use kiosk::capture::{FolderSource, FrameSource};
+use kiosk::checkin::station::{Event, Station};
 use kiosk::config::Config;
-use kiosk::present::station::{Event, Station};
 use kiosk::store::Store;
 
 /// Enrols `people` gallery photos of dev/ into a new database; returns (db, [(code, identity)]).
@@ -53,7 +53,7 @@ fn each_person_in_turn_is_checked_in_exactly_once_and_a_stranger_never() {
     cfg.kiosk.cooldown_seconds = 0;
     cfg.kiosk.save_snapshots = true;
     let mut station = Station::new(
-        &cfg.present(),
+        &cfg.station(),
         Store::open(&db).unwrap(),
         std::sync::Arc::new(std::sync::RwLock::new("Phiên thử".to_string())),
     )
@@ -163,7 +163,7 @@ fn a_delegate_with_a_lookalike_is_asked_for_the_code_and_nothing_is_recorded_by_
 
     let folder = frame_folder(&dir.path().join("frames"), &[twin_probes[1..].to_vec(), probes(&faces, &other.0)], 16);
     let mut station = Station::new(
-        &photo_frames(Config::default()).present(),
+        &photo_frames(Config::default()).station(),
         Store::open(&db).unwrap(),
         std::sync::Arc::new(std::sync::RwLock::new("Phiên 1".to_string())),
     )
@@ -217,7 +217,7 @@ fn flagged_lookalikes_who_are_clearly_themselves_get_in_without_a_code() {
     let sequence: Vec<Vec<PathBuf>> = chosen.iter().map(|(id, _)| probes(&faces, id)).collect();
     let folder = frame_folder(&dir.path().join("frames"), &sequence, 16);
     let session = std::sync::Arc::new(std::sync::RwLock::new("Phiên 1".to_string()));
-    let mut station = Station::new(&cfg.present(), Store::open(&db).unwrap(), session).unwrap();
+    let mut station = Station::new(&cfg.station(), Store::open(&db).unwrap(), session).unwrap();
     let mut source = FolderSource::open(&folder, 1000.0).unwrap();
     let mut events = Vec::new();
     while let Some(frame) = source.next_frame().unwrap() {

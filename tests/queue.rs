@@ -8,7 +8,7 @@ use common::*;
 #[test]
 fn a_back_to_back_queue_greets_each_delegate_once_and_no_stranger() {
     let Some(faces) = faces("queue at the door") else { return };
-    let settings = photo_frames(kiosk::config::Config::default()).present();
+    let settings = photo_frames(kiosk::config::Config::default()).station();
     let report = kiosk::measure::queue::simulate(&settings, &faces, 600, 24, 3).unwrap();
     println!("{report}");
     assert_eq!((report.delegates, report.strangers), (12, 12));

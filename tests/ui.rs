@@ -5,12 +5,12 @@ use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-use kiosk::present::i18n::Lang;
+use kiosk::checkin::station::{Event, Update};
 use kiosk::present::model::{Effect, Model, Screen};
-use kiosk::present::station::{Event, Update};
 use kiosk::present::ui::{Pictures, draw, install_fonts};
 use kiosk::store::time::Zone;
 use kiosk::store::{Delegate, Evidence};
+use kiosk::text::Lang;
 
 const EVIDENCE: Evidence = Evidence { score: 0.72, frames: 3 };
 
@@ -155,8 +155,9 @@ fn guidance_and_the_camera_view_follow_the_frames() {
 
 #[test]
 fn the_admin_screen_opens_only_with_the_pin_and_can_undo_and_switch_sessions() {
-    use kiosk::present::admin::{hash_pin, verify_pin};
-    use kiosk::present::model::{AdminView, UndoReason};
+    use kiosk::base::pin::{hash_pin, verify_pin};
+    use kiosk::checkin::staff::UndoReason;
+    use kiosk::present::model::AdminView;
     use kiosk::store::{Attendance, DelegationCount};
 
     let hash = hash_pin("2468").unwrap();

@@ -166,12 +166,22 @@ fn print_calibration(ctx: &Ctx, kind: EmbedderKind, found: Option<Calibration>) 
             c.expected_fpir * 100.0
         ),
         None => println!(
-            "too few delegates to calibrate the threshold on: the shipped {:.3} is used",
-            kind.default_threshold()
+            "too few delegates to calibrate the thresholds on: the shipped {:.3} (1:1 with a badge: {:.3}) are used",
+            kind.default_threshold(),
+            kind.default_one_to_one()
         ),
+    }
+    if let Some(one) = found.and_then(|c| c.one_to_one) {
+        println!(
+            "1:1 threshold (a face against the delegate its badge names): {one:.3} (shipped {:.3}), at most 1 in 10,000 strangers accepted",
+            kind.default_one_to_one()
+        );
     }
     if let Some(set) = ctx.cfg.decide.threshold {
         println!("decide.threshold = {set:.3} in the settings wins over it");
+    }
+    if let Some(set) = ctx.cfg.decide.one_to_one {
+        println!("decide.one_to_one = {set:.3} in the settings wins over the 1:1 one");
     }
 }
 

@@ -7,11 +7,14 @@ use anyhow::{Result, bail};
 use clap::Args;
 use serde_json::json;
 
+use kiosk::checkin::badge::{BadgeDecision, BadgeSeen, decide, judge};
+use kiosk::checkin::staff::{self, Checked, How};
 use kiosk::matching::recognize::Recognizer;
 use kiosk::matching::recognize::matched;
-use kiosk::store::{CheckIn, Delegate, Evidence, Method, Store};
+use kiosk::store::{CheckIn, Delegate, Evidence, Store};
 use kiosk::vision::decode::{image_files, load_image};
 use kiosk::vision::engine::Engine;
+use kiosk::vision::qr;
 
 use super::{Ctx, Db, DbSession, each_image};
 
@@ -100,22 +103,22 @@ pub fn identify(ctx: &Ctx, args: IdentifyArgs) -> Result<ExitCode> {
     }
     let mut failures = 0usize;
     for path in &files {
-        match load_image(path).and_then(|img| recognizer.identify(&img)) {
-            Ok(id) => {
-                let who = matched(&id.decision).and_then(|(p, score)| Some((people.get(p)?, score)));
-                let reason = id.decision.reason();
+        match identify_one(ctx, &store, &people, &recognizer, path) {
+            Ok(Seen { who, reason, describe, decision, badge }) => {
                 if args.json {
-                    let m = who.map(|(d, score)| {
+                    let m = who.as_ref().map(|(d, score)| {
                         json!({"code": d.code, "name": d.name, "delegation": d.delegation, "seat": d.seat, "score": score})
                     });
                     println!(
                         "{}",
-                        json!({"path": path, "match": m, "reason": reason, "decision": id.decision, "error": null})
+                        json!({"path": path, "match": m, "reason": reason, "decision": decision, "badge": badge, "error": null})
                     );
                 } else if let Some((d, score)) = who {
-                    println!("{}: {} ({}) score {score:.3}", path.display(), d.name, d.code);
+                    let score = score.map(|s| format!(" score {s:.3}")).unwrap_or_default();
+                    let by = if reason == "match" && badge.is_some_and(|b| b.valid) { " by badge" } else { "" };
+                    println!("{}: {} ({}){score}{by}", path.display(), d.name, d.code);
                 } else {
-                    println!("{}: no match ({reason}: {})", path.display(), id.decision.describe());
+                    println!("{}: no match ({reason}: {describe})", path.display());
                 }
             }
             Err(e) => {
@@ -131,15 +134,63 @@ pub fn identify(ctx: &Ctx, args: IdentifyArgs) -> Result<ExitCode> {
     Ok(if failures > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }
 
+/// What `identify` says of one image.
+struct Seen {
+    who: Option<(Delegate, Option<f32>)>,
+    reason: &'static str,
+    describe: &'static str,
+    decision: serde_json::Value,
+    badge: Option<BadgeSeen>,
+}
+
+/// The face alone decides, unless a valid badge is in the picture: then the
+/// face is checked 1:1 against its delegate, as the kiosk does (`badge::decide`).
+fn identify_one(
+    ctx: &Ctx,
+    store: &Store,
+    people: &[Delegate],
+    recognizer: &Recognizer,
+    path: &Path,
+) -> kiosk::Result<Seen> {
+    let img = load_image(path)?;
+    let badge = judge(store, &qr::read(&img))?;
+    let holder = badge.as_ref().filter(|b| b.valid).and_then(|b| b.code.clone());
+    let person = holder.as_ref().and_then(|code| people.iter().position(|d| &d.code == code));
+    let (id, score) = recognizer.identify_against(&img, person)?;
+    // A badge holder with templates but no judgeable face here: the face decides (no face).
+    let by_badge = holder
+        .filter(|_| person.is_none() || score.is_some())
+        .map(|code| decide(&code, score, &recognizer.policy, ctx.cfg.badges.without_face));
+    let Some(by_badge) = by_badge else {
+        let who = matched(&id.decision).and_then(|(p, score)| Some((people.get(p)?.clone(), Some(score))));
+        let decision = serde_json::to_value(&id.decision).unwrap_or_default();
+        return Ok(Seen { who, reason: id.decision.reason(), describe: id.decision.describe(), decision, badge });
+    };
+    let decision = serde_json::to_value(&by_badge).unwrap_or_default();
+    let (who, reason, describe) = match &by_badge {
+        BadgeDecision::Match { code, score, .. } => {
+            (store.delegate(code)?.map(|d| (d, Some(*score))), "match", "recognised with the badge")
+        }
+        BadgeDecision::NoFaceEnrolled { code, method: Some(_) } => {
+            (store.delegate(code)?.map(|d| (d, None)), "match", "the badge alone (no face enrolled)")
+        }
+        BadgeDecision::NoFaceEnrolled { method: None, .. } => {
+            (None, "no_face_enrolled", "a badge whose delegate has no face enrolled: the help desk")
+        }
+        BadgeDecision::BadgeFaceMismatch { .. } => (None, "badge_face_mismatch", "the face is not the badge holder's"),
+    };
+    Ok(Seen { who, reason, describe, decision, badge })
+}
+
 pub fn checkin(ctx: &Ctx, args: CheckinArgs) -> Result<ExitCode> {
     let session = ctx.session(&args.at.session);
     let mut store = ctx.open(&args.at.db)?;
     let kiosk_id = &ctx.cfg.event.kiosk_id;
-    let (delegate, outcome) = match (&args.image, &args.code) {
+    let checked = match (&args.image, &args.code) {
         (Some(image), _) => {
             let (people, recognizer) = recognizer(ctx, &store)?;
             let id = recognizer.identify(&load_image(image)?)?;
-            let Some((delegate, score)) = matched(&id.decision).and_then(|(p, s)| Some((people.get(p)?.clone(), s)))
+            let Some((code, score)) = matched(&id.decision).and_then(|(p, s)| Some((people.get(p)?.code.clone(), s)))
             else {
                 println!(
                     "Not checked in: {} ({}) — please use the name or code search, or the help desk. / Chưa điểm danh: vui lòng tìm theo tên hoặc mã đại biểu, hoặc đến bàn hỗ trợ.",
@@ -148,20 +199,19 @@ pub fn checkin(ctx: &Ctx, args: CheckinArgs) -> Result<ExitCode> {
                 );
                 return Ok(ExitCode::from(2));
             };
-            let evidence = Evidence { score, frames: 1 };
-            let outcome = store.check_in(&session, &delegate.code, Method::Face, kiosk_id, Some(evidence))?;
-            (delegate, outcome)
+            let how = How::Face { evidence: Evidence { score, frames: 1 }, snapshot: None };
+            staff::check_in(&mut store, &session, &code, how, kiosk_id)?
         }
         (None, Some(code)) => {
-            let Some(delegate) = store.delegate(code)? else {
+            if store.delegate(code)?.is_none() {
                 bail!("no delegate with code {code} in {}", store.path().display());
-            };
-            let reason = args.reason.as_deref().unwrap_or_default();
-            let outcome = store.manual_check_in(&session, code, kiosk_id, reason)?;
-            (delegate, outcome)
+            }
+            let how = How::Staff { reason: args.reason.as_deref().unwrap_or_default() };
+            staff::check_in(&mut store, &session, code, how, kiosk_id)?
         }
         (None, None) => bail!("give --image or --code"),
     };
+    let Checked { delegate, outcome } = checked;
     let d = &delegate;
     match outcome {
         CheckIn::Recorded { at } => println!(

@@ -75,14 +75,14 @@ pub fn bench(ctx: &Ctx, args: BenchArgs) -> Result<ExitCode> {
         for (what, seconds, bytes) in bench::papers(n)? {
             println!("{what}: {seconds:.2} s, {:.1} MB", bytes as f64 / 1e6);
         }
-        if let Some(mib) = kiosk::present::memory_mib("VmHWM") {
+        if let Some(mib) = kiosk::base::stats::memory_mib("VmHWM") {
             println!("peak memory (VmHWM) of this run: {mib:.0} MiB");
         }
         return Ok(ExitCode::SUCCESS);
     }
     if let Some(length) = args.queue {
         let faces = args.faces.unwrap_or_else(eval::default_faces_dir);
-        let mut settings = ctx.cfg.present();
+        let mut settings = ctx.cfg.station();
         settings.liveness.mode = args.liveness.unwrap_or(settings.liveness.mode);
         println!("liveness check: {:?}", settings.liveness.mode);
         for seed in &args.seed {

@@ -1,6 +1,7 @@
 //! The commands, one module per group; this file holds what they share: the
 //! settings, the database and the congress session each command works on.
 
+mod badges;
 mod dashboard;
 mod enrol;
 mod faces;
@@ -19,9 +20,10 @@ use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 
+use kiosk::checkin::staff::{self, SessionPapers};
 use kiosk::config::Config;
-use kiosk::ledger::Ledger;
 use kiosk::ledger::sync::{follow, push_all};
+use kiosk::ledger::{Ledger, Line};
 use kiosk::store::time::Zone;
 use kiosk::store::{AuditHead, Store};
 use kiosk::vision::decode::image_files;
@@ -52,6 +54,8 @@ enum Command {
     Enroll(enrol::EnrollArgs),
     /// Take delegates off the roster (their face templates go; attendance already recorded stays).
     Remove(enrol::RemoveArgs),
+    /// Issue the delegates' badges (a QR code each, checked against the face at the kiosk), or reissue a lost one.
+    Badges(badges::BadgesArgs),
     /// List the pairs of enrolled delegates the kiosk could confuse (found at enrolment).
     Lookalikes(Db),
     /// Set the match threshold for the enrolled gallery again (enroll does it too).
@@ -135,8 +139,8 @@ struct Ctx {
     ledger: Option<String>,
     /// With a ledger: the local copy the command worked on, whose changes go to the ledger at the end.
     copy: RefCell<Option<LocalCopy>>,
-    /// The ledger's connection, made at the first use.
-    conn: RefCell<Option<Ledger>>,
+    /// The ledger's line, connected at the first use; None without a ledger.
+    line: RefCell<Option<Line>>,
 }
 
 struct LocalCopy {
@@ -184,12 +188,9 @@ impl Ctx {
 
     /// Runs `f` on the ledger, connected once for the whole command; None without a ledger.
     fn on_ledger<T>(&self, f: impl FnOnce(&mut Ledger) -> kiosk::Result<T>) -> Result<Option<T>> {
-        let Some(url) = self.ledger.as_deref() else { return Ok(None) };
-        let mut conn = self.conn.borrow_mut();
-        if conn.is_none() {
-            *conn = Some(Ledger::connect(url)?);
-        }
-        Ok(Some(f(conn.as_mut().expect("connected above"))?))
+        let mut line = self.line.borrow_mut();
+        let Some(line) = line.as_mut() else { return Ok(None) };
+        Ok(Some(line.ask(f)?))
     }
 
     fn local_copy(&self, db: &Db) -> Result<Store> {
@@ -219,12 +220,17 @@ impl Ctx {
         Ok(())
     }
 
-    /// The audit log's head: the ledger's one chain, or the file's.
+    /// The audit log's head the papers carry (`staff::audit_head`).
     fn audit_head(&self, store: &Store) -> Result<AuditHead> {
-        Ok(match self.on_ledger(Ledger::audit_head)? {
-            Some(head) => head,
-            None => store.audit_head()?,
-        })
+        Ok(staff::audit_head(store, self.line.borrow_mut().as_mut())?)
+    }
+
+    /// A session's papers (`staff::session_papers`), for a session that must exist.
+    fn session_papers(&self, at: &DbSession) -> Result<SessionPapers> {
+        let store = self.open(&at.db)?;
+        let session = self.session(&at.session);
+        store.require_session(&session)?;
+        Ok(staff::session_papers(&store, self.line.borrow_mut().as_mut(), &session)?)
     }
 
     fn session(&self, flag: &Option<String>) -> String {
@@ -246,10 +252,12 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     cfg.check().map_err(kiosk::Error::Config)?;
     let zone = cfg.event.zone().map_err(kiosk::Error::Config)?;
     let ledger = Some(cfg.ledger.url.clone()).filter(|u| !u.is_empty());
-    let ctx = Ctx { cfg, zone, ledger, copy: RefCell::new(None), conn: RefCell::new(None) };
+    let line = RefCell::new(ledger.as_deref().map(Line::new));
+    let ctx = Ctx { cfg, zone, ledger, copy: RefCell::new(None), line };
     let outcome = match cli.command {
         Command::Enroll(args) => enrol::enroll(&ctx, args),
         Command::Remove(args) => enrol::remove(&ctx, args),
+        Command::Badges(args) => badges::badges(&ctx, args),
         Command::Lookalikes(db) => enrol::lookalikes(&ctx, &db),
         Command::Calibrate(db) => enrol::calibrate(&ctx, &db),
         Command::Embed(args) => faces::embed(&ctx, args),
@@ -279,6 +287,11 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     let code = outcome?;
     sent?;
     Ok(code)
+}
+
+/// A delegate code as a file name: codes come from rosters, and must not name a path.
+fn file_stem(code: &str) -> String {
+    code.chars().map(|c| if c.is_alphanumeric() || c == '-' { c } else { '_' }).collect()
 }
 
 /// A flag's value spelt as in the settings file (`passive`, `vi`...), so that the two cannot drift apart.

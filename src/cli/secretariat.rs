@@ -7,14 +7,14 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
 
+use kiosk::checkin::staff;
 use kiosk::ledger::Ledger;
 use kiosk::secretariat::export::{Paper, write_csv, write_xlsx};
-use kiosk::secretariat::papers::Papers;
 use kiosk::secretariat::pdf;
-use kiosk::store::{AuditHead, DelegationCount, ListRow, overall, percent};
+use kiosk::store::{AuditHead, overall, percent};
 use kiosk::text::Lang;
 
-use super::{Ctx, Db, DbSession, spelt_as_in_settings};
+use super::{Ctx, Db, DbSession, file_stem, spelt_as_in_settings};
 
 #[derive(Args)]
 pub struct UndoArgs {
@@ -118,7 +118,7 @@ pub fn undo(ctx: &Ctx, args: UndoArgs) -> Result<ExitCode> {
     let session = ctx.session(&args.at.session);
     let mut store = ctx.open(&args.at.db)?;
     let code = &args.code;
-    if store.undo_check_in(&session, code, &ctx.cfg.event.kiosk_id, &args.reason)? {
+    if staff::undo(&mut store, &session, code, &ctx.cfg.event.kiosk_id, &args.reason)? {
         println!("check-in of {code} in session \"{session}\" removed; the audit log keeps it and why");
         Ok(ExitCode::SUCCESS)
     } else {
@@ -195,41 +195,30 @@ pub fn audit(ctx: &Ctx, action: AuditAction) -> Result<ExitCode> {
     }
 }
 
-/// What a session's papers are made of: its name, the list, the counts and the audit head.
-fn session_papers(ctx: &Ctx, at: &DbSession) -> Result<(String, Vec<ListRow>, Vec<DelegationCount>, AuditHead)> {
-    let store = ctx.open(&at.db)?;
-    let session = ctx.session(&at.session);
-    store.require_session(&session)?;
-    let rows = store.attendance_list(&session)?;
-    let counts = store.counts_by_delegation(&session)?;
-    Ok((session, rows, counts, ctx.audit_head(&store)?))
-}
-
 pub fn export(ctx: &Ctx, args: ExportArgs) -> Result<ExitCode> {
-    let (session, rows, counts, head) = session_papers(ctx, &args.at)?;
-    let papers = Papers::new(args.lang.unwrap_or_default(), &ctx.cfg.event, &session, &rows, &counts, ctx.zone, &head);
+    let read = ctx.session_papers(&args.at)?;
+    let papers = read.papers(args.lang.unwrap_or_default(), &ctx.cfg.event);
     match args.format {
-        ExportFormat::Csv => write_csv(&args.out, &rows, &ctx.zone, args.lang)?,
+        ExportFormat::Csv => write_csv(&args.out, &read.rows, &ctx.zone, args.lang)?,
         ExportFormat::Xlsx => write_xlsx(&args.out, &papers, Paper::List)?,
         ExportFormat::Pdf => pdf::write_list(&args.out, &papers)?,
     }
-    let present = rows.iter().filter(|r| r.checked_in_at.is_some()).count();
-    println!("{} delegates ({present} present) written to {}", rows.len(), args.out.display());
-    print_head(&head);
+    println!("{} delegates ({} present) written to {}", read.rows.len(), read.present(), args.out.display());
+    print_head(&read.head);
     Ok(ExitCode::SUCCESS)
 }
 
 /// The credentials report: summoned, present, absent, the quorum's verdict, the absent delegates, signatures.
 pub fn report(ctx: &Ctx, args: ReportArgs) -> Result<ExitCode> {
-    let (session, rows, counts, head) = session_papers(ctx, &args.at)?;
-    let papers = Papers::new(args.lang, &ctx.cfg.event, &session, &rows, &counts, ctx.zone, &head);
+    let read = ctx.session_papers(&args.at)?;
+    let papers = read.papers(args.lang, &ctx.cfg.event);
     match args.format {
         ReportFormat::Pdf => pdf::write_report(&args.out, &papers)?,
         ReportFormat::Xlsx => write_xlsx(&args.out, &papers, Paper::Report)?,
     }
     println!("{}; {}", papers.summary_line(), papers.verdict());
     println!("credentials report written to {}", args.out.display());
-    print_head(&head);
+    print_head(&read.head);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -246,9 +235,7 @@ pub fn snapshots(ctx: &Ctx, args: SnapshotsArgs) -> Result<ExitCode> {
     let out = &args.out;
     std::fs::create_dir_all(out).with_context(|| format!("cannot create folder {}", out.display()))?;
     for (code, jpeg) in &snapshots {
-        // Codes come from rosters: keep them from naming a path.
-        let name: String = code.chars().map(|c| if c.is_alphanumeric() || c == '-' { c } else { '_' }).collect();
-        let path = out.join(format!("{name}.jpg"));
+        let path = out.join(format!("{}.jpg", file_stem(code)));
         std::fs::write(&path, jpeg).with_context(|| format!("cannot write {}", path.display()))?;
     }
     println!("{} snapshots of session \"{session}\" written to {}", snapshots.len(), out.display());

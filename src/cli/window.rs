@@ -6,7 +6,8 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::Args;
 
-use kiosk::present::{RunOptions, admin};
+use kiosk::base::pin::hash_pin;
+use kiosk::present::RunOptions;
 
 use super::{Ctx, DbSession};
 
@@ -36,7 +37,7 @@ pub fn run(ctx: &Ctx, args: RunArgs) -> Result<ExitCode> {
         once: args.once,
         fullscreen: !args.windowed,
     };
-    let summary = kiosk::present::run(&ctx.cfg.present(), opts)?;
+    let summary = kiosk::present::run(&ctx.cfg.station(), opts)?;
     println!("{}", summary.report());
     Ok(ExitCode::SUCCESS)
 }
@@ -55,7 +56,7 @@ pub fn cameras() -> Result<ExitCode> {
 pub fn admin_pin() -> Result<ExitCode> {
     let mut pin = String::new();
     std::io::stdin().read_line(&mut pin).context("reading the PIN from standard input")?;
-    let hash = admin::hash_pin(pin.trim())?;
+    let hash = hash_pin(pin.trim())?;
     println!("# put this line in the [kiosk] section of your settings file:");
     println!("admin_pin_hash = \"{hash}\"");
     Ok(ExitCode::SUCCESS)

@@ -9,15 +9,15 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, RecvTimeoutError};
 use tokio::sync::{oneshot, watch};
 
+use crate::base::pin::verify_pin;
+use crate::checkin::staff::{self, How};
 use crate::dashboard::figures::Figures;
 use crate::error::{Error, Result};
 use crate::ledger::sync::follow;
 use crate::ledger::syncer::{Link, Syncer};
-use crate::ledger::{KioskStatus, Ledger};
-use crate::present::admin::verify_pin;
+use crate::ledger::{KioskStatus, Ledger, Line};
 use crate::secretariat::EventConfig;
 use crate::secretariat::export::{Paper, write_csv, write_xlsx};
-use crate::secretariat::papers::Papers;
 use crate::secretariat::pdf;
 use crate::store::Store;
 use crate::store::time::Zone;
@@ -55,9 +55,9 @@ pub struct Clerk {
     event: EventConfig,
     zone: Zone,
     pin_hash: String,
-    /// With a ledger: its address, the link that keeps the copy in step, and
-    /// a connection for the kiosks' status (made again when lost).
-    ledger: Option<(String, Syncer, Option<Ledger>)>,
+    /// With a ledger: the link that keeps the copy in step, and the line
+    /// for the kiosks' status and the papers' audit head.
+    ledger: Option<(Syncer, Line)>,
     /// The kiosks as last read, shown while the ledger cannot be reached.
     kiosks: Vec<KioskStatus>,
     ledger_online: bool,
@@ -74,7 +74,7 @@ impl Clerk {
                 let mut ledger = Ledger::connect(&url)?;
                 follow(&mut store, &mut ledger)?;
                 let syncer = Syncer::start(Link { url: url.clone(), db, zone, kiosk: None })?;
-                Some((url, syncer, Some(ledger)))
+                Some((syncer, Line::new(&url)))
             }
             None => None,
         };
@@ -102,7 +102,7 @@ impl Clerk {
 
     /// Moves when another program commits to the file, or a kiosk reports.
     fn token(&self) -> (i64, u64) {
-        let link = self.ledger.as_ref().map_or(0, |(_, s, _)| s.watch().status().reports);
+        let link = self.ledger.as_ref().map_or(0, |(s, _)| s.watch().status().reports);
         (self.store.data_version().unwrap_or_default(), link)
     }
 
@@ -117,9 +117,8 @@ impl Clerk {
             Job::List { session, format, lang, answer } => send(answer, self.list(&session, format, lang)),
             Job::CheckIn { session, code, pin, answer } => {
                 let out = self.guarded(&pin, |c| {
-                    let outcome =
-                        c.store.manual_check_in(&session, &code, DESK, "checked in by the secretariat (dashboard)")?;
-                    let (at, already) = outcome.when();
+                    let how = How::Staff { reason: "checked in by the secretariat (dashboard)" };
+                    let (at, already) = staff::check_in(&mut c.store, &session, &code, how, DESK)?.outcome.when();
                     Ok(if already {
                         format!("{code}: already checked in at {}", c.zone.clock(&at))
                     } else {
@@ -131,7 +130,7 @@ impl Clerk {
             }
             Job::Undo { session, code, pin, reason, answer } => {
                 let out = self.guarded(&pin, |c| {
-                    Ok(if c.store.undo_check_in(&session, &code, DESK, &reason)? {
+                    Ok(if staff::undo(&mut c.store, &session, &code, DESK, &reason)? {
                         format!("{code}: check-in removed")
                     } else {
                         format!("{code} was not checked in: nothing to undo")
@@ -150,7 +149,7 @@ impl Clerk {
             return Err(Error::Input("wrong admin PIN (or none set: kiosk admin-pin)".into()));
         }
         let out = write(self)?;
-        if let Some((_, syncer, _)) = &self.ledger {
+        if let Some((syncer, _)) = &self.ledger {
             syncer.watch().nudge();
         }
         Ok(out)
@@ -164,29 +163,14 @@ impl Clerk {
         Ok(figures)
     }
 
-    /// The connection to the ledger, made again when it was lost; None on a single file.
-    fn connection(&mut self) -> Option<Result<&mut Ledger>> {
-        let (url, _, conn) = self.ledger.as_mut()?;
-        if conn.is_none() {
-            match Ledger::connect(url) {
-                Ok(ledger) => *conn = Some(ledger),
-                Err(e) => return Some(Err(e)),
-            }
-        }
-        conn.as_mut().map(Ok)
-    }
-
     fn refresh_kiosks(&mut self) {
-        let Some(conn) = self.connection() else { return };
-        match conn.and_then(Ledger::kiosks) {
+        let Some((_, line)) = &mut self.ledger else { return };
+        match line.ask(Ledger::kiosks) {
             Ok(kiosks) => {
                 self.kiosks = kiosks;
                 self.ledger_online = true;
             }
             Err(_) => {
-                if let Some((_, _, conn)) = &mut self.ledger {
-                    *conn = None;
-                }
                 self.ledger_online = false;
                 for k in &mut self.kiosks {
                     k.online = false;
@@ -197,23 +181,17 @@ impl Clerk {
 
     fn list(&mut self, session: &str, format: ListFormat, lang: Lang) -> Result<Vec<u8>> {
         self.store.require_session(session)?;
-        let rows = self.store.attendance_list(session)?;
         let dir = tempfile::tempdir().map_err(|e| Error::io(std::path::Path::new("temporary folder"), e))?;
         let path = dir.path().join("list");
-        match format {
-            ListFormat::Csv => write_csv(&path, &rows, &self.zone, None)?,
-            ListFormat::Xlsx | ListFormat::Pdf | ListFormat::Report => {
-                let head = match self.connection() {
-                    Some(ledger) => ledger?.audit_head()?,
-                    None => self.store.audit_head()?,
-                };
-                let counts = self.store.counts_by_delegation(session)?;
-                let papers = Papers::new(lang, &self.event, session, &rows, &counts, self.zone, &head);
-                match format {
-                    ListFormat::Xlsx => write_xlsx(&path, &papers, Paper::List)?,
-                    ListFormat::Pdf => pdf::write_list(&path, &papers)?,
-                    _ => pdf::write_report(&path, &papers)?,
-                }
+        if format == ListFormat::Csv {
+            write_csv(&path, &self.store.attendance_list(session)?, &self.zone, None)?;
+        } else {
+            let read = staff::session_papers(&self.store, self.ledger.as_mut().map(|(_, line)| line), session)?;
+            let papers = read.papers(lang, &self.event);
+            match format {
+                ListFormat::Xlsx => write_xlsx(&path, &papers, Paper::List)?,
+                ListFormat::Pdf => pdf::write_list(&path, &papers)?,
+                _ => pdf::write_report(&path, &papers)?,
             }
         }
         std::fs::read(&path).map_err(|e| Error::io(&path, e))

@@ -24,8 +24,8 @@ use serde::Deserialize;
 use tokio::sync::{oneshot, watch};
 
 use crate::error::{Error, Result};
-use crate::present::i18n::Lang;
 use crate::secretariat::{EventConfig, papers};
+use crate::text::Lang;
 use clerk::{Clerk, Job, ListFormat};
 use figures::Figures;
 

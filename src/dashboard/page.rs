@@ -3,8 +3,8 @@
 //! roster goes through `esc` here and through `textContent` in the script.
 
 use crate::dashboard::figures::Figures;
-use crate::present::i18n::Lang;
 use crate::store::percent;
+use crate::text::Lang;
 
 /// Text in a page, safe from markup in names.
 pub fn esc(s: &str) -> String {

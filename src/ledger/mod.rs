@@ -50,6 +50,33 @@ pub struct Ledger {
     pub id: String,
 }
 
+/// The ledger at an address, connected when first asked and again after a
+/// failure: for the parts that ask it something now and then (the papers'
+/// audit head, the kiosks' status) and must not die with one lost link.
+pub struct Line {
+    url: String,
+    conn: Option<Ledger>,
+}
+
+impl Line {
+    pub fn new(url: &str) -> Line {
+        Line { url: url.to_string(), conn: None }
+    }
+
+    /// `f` on the connection; when it fails, the connection is dropped and the next call makes a new one.
+    pub fn ask<T>(&mut self, f: impl FnOnce(&mut Ledger) -> Result<T>) -> Result<T> {
+        let conn = match &mut self.conn {
+            Some(conn) => conn,
+            empty => empty.insert(Ledger::connect(&self.url)?),
+        };
+        let out = f(conn);
+        if out.is_err() {
+            self.conn = None;
+        }
+        out
+    }
+}
+
 /// A kiosk as the ledger last heard from it.
 #[derive(Debug, Clone, Serialize)]
 pub struct KioskStatus {

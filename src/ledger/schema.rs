@@ -8,7 +8,8 @@
 //! reader never skips a row committed late. A statement that changes a
 //! shared table wakes the listeners of `kiosk_changes`.
 
-pub const MIGRATIONS: &[&str] = &[r#"
+pub const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE ledger_info (
     id          TEXT NOT NULL,
     created_at  TIMESTAMPTZ NOT NULL DEFAULT now()
@@ -160,4 +161,25 @@ CREATE TABLE imports (
     path     TEXT NOT NULL,
     at       TIMESTAMPTZ NOT NULL DEFAULT now()
 );
-"#];
+"#,
+    // v2: delegate badges (token hashes only), the badge check-in methods and
+    // the 1:1 threshold a badge's face is checked with.
+    r#"
+ALTER TABLE attendance DROP CONSTRAINT attendance_method_check;
+ALTER TABLE attendance ADD CONSTRAINT attendance_method_check
+    CHECK (method IN ('face', 'manual', 'search', 'badge', 'badge_only'));
+ALTER TABLE calibration ADD COLUMN one_to_one DOUBLE PRECISION;
+CREATE TABLE badges (
+    token_sha256   TEXT PRIMARY KEY,
+    delegate_code  TEXT NOT NULL REFERENCES delegates(code) ON DELETE CASCADE,
+    serial         BIGINT NOT NULL,
+    replaced_at    TEXT,
+    version        BIGINT NOT NULL,
+    UNIQUE (delegate_code, serial)
+);
+CREATE TRIGGER stamp BEFORE INSERT OR UPDATE ON badges FOR EACH ROW EXECUTE FUNCTION stamp();
+CREATE TRIGGER bury AFTER DELETE ON badges FOR EACH ROW EXECUTE FUNCTION bury('token_sha256');
+CREATE TRIGGER announce AFTER INSERT OR UPDATE OR DELETE ON badges FOR EACH STATEMENT EXECUTE FUNCTION announce();
+CREATE INDEX badges_version ON badges (version);
+"#,
+];

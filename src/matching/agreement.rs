@@ -194,7 +194,7 @@ mod tests {
 
     const A: BBox = BBox { x0: 100.0, y0: 100.0, x1: 200.0, y1: 220.0 };
     const B: BBox = BBox { x0: 400.0, y0: 100.0, x1: 500.0, y1: 220.0 };
-    const POLICY: Policy = Policy { threshold: 0.5, margin: 0.06 };
+    const POLICY: Policy = Policy { threshold: 0.5, margin: 0.06, one_to_one: 0.4 };
 
     /// A unit vector near axis `axis` of 8, turned by `noise` towards axis 7.
     fn face(axis: usize, noise: f32) -> Vec<f32> {

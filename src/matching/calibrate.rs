@@ -15,6 +15,8 @@ use crate::vision::face::similarity;
 
 /// Strangers accepted, at most, at the calibrated threshold.
 const TARGET: f64 = 0.003;
+/// Strangers accepted, at most, by a face checked against one delegate (a badge).
+const TARGET_ONE_TO_ONE: f64 = 1e-4;
 /// The calibrated threshold stays at most this far below the embedder's shipped one.
 const FLOOR_BELOW_SHIPPED: f32 = 0.05;
 
@@ -32,6 +34,9 @@ pub struct Calibration {
     pub expected_fpir: f64,
     pub people: usize,
     pub pairs: usize,
+    /// A face against one delegate: at most 1 in 10,000 strangers accepted
+    /// (None: calibrated before badges existed).
+    pub one_to_one: Option<f32>,
 }
 
 /// The threshold for a gallery `kind` made: at most 0.3% of strangers
@@ -63,11 +68,13 @@ pub fn calibrate(gallery: &Gallery, target: f64, floor: f32) -> Option<Calibrati
     let p_u = tail as f64 / scores.len() as f64;
     // A stranger compared with `people` delegates: per-pair rate r gives 1 - (1 - r)^people.
     let per_pair = 1.0 - (1.0 - target).powf(1.0 / people.max(1) as f64);
-    let fitted = u + beta * (p_u / per_pair).ln().max(0.0);
-    let threshold = (fitted as f32).max(floor).min(0.99);
+    let fitted = |rate: f64| (u + beta * (p_u / rate).ln().max(0.0)) as f32;
+    let threshold = fitted(per_pair).max(floor).min(0.99);
+    // One comparison, not `people`: the badge names whom to compare with.
+    let one_to_one = fitted(TARGET_ONE_TO_ONE).min(threshold);
     let rate_at = |t: f64| (p_u * (-(t - u) / beta).exp()).min(1.0);
     let expected_fpir = 1.0 - (1.0 - rate_at(threshold as f64)).powi(people as i32);
-    Some(Calibration { threshold, expected_fpir, people, pairs: scores.len() })
+    Some(Calibration { threshold, expected_fpir, people, pairs: scores.len(), one_to_one: Some(one_to_one) })
 }
 
 #[cfg(test)]
@@ -100,5 +107,7 @@ mod tests {
         assert!((varied.expected_fpir - 0.003).abs() < 0.001, "{varied:?}");
         assert!(calibrate(&gallery(10, 1.0, 3), 0.003, 0.0).is_none(), "45 pairs say nothing");
         assert_eq!(calibrate(&gallery(300, 1.0, 1), 0.003, 0.9).unwrap().threshold, 0.9, "the floor holds");
+        let one = varied.one_to_one.unwrap();
+        assert!(one < varied.threshold, "one comparison needs less than {}: {one}", varied.threshold);
     }
 }

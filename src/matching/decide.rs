@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::matching::calibrate::Calibration;
 use crate::matching::gallery::Hit;
 use crate::settings::within_opt;
 use crate::vision::embed::EmbedderKind;
@@ -16,21 +17,25 @@ pub struct DecideConfig {
     pub margin: Option<f32>,
     /// Enrolled people this alike are listed by `kiosk enroll` (None = the embedder's default).
     pub lookalike: Option<f32>,
+    /// The 1:1 threshold: a face checked against the one delegate its badge names.
+    pub one_to_one: Option<f32>,
 }
 
 impl DecideConfig {
     pub fn check(&self) -> Result<(), String> {
         within_opt("decide.threshold", self.threshold, -1.0..=1.0)?;
         within_opt("decide.margin", self.margin, 0.0..=2.0)?;
-        within_opt("decide.lookalike", self.lookalike, -1.0..=1.0)
+        within_opt("decide.lookalike", self.lookalike, -1.0..=1.0)?;
+        within_opt("decide.one_to_one", self.one_to_one, -1.0..=1.0)
     }
 
-    /// The threshold set here wins; then the one `calibrated` on the event's
-    /// gallery; then the embedder's shipped one.
-    pub fn policy(&self, kind: EmbedderKind, calibrated: Option<f32>) -> Policy {
+    /// The thresholds set here win; then those `calibrated` on the event's
+    /// gallery; then the embedder's shipped ones.
+    pub fn policy(&self, kind: EmbedderKind, calibrated: Option<&Calibration>) -> Policy {
         Policy {
-            threshold: self.threshold.or(calibrated).unwrap_or(kind.default_threshold()),
+            threshold: self.threshold.or(calibrated.map(|c| c.threshold)).unwrap_or(kind.default_threshold()),
             margin: self.margin.unwrap_or(kind.default_margin()),
+            one_to_one: self.one_to_one.or(calibrated.and_then(|c| c.one_to_one)).unwrap_or(kind.default_one_to_one()),
         }
     }
 
@@ -43,6 +48,8 @@ impl DecideConfig {
 pub struct Policy {
     pub threshold: f32,
     pub margin: f32,
+    /// A face against one named delegate (a badge): no margin, since no one else is compared.
+    pub one_to_one: f32,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -117,7 +124,7 @@ pub fn decide(hits: &[Hit], policy: &Policy) -> Decision {
 mod tests {
     use super::*;
 
-    const POLICY: Policy = Policy { threshold: 0.5, margin: 0.05 };
+    const POLICY: Policy = Policy { threshold: 0.5, margin: 0.05, one_to_one: 0.4 };
 
     #[test]
     fn accepts_only_a_clear_winner_above_threshold() {

@@ -77,14 +77,21 @@ impl Recognizer {
 
     /// The decision for the main face of a photo.
     pub fn identify(&self, img: &RgbImage) -> Result<Identification> {
+        Ok(self.identify_against(img, None)?.0)
+    }
+
+    /// The same, and how alike a judgeable main face is to `person` (the
+    /// delegate a badge names): a 1:1 score, for `policy.one_to_one`.
+    pub fn identify_against(&self, img: &RgbImage, person: Option<usize>) -> Result<(Identification, Option<f32>)> {
         let scene = self.engine.analyze_main(img, Source::Photo)?;
         let faces_seen = scene.faces.len();
         let Some(mut face) = scene.faces.into_iter().next() else {
-            return Ok(Identification { decision: Decision::NoFace, face: None, faces_seen });
+            return Ok((Identification { decision: Decision::NoFace, face: None, faces_seen }, None));
         };
         let decision = self.decide_face(&face);
+        let one_to_one = person.and_then(|p| self.gallery.person_score(self.judgeable(&face).ok()?, p));
         face.embedding = None;
-        Ok(Identification { decision, face: Some(face), faces_seen })
+        Ok((Identification { decision, face: Some(face), faces_seen }, one_to_one))
     }
 
     /// The decision for a face already embedded by `self.engine`.

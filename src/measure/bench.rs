@@ -5,15 +5,15 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use image::{Rgb, RgbImage, imageops};
+use image::{DynamicImage, Rgb, RgbImage, imageops};
 use rand::{Rng, SeedableRng};
 
+use crate::checkin::staff::session_papers;
 use crate::error::{Error, Result};
 use crate::matching::gallery::Gallery;
 use crate::secretariat::EventConfig;
 use crate::secretariat::enroll::{Outcome, enroll};
 use crate::secretariat::export::{Paper, write_csv, write_xlsx};
-use crate::secretariat::papers::Papers;
 use crate::secretariat::pdf;
 use crate::secretariat::roster::{Entry, Roster};
 use crate::store::{Delegate, Method, Store};
@@ -24,6 +24,7 @@ use crate::vision::detect::{Source, resize_rgb};
 use crate::vision::engine::{Engine, EngineConfig};
 use crate::vision::face::l2_normalize;
 use crate::vision::liveness::Liveness;
+use crate::vision::qr::Modules;
 use crate::vision::quality::QualityConfig;
 
 #[derive(Debug, Default)]
@@ -63,6 +64,21 @@ pub fn camera_frame(photo: &RgbImage, height: u32) -> Result<RgbImage> {
     let scaled = resize_rgb(photo, w.max(1), height)?;
     let mut frame = RgbImage::from_pixel(640, 480, Rgb([118, 118, 118]));
     imageops::overlay(&mut frame, &scaled, (640 - w as i64) / 2, (480 - height as i64) / 2);
+    Ok(frame)
+}
+
+/// A camera frame of someone holding up a badge: the photo on the left,
+/// 360 px high, and the QR code of `qr_text` (with its quiet zone) `qr_px`
+/// wide on the right, as a webcam sees a badge at arm's length.
+pub fn badge_frame(photo: &RgbImage, qr_text: &str, qr_px: u32) -> Result<RgbImage> {
+    let w = ((photo.width() as f32 * 360.0 / photo.height() as f32).round() as u32).min(640 - qr_px - 30);
+    let scaled = resize_rgb(photo, w.max(1), 360)?;
+    let mut frame = RgbImage::from_pixel(640, 480, Rgb([118, 118, 118]));
+    imageops::overlay(&mut frame, &scaled, 10, 60);
+    let modules = Modules::encode(qr_text)?;
+    let code = DynamicImage::ImageLuma8(modules.image(1)).to_rgb8();
+    let code = imageops::resize(&code, qr_px, qr_px, imageops::FilterType::Nearest);
+    imageops::overlay(&mut frame, &code, 640 - qr_px as i64 - 10, (480 - qr_px as i64) / 2);
     Ok(frame)
 }
 
@@ -168,7 +184,7 @@ pub fn run(engine_cfg: &EngineConfig, quality: &QualityConfig, faces: &Path, max
         let (_, gallery) = synthetic_gallery(size, engine.embedder().dim(), 2);
         report.rows.push((format!("1:N search, {size} templates"), time(20, || Ok(gallery.search(&query, 2)))?));
     }
-    if let Some(mib) = crate::present::memory_mib("VmHWM") {
+    if let Some(mib) = crate::base::stats::memory_mib("VmHWM") {
         report.lines.push(format!("peak memory (VmHWM) of this run: {mib:.0} MiB"));
     }
     Ok(report)
@@ -214,12 +230,11 @@ pub fn secretariat(n: usize, dim: usize) -> Result<Vec<(String, Timing)>> {
         (format!("stats by delegation, {n} delegates"), time(5, || store.counts_by_delegation(session))?),
         (format!("attendance list sorted, {n} delegates"), time(3, || store.attendance_list(session))?),
     ];
-    let list = store.attendance_list(session)?;
-    let counts = store.counts_by_delegation(session)?;
-    let (zone, head) = (store.zone(), store.audit_head()?);
-    rows.push((format!("export CSV, {n} rows"), time(3, || write_csv(&tmp.path().join("a.csv"), &list, &zone, None))?));
+    let read = session_papers(&store, None, session)?;
+    let (list, zone) = (&read.rows, read.zone);
+    rows.push((format!("export CSV, {n} rows"), time(3, || write_csv(&tmp.path().join("a.csv"), list, &zone, None))?));
     let event = EventConfig::default();
-    let papers = Papers::new(Lang::Vi, &event, session, &list, &counts, zone, &head);
+    let papers = read.papers(Lang::Vi, &event);
     rows.push((
         format!("export XLSX (list, summary, absent), {n} rows"),
         time(2, || write_xlsx(&tmp.path().join("a.xlsx"), &papers, Paper::List))?,
@@ -235,13 +250,11 @@ type MakeFile<'a> = dyn Fn(&Path) -> Result<()> + 'a;
 /// once, as the secretariat makes it: (what, seconds, bytes written).
 pub fn papers(n: usize) -> Result<Vec<(String, f64, u64)>> {
     let (tmp, store) = synthetic_congress(n)?;
-    let (zone, head) = (store.zone(), store.audit_head()?);
     let event = EventConfig::default();
     let mut out = Vec::new();
     let started = Instant::now();
-    let list = store.attendance_list(SESSION)?;
-    let counts = store.counts_by_delegation(SESSION)?;
-    let papers = Papers::new(Lang::Vi, &event, SESSION, &list, &counts, zone, &head);
+    let read = session_papers(&store, None, SESSION)?;
+    let papers = read.papers(Lang::Vi, &event);
     let read = started.elapsed().as_secs_f64();
     let jobs: [(&str, &str, &MakeFile); 3] = [
         ("attendance list PDF", "list.pdf", &|p| pdf::write_list(p, &papers)),

@@ -11,12 +11,12 @@ use std::time::{Duration, Instant};
 
 use rand::{Rng, SeedableRng};
 
+use crate::base::stats::{memory_mib, percentile};
 use crate::dashboard::figures::Figures;
 use crate::error::{Error, Result};
 use crate::ledger::Ledger;
 use crate::ledger::sync::{follow, push_all};
 use crate::ledger::syncer::{Link, Syncer};
-use crate::present::{memory_mib, percentile};
 use crate::secretariat::EventConfig;
 use crate::store::time::Zone;
 use crate::store::{Delegate, Method, NewTemplate, Store};

@@ -19,10 +19,11 @@ use image::{Rgb, RgbImage, imageops};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
+use crate::base::stats::percentile;
 use crate::capture::Frame;
+use crate::checkin::Settings;
+use crate::checkin::station::{Event, Station};
 use crate::error::{Error, Result};
-use crate::present::station::{Event, Station};
-use crate::present::{Settings, percentile};
 use crate::secretariat::enroll::{audit_gallery, enroll};
 use crate::secretariat::roster::{Entry, Roster};
 use crate::store::{Delegate, Store, percent};

@@ -2,23 +2,23 @@
 //! queries, the Argon2 PIN check) so that the window never waits on it.
 //! The window sends it `Effect`s; it answers with `Reply`s.
 
+use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 use std::thread;
 
 use crossbeam_channel::{Receiver, Sender};
 
-use std::path::PathBuf;
-
+use crate::base::pin::verify_pin;
+use crate::checkin::staff::{self, Checked, How, enrolled_photo};
 use crate::error::{Error, Result};
+use crate::ledger::Line;
 use crate::ledger::syncer::LinkWatch;
-use crate::present::admin;
 use crate::present::model::{AdminView, Effect};
-use crate::present::station::enrolled_photo;
 use crate::secretariat::EventConfig;
-use crate::secretariat::papers::{Papers, file_name};
+use crate::secretariat::papers::file_name;
 use crate::secretariat::pdf;
 use crate::store::time::Timestamp;
-use crate::store::{Delegate, DelegationCount, Method, Store};
+use crate::store::{Delegate, DelegationCount, Store};
 use crate::text::Lang;
 
 /// What the desk did.
@@ -48,6 +48,8 @@ pub struct Desk {
     pub kiosk_id: String,
     /// The shared ledger, told of each write so that it is sent at once.
     pub link: Option<LinkWatch>,
+    /// The shared ledger, asked for the congress's audit head when the papers are printed.
+    pub ledger: Option<Line>,
     /// The event's name, quorum rule and signatories, for the papers.
     pub event: EventConfig,
     /// Where the admin screen's papers go.
@@ -84,27 +86,14 @@ impl Desk {
         let session = self.session();
         match effect {
             Effect::ManualCheckIn { code, by_staff: true } => {
-                self.store.manual_check_in(
-                    &session,
-                    &code,
-                    &self.kiosk_id,
-                    "checked in by staff from the admin screen",
-                )?;
+                let how = How::Staff { reason: "checked in by staff from the admin screen" };
+                staff::check_in(&mut self.store, &session, &code, how, &self.kiosk_id)?;
                 self.refreshed(session)
             }
-            Effect::ManualCheckIn { code, by_staff: false } => {
-                self.check_in(&session, &code, Method::Search, None, None)
-            }
-            Effect::CodeConfirmed { code, evidence } => self.check_in(
-                &session,
-                &code,
-                Method::Face,
-                Some(evidence),
-                Some("lookalike: confirmed with the delegate code"),
-            ),
+            Effect::ManualCheckIn { code, by_staff: false } => self.check_in(&session, &code, How::Search),
+            Effect::CodeConfirmed { code, evidence } => self.check_in(&session, &code, How::CodeConfirmed { evidence }),
             Effect::CheckPin(pin) => {
-                let view =
-                    if admin::verify_pin(&pin, &self.pin_hash) { Some(self.admin_view(&session)?) } else { None };
+                let view = if verify_pin(&pin, &self.pin_hash) { Some(self.admin_view(&session)?) } else { None };
                 Ok(Reply::PinChecked(view))
             }
             Effect::SwitchSession(name) => {
@@ -112,7 +101,7 @@ impl Desk {
                 self.refreshed(name)
             }
             Effect::Undo { code, reason } => {
-                self.store.undo_check_in(&session, &code, &self.kiosk_id, reason.audit_text())?;
+                staff::undo(&mut self.store, &session, &code, &self.kiosk_id, reason.audit_text())?;
                 self.refreshed(session)
             }
             Effect::Recount => Ok(Reply::Counts(self.store.counts_by_delegation(&session)?)),
@@ -121,30 +110,17 @@ impl Desk {
     }
 
     /// A check-in made at the kiosk's screen, for the welcome.
-    fn check_in(
-        &mut self,
-        session: &str,
-        code: &str,
-        method: Method,
-        evidence: Option<crate::store::Evidence>,
-        reason: Option<&str>,
-    ) -> Result<Reply> {
-        let kiosk = &self.kiosk_id;
-        let outcome = self.store.transaction(|tx| tx.check_in(session, code, method, kiosk, evidence, reason))?;
-        let delegate = self.store.delegate(code)?.ok_or_else(|| {
-            crate::error::Error::Roster(format!("there is no delegate with code {code} on the roster"))
-        })?;
+    fn check_in(&mut self, session: &str, code: &str, how: How) -> Result<Reply> {
+        let Checked { delegate, outcome } = staff::check_in(&mut self.store, session, code, how, &self.kiosk_id)?;
         let (at, already) = outcome.when();
         Ok(Reply::CheckedIn { photo: enrolled_photo(&self.store, code), delegate, at, already })
     }
 
     /// The list to sign and the credentials report, in the congress's language, into `papers_dir`.
-    fn print_papers(&self, session: &str) -> Result<Reply> {
+    fn print_papers(&mut self, session: &str) -> Result<Reply> {
+        let read = staff::session_papers(&self.store, self.ledger.as_mut(), session)?;
+        let papers = read.papers(Lang::Vi, &self.event);
         std::fs::create_dir_all(&self.papers_dir).map_err(|e| Error::io(&self.papers_dir, e))?;
-        let rows = self.store.attendance_list(session)?;
-        let counts = self.store.counts_by_delegation(session)?;
-        let head = self.store.audit_head()?;
-        let papers = Papers::new(Lang::Vi, &self.event, session, &rows, &counts, self.store.zone(), &head);
         let list = self.papers_dir.join(file_name("attendance", session, "pdf"));
         let report = self.papers_dir.join(file_name("credentials", session, "pdf"));
         pdf::write_list(&list, &papers)?;
@@ -186,8 +162,9 @@ mod tests {
         let desk = Desk {
             store,
             session: Arc::new(RwLock::new("Phiên 1".into())),
-            pin_hash: admin::hash_pin("2468").unwrap(),
+            pin_hash: crate::base::pin::hash_pin("2468").unwrap(),
             link: None,
+            ledger: None,
             kiosk_id: "k".into(),
             event: EventConfig::default(),
             papers_dir: dir.path().join("papers"),

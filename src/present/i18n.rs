@@ -1,5 +1,6 @@
 //! Every sentence the kiosk shows, in Vietnamese and English.
 
+use crate::checkin::staff::UndoReason;
 use crate::matching::agreement::Guidance;
 
 pub use crate::text::Lang;
@@ -34,6 +35,9 @@ pub enum Text {
     TurnHead,
     NotConfirmed,
     NotConfirmedHelp,
+    OrShowBadge,
+    BadgeInvalid,
+    BadgeInvalidHelp,
     Admin,
     EnterPin,
     WrongPin,
@@ -46,7 +50,7 @@ pub enum Text {
     PapersWritten,
     Online,
     OfflineWaiting,
-    Undo(crate::present::model::UndoReason),
+    Undo(UndoReason),
     Guidance(Guidance),
 }
 
@@ -107,6 +111,12 @@ pub fn t(lang: Lang, text: Text) -> &'static str {
         (NotConfirmed, En) => "We could not confirm your check-in",
         (NotConfirmedHelp, Vi) => "Xin mời quý đại biểu đến bàn hỗ trợ, cán bộ sẽ điểm danh giúp.",
         (NotConfirmedHelp, En) => "Please go to the help desk; the staff there will check you in.",
+        (OrShowBadge, Vi) => "— hoặc đưa mã QR trên thẻ đại biểu",
+        (OrShowBadge, En) => "— or show the QR code on your badge",
+        (BadgeInvalid, Vi) => "Thẻ không hợp lệ",
+        (BadgeInvalid, En) => "This badge is not valid",
+        (BadgeInvalidHelp, Vi) => "Xin mời nhìn vào camera, hoặc tìm theo tên / mã đại biểu.",
+        (BadgeInvalidHelp, En) => "Please look at the camera, or search by name or delegate code.",
         (NotRecorded, Vi) => "Xin lỗi, chưa ghi nhận được điểm danh",
         (NotRecorded, En) => "Sorry, your check-in could not be recorded",
         (NotRecordedHelp, Vi) => "Xin mời quý đại biểu đến bàn hỗ trợ để được điểm danh.",
@@ -139,8 +149,8 @@ pub fn t(lang: Lang, text: Text) -> &'static str {
     }
 }
 
-fn undo(r: crate::present::model::UndoReason, lang: Lang) -> &'static str {
-    use crate::present::model::UndoReason::*;
+fn undo(r: UndoReason, lang: Lang) -> &'static str {
+    use UndoReason::*;
     match (r, lang) {
         (WrongPerson, Lang::Vi) => "Hủy: nhận nhầm người",
         (WrongPerson, Lang::En) => "Undo: wrong person",

@@ -2,11 +2,9 @@
 //! window, joined by channels. Recognition always takes the newest frame;
 //! the window never waits on a model.
 
-pub mod admin;
 pub mod desk;
 pub mod i18n;
 pub mod model;
-pub mod station;
 pub mod ui;
 
 use std::path::PathBuf;
@@ -19,91 +17,18 @@ use crossbeam_channel::{Receiver, Sender, TrySendError};
 use eframe::egui;
 use image::RgbImage;
 
-use serde::{Deserialize, Serialize};
-
+use crate::base::stats::{memory_mib, percentile};
 use crate::capture::{CameraConfig, FolderSource, Frame, FrameSource, Webcam};
+use crate::checkin::Settings;
+use crate::checkin::station::{Event, Station, Update};
 use crate::error::{Error, Result};
-use crate::ledger::Ledger;
 use crate::ledger::sync::follow;
 use crate::ledger::syncer::{Link, LinkWatch, Syncer};
-use crate::matching::decide::DecideConfig;
-use crate::present::station::{Event, Station, Update};
-use crate::secretariat::EventConfig;
-use crate::settings::within;
+use crate::ledger::{Ledger, Line};
 use crate::store::Store;
-use crate::vision::engine::EngineConfig;
-use crate::vision::liveness::LivenessConfig;
-use crate::vision::quality::QualityConfig;
 use desk::{Desk, Reply};
 use i18n::Lang;
 use model::{Effect, Model, Problem, Screen};
-
-/// The `[kiosk]` settings.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct KioskConfig {
-    /// Good frames of a face before the kiosk decides who it is (on all of them together).
-    pub frames_to_agree: usize,
-    /// Frames of a face that matches nobody before the kiosk says it does not know them.
-    pub unknown_after_frames: usize,
-    /// A delegate just greeted is not greeted again for this long.
-    pub cooldown_seconds: u64,
-    /// Frame rate of `kiosk run --frames DIR`.
-    pub frames_fps: f32,
-    /// "vi" or "en": the language the kiosk starts in.
-    pub language: String,
-    /// How long the welcome screen stays, in seconds.
-    pub welcome_seconds: f32,
-    /// Argon2 hash of the admin PIN (`kiosk admin-pin` makes one); empty = admin screen locked.
-    pub admin_pin_hash: String,
-    /// A WAV file played (with `aplay`) when someone is checked in; empty = silence.
-    pub welcome_sound: PathBuf,
-    /// Keep a small photo of the face at each face check-in, for disputes
-    /// (`kiosk snapshots`); off unless the organisers decide otherwise.
-    pub save_snapshots: bool,
-}
-
-impl Default for KioskConfig {
-    fn default() -> Self {
-        Self {
-            frames_to_agree: 3,
-            unknown_after_frames: 12,
-            cooldown_seconds: 60,
-            frames_fps: 30.0,
-            language: "vi".into(),
-            welcome_seconds: 4.0,
-            admin_pin_hash: String::new(),
-            welcome_sound: PathBuf::new(),
-            save_snapshots: false,
-        }
-    }
-}
-
-impl KioskConfig {
-    pub fn check(&self) -> std::result::Result<(), String> {
-        within("kiosk.frames_to_agree", self.frames_to_agree, 1..=100)?;
-        within("kiosk.unknown_after_frames", self.unknown_after_frames, 1..=1000)?;
-        within("kiosk.cooldown_seconds", self.cooldown_seconds, 0..=86_400)?;
-        within("kiosk.frames_fps", self.frames_fps, 0.1..=240.0)?;
-        within("kiosk.welcome_seconds", self.welcome_seconds, 0.5..=600.0)?;
-        if !["vi", "en"].contains(&self.language.as_str()) {
-            return Err(format!("kiosk.language = \"{}\": it must be \"vi\" or \"en\"", self.language));
-        }
-        Ok(())
-    }
-}
-
-/// Everything the kiosk window reads from the settings file.
-#[derive(Debug, Clone, Default)]
-pub struct Settings {
-    pub event: EventConfig,
-    pub engine: EngineConfig,
-    pub quality: QualityConfig,
-    pub liveness: LivenessConfig,
-    pub decide: DecideConfig,
-    pub camera: CameraConfig,
-    pub kiosk: KioskConfig,
-}
 
 pub struct RunOptions {
     /// The kiosk's file; with a ledger, its local copy (made when missing).
@@ -129,6 +54,8 @@ pub struct Summary {
     /// Faces the liveness check refused, and challenges it asked for.
     pub not_live: usize,
     pub challenged: usize,
+    /// Badges refused: shown with another face, or with no face enrolled.
+    pub badge_refused: usize,
     pub processing_ms: Vec<f64>,
     pub ui_fps: Vec<f32>,
     pub rss_mib_start: f64,
@@ -160,6 +87,7 @@ impl Summary {
                 self.challenged,
                 self.not_live
             ),
+            format!("badges refused (another face, or no face enrolled): {}", self.badge_refused),
             format!(
                 "recognition per frame: p50 {:.1} ms, p95 {:.1} ms",
                 percentile(&self.processing_ms, 0.5),
@@ -226,22 +154,6 @@ impl Latest {
     }
 }
 
-/// A memory figure of this process from /proc/self/status ("VmRSS",
-/// "VmHWM"...), in MiB; None where the system does not report it.
-pub fn memory_mib(field: &str) -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.strip_prefix(field).is_some_and(|rest| rest.starts_with(':')))?;
-    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib / 1024.0)
-}
-
-/// The `p`-th percentile (0..1) of `values`, by the nearest rank; 0 for none.
-pub fn percentile(values: &[f64], p: f64) -> f64 {
-    let mut v = values.to_vec();
-    v.sort_by(f64::total_cmp);
-    v.get(((v.len() as f64 * p).ceil() as usize).saturating_sub(1)).copied().unwrap_or(0.0)
-}
-
 fn rss_mib() -> f64 {
     memory_mib("VmRSS").unwrap_or(0.0)
 }
@@ -284,6 +196,7 @@ pub fn run(settings: &Settings, opts: RunOptions) -> Result<Summary> {
     let link = syncer.as_ref().map(Syncer::watch);
     let store = Store::open(&opts.db)?.with_zone(zone);
     let delegates = store.delegates()?;
+    let badges = store.badges_issued()?;
     let counts = store.counts_by_delegation(&opts.session)?;
     let session = Arc::new(RwLock::new(opts.session.clone()));
     let mut station = Station::new(settings, store, session.clone())?;
@@ -296,6 +209,7 @@ pub fn run(settings: &Settings, opts: RunOptions) -> Result<Summary> {
         pin_hash: settings.kiosk.admin_pin_hash.clone(),
         kiosk_id: settings.event.kiosk_id.clone(),
         link: link.clone(),
+        ledger: opts.ledger.as_deref().map(Line::new),
         event: settings.event.clone(),
         // Beside the kiosk's file, where staff look for what the kiosk keeps.
         papers_dir: opts.db.parent().unwrap_or(std::path::Path::new(".")).join("papers"),
@@ -343,6 +257,7 @@ pub fn run(settings: &Settings, opts: RunOptions) -> Result<Summary> {
     )
     .with_zone(zone);
     model.set_counts(&counts);
+    model.badges = badges;
     let app = KioskApp {
         model,
         rx,
@@ -475,6 +390,7 @@ fn spawn_recognition(
                                 s.liveness_ms.push(*liveness_ms as f64);
                             }
                             Some(Event::NotLive) => s.not_live += 1,
+                            Some(Event::BadgeRefused) => s.badge_refused += 1,
                             Some(Event::Challenge) => s.challenged += 1,
                             _ => {}
                         }

@@ -6,13 +6,13 @@ use std::time::{Duration, Instant};
 
 use image::RgbImage;
 
+use crate::checkin::staff::UndoReason;
+use crate::checkin::station::{Event, Update};
 use crate::matching::agreement::Guidance;
-use crate::present::i18n::Lang;
-use crate::present::station::{Event, Update};
 use crate::secretariat::lookup;
 use crate::store::time::{Timestamp, Zone};
 use crate::store::{Attendance, Delegate, DelegationCount, Evidence};
-use crate::text::same_code;
+use crate::text::{Lang, same_code};
 use crate::vision::face::BBox;
 
 /// Something wrong that the screen must say, beside what it shows.
@@ -43,9 +43,14 @@ pub enum Screen {
     },
     /// The face may be a picture: the person is asked to turn their head.
     Challenge,
-    /// The liveness check refused the face: a neutral message that names
-    /// no one, and the way to the help desk (not the search lane).
-    NotLive {
+    /// Refused: a picture of a face, a badge shown with another face, a
+    /// badge whose delegate has no face enrolled. A neutral message that
+    /// names no one, and the way to the help desk (not the search lane).
+    Refused {
+        until: Instant,
+    },
+    /// A QR code that is not a valid badge: said, and the face still counts.
+    BadgeInvalid {
         until: Instant,
     },
     /// Recognised or chosen, but the check-in could not be written: the
@@ -68,26 +73,6 @@ pub enum Screen {
     /// Staff only: the PIN pad, then the admin screen.
     Pin,
     Admin,
-}
-
-/// Why staff undo a check-in; the words go into the audit log.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum UndoReason {
-    WrongPerson,
-    LeftTheHall,
-    EnteredByMistake,
-}
-
-impl UndoReason {
-    pub const ALL: [UndoReason; 3] = [UndoReason::WrongPerson, UndoReason::LeftTheHall, UndoReason::EnteredByMistake];
-
-    pub fn audit_text(self) -> &'static str {
-        match self {
-            UndoReason::WrongPerson => "wrong person recognised",
-            UndoReason::LeftTheHall => "delegate left the hall",
-            UndoReason::EnteredByMistake => "entered by mistake",
-        }
-    }
 }
 
 /// What the admin screen shows, loaded from the store when it opens.
@@ -161,6 +146,8 @@ pub struct Model {
     pub admin: Option<AdminView>,
     /// With a shared ledger: whether it is reachable, and the check-ins waiting for it.
     pub link: Option<(bool, usize)>,
+    /// Badges were issued: the screens say a badge's QR code checks in too.
+    pub badges: bool,
     /// The search lane was opened from the admin screen.
     staff_search: bool,
     delegates: Vec<Delegate>,
@@ -196,6 +183,7 @@ impl Model {
             pin_rejected: false,
             admin: None,
             link: None,
+            badges: false,
             staff_search: false,
             delegates,
             welcome_for,
@@ -225,8 +213,11 @@ impl Model {
                 self.screen = Screen::Unknown { until: now + self.welcome_for * 2 }
             }
             Some(Event::Challenge) if !self.is_busy() => self.screen = Screen::Challenge,
-            Some(Event::NotLive) if !self.is_busy() => {
-                self.screen = Screen::NotLive { until: now + self.welcome_for * 2 }
+            Some(Event::NotLive | Event::BadgeRefused) if !self.is_busy() => {
+                self.screen = Screen::Refused { until: now + self.welcome_for * 2 }
+            }
+            Some(Event::BadgeInvalid { .. }) if !self.is_busy() => {
+                self.screen = Screen::BadgeInvalid { until: now + self.welcome_for }
             }
             Some(Event::AskCode { candidates, evidence }) if !self.is_busy() => {
                 self.query.clear();
@@ -249,7 +240,8 @@ impl Model {
         let expired = match &self.screen {
             Screen::Welcome { until, .. }
             | Screen::Unknown { until }
-            | Screen::NotLive { until }
+            | Screen::Refused { until }
+            | Screen::BadgeInvalid { until }
             | Screen::NotRecorded { until, .. } => now >= *until,
             _ => false,
         };

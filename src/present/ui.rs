@@ -9,8 +9,9 @@ use eframe::egui::{
 };
 use image::RgbImage;
 
+use crate::checkin::staff::UndoReason;
 use crate::present::i18n::{Lang, Text, t};
-use crate::present::model::{Action, Model, Problem, Screen, UndoReason};
+use crate::present::model::{Action, Model, Problem, Screen};
 use crate::store::percent;
 use crate::text::fonts::{NOTO, NOTO_BOLD};
 
@@ -178,7 +179,19 @@ pub fn draw(ui: &mut egui::Ui, model: &Model, pictures: &Pictures) -> Vec<Action
                 ui.add_space(20.0);
                 ui.label(RichText::new(t(lang, Text::HelpDesk)).size(24.0));
             }
-            Screen::NotLive { .. } => {
+            Screen::BadgeInvalid { .. } => {
+                ui.add_space(60.0);
+                ui.label(RichText::new(t(lang, Text::BadgeInvalid)).font(bold(40.0)).color(WARNING));
+                ui.add_space(12.0);
+                ui.label(RichText::new(t(lang, Text::BadgeInvalidHelp)).size(28.0));
+                ui.add_space(30.0);
+                if big_button(ui, t(lang, Text::FindByName)) {
+                    actions.push(Action::OpenSearch);
+                }
+                ui.add_space(20.0);
+                ui.label(RichText::new(t(lang, Text::HelpDesk)).size(24.0));
+            }
+            Screen::Refused { .. } => {
                 ui.add_space(60.0);
                 ui.label(RichText::new(t(lang, Text::NotConfirmed)).font(bold(40.0)));
                 ui.add_space(12.0);
@@ -245,6 +258,9 @@ fn camera_view(ui: &mut egui::Ui, model: &Model, preview: &Preview, actions: &mu
     };
     ui.add_space(8.0);
     ui.label(RichText::new(message).font(bold(34.0)));
+    if model.badges && model.problem.is_none() && model.screen != Screen::Challenge {
+        or_show_badge(ui, lang);
+    }
     ui.add_space(8.0);
     let room = ui.available_size() - Vec2::new(0.0, 110.0);
     let [w, h] = preview.size;
@@ -270,10 +286,38 @@ fn camera_view(ui: &mut egui::Ui, model: &Model, preview: &Preview, actions: &mu
 
 const KEYS: [&str; 4] = ["1234567890", "qwertyuiop", "asdfghjkl", "zxcvbnm"];
 
+/// "— or show the QR code on your badge", beside a small drawn badge.
+fn or_show_badge(ui: &mut egui::Ui, lang: Lang) {
+    ui.horizontal(|ui| {
+        let text = RichText::new(t(lang, Text::OrShowBadge)).size(26.0);
+        let width = 40.0
+            + ui.fonts_mut(|f| {
+                f.layout_no_wrap(text.text().into(), FontId::proportional(26.0), Color32::WHITE).size().x
+            });
+        ui.add_space((ui.available_width() - width).max(0.0) / 2.0);
+        let (rect, _) = ui.allocate_exact_size(Vec2::new(28.0, 36.0), egui::Sense::hover());
+        let painter = ui.painter();
+        painter.rect_filled(rect, 3.0, Color32::WHITE);
+        painter.rect_stroke(rect, 3.0, Stroke::new(1.5, Color32::DARK_GRAY), StrokeKind::Inside);
+        // A QR code's three corner squares, small.
+        let cell = 6.0;
+        let origin = rect.min + Vec2::new(4.0, 12.0);
+        for (x, y) in [(0.0, 0.0), (2.0, 0.0), (0.0, 2.0)] {
+            let corner = egui::Rect::from_min_size(origin + Vec2::new(x * cell, y * cell), Vec2::splat(cell * 0.9));
+            painter.rect_filled(corner, 0.0, Color32::BLACK);
+        }
+        ui.add_space(8.0);
+        ui.label(text);
+    });
+}
+
 fn search_view(ui: &mut egui::Ui, model: &Model, actions: &mut Vec<Action>) {
     let lang = model.lang;
     ui.add_space(12.0);
     ui.label(RichText::new(t(lang, Text::SearchPrompt)).size(28.0));
+    if model.badges {
+        ui.label(RichText::new(t(lang, Text::OrShowBadge)).size(22.0));
+    }
     let shown = if model.query.is_empty() { "…".to_string() } else { model.query.clone() };
     ui.label(RichText::new(shown).font(bold(40.0)).color(ACCENT));
     ui.add_space(8.0);
@@ -297,6 +341,9 @@ fn ask_code_view(ui: &mut egui::Ui, model: &Model, wrong: u8, actions: &mut Vec<
     ui.add_space(12.0);
     ui.label(RichText::new(t(lang, Text::CodePrompt)).font(bold(32.0)));
     ui.label(RichText::new(t(lang, Text::CodeWhy)).size(22.0));
+    if model.badges {
+        ui.label(RichText::new(t(lang, Text::OrShowBadge)).size(22.0));
+    }
     let shown = if model.query.is_empty() { "…".to_string() } else { model.query.to_uppercase() };
     ui.label(RichText::new(shown).font(bold(40.0)).color(ACCENT));
     // The line is kept when empty, so that the keys do not move under a finger.

@@ -128,6 +128,10 @@ impl Lang {
             (Method::Search, Lang::En) => "Name search",
             (Method::Manual, Lang::Vi) => "Cán bộ nhập",
             (Method::Manual, Lang::En) => "By staff",
+            (Method::Badge, Lang::Vi) => "Thẻ + khuôn mặt",
+            (Method::Badge, Lang::En) => "Badge + face",
+            (Method::BadgeOnly, Lang::Vi) => "Chỉ thẻ",
+            (Method::BadgeOnly, Lang::En) => "Badge only",
         }
     }
 

@@ -10,11 +10,15 @@ use crate::store::time::Timestamp;
 use crate::store::{Store, Tx};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum Method {
     Face,
     Manual,
     Search,
+    /// The badge's QR code, and the face of its holder checked against it.
+    Badge,
+    /// The badge alone, for a delegate with no face enrolled (`badges.without_face = "accept"`).
+    BadgeOnly,
 }
 
 impl Method {
@@ -23,6 +27,8 @@ impl Method {
             Method::Face => "face",
             Method::Manual => "manual",
             Method::Search => "search",
+            Method::Badge => "badge",
+            Method::BadgeOnly => "badge_only",
         }
     }
 }
@@ -39,6 +45,8 @@ impl FromSql for Method {
             "face" => Ok(Method::Face),
             "manual" => Ok(Method::Manual),
             "search" => Ok(Method::Search),
+            "badge" => Ok(Method::Badge),
+            "badge_only" => Ok(Method::BadgeOnly),
             other => Err(FromSqlError::Other(format!("unknown check-in method {other:?}").into())),
         }
     }
@@ -315,9 +323,16 @@ impl Tx<'_> {
         self.tx.query_row("SELECT id FROM sessions WHERE name = ?1", [name], |r| r.get(0)).map_err(|e| self.fail(e))
     }
 
-    /// A face the liveness check refused: the audit entry, naming the
-    /// snapshot kept with it (when `jpeg` is given).
-    pub fn refused(&mut self, session: &str, mut detail: serde_json::Value, jpeg: Option<&[u8]>) -> Result<()> {
+    /// A face the kiosk refused (`action`: a picture of a face, a badge
+    /// shown with another face...): the audit entry, naming the snapshot kept
+    /// with it (when `jpeg` is given).
+    pub fn refused(
+        &mut self,
+        action: &str,
+        session: &str,
+        mut detail: serde_json::Value,
+        jpeg: Option<&[u8]>,
+    ) -> Result<()> {
         if let Some(jpeg) = jpeg {
             self.execute(
                 "INSERT INTO refused_snapshots (at, session, jpeg) VALUES (?1, ?2, ?3)",
@@ -325,7 +340,7 @@ impl Tx<'_> {
             )?;
             detail["snapshot"] = format!("refused-{}.jpg", self.tx.last_insert_rowid()).into();
         }
-        self.audit("liveness_refused", &detail.to_string())
+        self.audit(action, &detail.to_string())
     }
 
     /// Keeps the face seen at a check-in just recorded.

@@ -64,8 +64,8 @@ pub struct Enrolled {
     pub gallery: Gallery,
     /// Lookalike pairs, as gallery people.
     pub lookalikes: Vec<(usize, usize)>,
-    /// The threshold calibrated on this gallery at enrolment, if any.
-    pub calibrated: Option<f32>,
+    /// The thresholds calibrated on this gallery at enrolment, if any.
+    pub calibrated: Option<Calibration>,
 }
 
 const DELEGATE_COLUMNS: &str = "code, name, delegation, seat, extra";
@@ -176,7 +176,7 @@ impl Store {
             .iter()
             .filter_map(|p| Some((*index.get(p.a.as_str())?, *index.get(p.b.as_str())?)))
             .collect();
-        let calibrated = self.calibration(kind.model_id())?.map(|c| c.threshold);
+        let calibrated = self.calibration(kind.model_id())?;
         Ok(Enrolled { people, gallery, lookalikes, calibrated })
     }
 
@@ -192,7 +192,7 @@ impl Store {
     ) -> Result<(Vec<Delegate>, Recognizer)> {
         let engine = Engine::load(engine)?;
         let enrolled = self.enrolled(engine.embedder())?;
-        let policy = decide.policy(engine.embedder(), enrolled.calibrated);
+        let policy = decide.policy(engine.embedder(), enrolled.calibrated.as_ref());
         let recognizer = Recognizer::new(engine, enrolled.gallery, policy, quality.clone(), &enrolled.lookalikes);
         Ok((enrolled.people, recognizer))
     }
@@ -201,7 +201,7 @@ impl Store {
     pub fn calibration(&self, model: &str) -> Result<Option<Calibration>> {
         self.conn
             .query_row(
-                "SELECT threshold, expected_fpir, people, pairs FROM calibration WHERE model = ?1",
+                "SELECT threshold, expected_fpir, people, pairs, one_to_one FROM calibration WHERE model = ?1",
                 [model],
                 |r| {
                     Ok(Calibration {
@@ -209,6 +209,7 @@ impl Store {
                         expected_fpir: r.get(1)?,
                         people: r.get(2)?,
                         pairs: r.get(3)?,
+                        one_to_one: r.get(4)?,
                     })
                 },
             )
@@ -271,8 +272,9 @@ impl Tx<'_> {
         self.execute("DELETE FROM calibration WHERE model = ?1", [model])?;
         if let Some(c) = c {
             self.execute(
-                "INSERT INTO calibration (model, threshold, expected_fpir, people, pairs, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![model, c.threshold, c.expected_fpir, c.people, c.pairs, self.now],
+                "INSERT INTO calibration (model, threshold, expected_fpir, people, pairs, at, one_to_one)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![model, c.threshold, c.expected_fpir, c.people, c.pairs, self.now, c.one_to_one],
             )?;
             let detail = serde_json::json!({"model": model, "calibration": c});
             self.audit("calibrate", &detail.to_string())?;

@@ -6,6 +6,7 @@
 
 pub mod attendance;
 pub mod audit;
+pub mod badges;
 pub mod delegates;
 pub mod purge;
 pub mod replica;

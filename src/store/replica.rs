@@ -87,6 +87,11 @@ pub const TABLES: &[Table] = &[
         key: 3,
     },
     Table {
+        name: "badges",
+        columns: &[("token_sha256", Text), ("delegate_code", Text), ("serial", Int), ("replaced_at", Text)],
+        key: 1,
+    },
+    Table {
         name: "calibration",
         columns: &[
             ("model", Text),
@@ -95,6 +100,7 @@ pub const TABLES: &[Table] = &[
             ("people", Int),
             ("pairs", Int),
             ("at", Text),
+            ("one_to_one", Real),
         ],
         key: 1,
     },

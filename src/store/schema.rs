@@ -104,4 +104,32 @@ CREATE TABLE refused_snapshots (
     jpeg BLOB NOT NULL
 );
 "#,
+    // v8: delegate badges and the 1:1 threshold they are checked with, kept only as the SHA-256 of each token ever
+    // issued (a replaced one stays, to be refused as such), and the badge
+    // check-in methods. SQLite cannot change a CHECK: attendance is rebuilt.
+    r#"
+ALTER TABLE calibration ADD COLUMN one_to_one REAL;
+CREATE TABLE badges (
+    token_sha256  TEXT PRIMARY KEY NOT NULL,
+    delegate_code TEXT NOT NULL REFERENCES delegates(code) ON DELETE CASCADE ON UPDATE CASCADE,
+    serial        INTEGER NOT NULL,
+    replaced_at   TEXT,
+    UNIQUE (delegate_code, serial)
+);
+CREATE TABLE attendance_v8 (
+    session_id    INTEGER NOT NULL REFERENCES sessions(id),
+    delegate_code TEXT NOT NULL REFERENCES delegates(code) ON UPDATE CASCADE,
+    checked_in_at TEXT NOT NULL,
+    method        TEXT NOT NULL CHECK (method IN ('face', 'manual', 'search', 'badge', 'badge_only')),
+    kiosk         TEXT NOT NULL,
+    score         REAL,
+    snapshot      BLOB,
+    frames        INTEGER,
+    PRIMARY KEY (session_id, delegate_code)
+);
+INSERT INTO attendance_v8 (session_id, delegate_code, checked_in_at, method, kiosk, score, snapshot, frames)
+    SELECT session_id, delegate_code, checked_in_at, method, kiosk, score, snapshot, frames FROM attendance;
+DROP TABLE attendance;
+ALTER TABLE attendance_v8 RENAME TO attendance;
+"#,
 ];

@@ -70,6 +70,17 @@ impl EmbedderKind {
         }
     }
 
+    /// A face against the one delegate a badge names, where no `calibrate`
+    /// has set it for the event's gallery: measured on the dev pairs
+    /// (`kiosk eval --one-to-one`).
+    pub fn default_one_to_one(self) -> f32 {
+        match self {
+            EmbedderKind::MobileFaceNet => 0.50,
+            EmbedderKind::Dlib => 0.94,
+            EmbedderKind::SFace => 0.36,
+        }
+    }
+
     /// Enrolled pairs this alike are listed for a person to check before the
     /// event: a little below the match threshold, where confusions start.
     pub fn default_lookalike(self) -> f32 {

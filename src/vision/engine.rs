@@ -152,7 +152,7 @@ impl Engine {
         let mut crops = Vec::with_capacity(faces.len());
         for face in faces.iter_mut() {
             let canonical = align(img, &face.landmarks, &ARCFACE_112);
-            face.quality = Some(Quality::assess(face, &canonical));
+            face.quality = Some(Quality::assess(&face.landmarks, &canonical));
             crops.push(if template.size == ARCFACE_112.size && template.points == ARCFACE_112.points {
                 canonical
             } else {

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::vision::quality::Quality;
+use crate::vision::quality::{Quality, eye_distance};
 
 /// Left eye, right eye, nose tip, left and right mouth corner (image coordinates;
 /// "left" as seen in the image).
@@ -57,8 +57,7 @@ pub struct Face {
 
 impl Face {
     pub fn eye_distance(&self) -> f32 {
-        let [l, r] = [self.landmarks[0], self.landmarks[1]];
-        ((l[0] - r[0]).powi(2) + (l[1] - r[1]).powi(2)).sqrt()
+        eye_distance(&self.landmarks)
     }
 
     /// How much this face is "the one at the front" of a `w` x `h` picture:

@@ -9,5 +9,6 @@ pub mod embed;
 pub mod engine;
 pub mod face;
 pub mod liveness;
+pub mod qr;
 pub mod quality;
 pub mod runtime;

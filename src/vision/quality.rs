@@ -5,7 +5,6 @@ use image::RgbImage;
 use serde::{Deserialize, Serialize};
 
 use crate::settings::within;
-use crate::vision::face::Face;
 
 /// The `[quality]` settings: below these a face is not worth judging.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -69,15 +68,16 @@ impl Issue {
 }
 
 impl Quality {
-    pub fn assess(face: &Face, aligned: &RgbImage) -> Quality {
+    /// `landmarks` in the original picture, `aligned` the canonical crop.
+    pub fn assess(landmarks: &[[f32; 2]; 5], aligned: &RgbImage) -> Quality {
         let grey: Vec<f32> =
             aligned.pixels().map(|p| 0.299 * p.0[0] as f32 + 0.587 * p.0[1] as f32 + 0.114 * p.0[2] as f32).collect();
         let (w, h) = (aligned.width() as usize, aligned.height() as usize);
         let brightness = grey.iter().sum::<f32>() / grey.len().max(1) as f32;
         Quality {
-            eye_distance: face.eye_distance(),
+            eye_distance: eye_distance(landmarks),
             sharpness: laplacian_variance(&grey, w, h),
-            yaw: yaw(face),
+            yaw: yaw(landmarks),
             brightness,
         }
     }
@@ -103,9 +103,29 @@ impl Quality {
     }
 }
 
+/// Between the eye landmarks, in pixels of the picture they were found in.
+pub fn eye_distance(landmarks: &[[f32; 2]; 5]) -> f32 {
+    let [l, r, ..] = *landmarks;
+    ((l[0] - r[0]).powi(2) + (l[1] - r[1]).powi(2)).sqrt()
+}
+
+/// Mean brightness of a whole frame, sampled on a sparse grid: enough to tell a backlit scene.
+pub fn mean_brightness(img: &RgbImage) -> f32 {
+    let (w, h) = img.dimensions();
+    let (mut sum, mut n) = (0f32, 0f32);
+    for y in (0..h).step_by(8) {
+        for x in (0..w).step_by(8) {
+            let p = img.get_pixel(x, y).0;
+            sum += 0.299 * p[0] as f32 + 0.587 * p[1] as f32 + 0.114 * p[2] as f32;
+            n += 1.0;
+        }
+    }
+    if n > 0.0 { sum / n } else { 0.0 }
+}
+
 /// The nose tip's sideways offset from the eyes' midpoint, in half eye distances.
-fn yaw(face: &Face) -> f32 {
-    let [l, r, nose, ..] = face.landmarks;
+fn yaw(landmarks: &[[f32; 2]; 5]) -> f32 {
+    let [l, r, nose, ..] = *landmarks;
     let (ex, ey) = (r[0] - l[0], r[1] - l[1]);
     let len = (ex * ex + ey * ey).sqrt().max(1e-3);
     let mid = [(l[0] + r[0]) / 2.0, (l[1] + r[1]) / 2.0];

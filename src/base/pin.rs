@@ -1,4 +1,5 @@
-//! The admin PIN: stored only as an Argon2 hash in the settings.
+//! The admin PIN: stored only as an Argon2 hash in the settings, checked
+//! the same way by the kiosk's admin screen and the dashboard.
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};

@@ -1,0 +1,72 @@
+//! QR codes: drawn for the badges (`qrcode`), found and read in camera
+//! frames (`rqrr`). Only the pixels are here; what a code means is the
+//! badge's business.
+
+use image::{GrayImage, Luma, RgbImage};
+use qrcode::{Color, EcLevel, QrCode};
+
+use crate::error::{Error, Result};
+
+/// The light margin a reader needs around a code, in modules.
+pub const QUIET_ZONE: usize = 4;
+
+/// A QR code as dark and light modules, row by row.
+pub struct Modules {
+    pub width: usize,
+    dark: Vec<bool>,
+}
+
+impl Modules {
+    /// At error correction M (15% of the code may be lost): a badge is
+    /// bent, scuffed and held at an angle.
+    pub fn encode(text: &str) -> Result<Modules> {
+        let code = QrCode::with_error_correction_level(text.as_bytes(), EcLevel::M)
+            .map_err(|e| Error::Input(format!("cannot make a QR code of {} characters: {e}", text.len())))?;
+        let dark = code.to_colors().into_iter().map(|c| c == Color::Dark).collect();
+        Ok(Modules { width: code.width(), dark })
+    }
+
+    pub fn is_dark(&self, x: usize, y: usize) -> bool {
+        self.dark[y * self.width + x]
+    }
+
+    /// Black on white, `scale` pixels a module, with the quiet zone.
+    pub fn image(&self, scale: u32) -> GrayImage {
+        let side = (self.width + 2 * QUIET_ZONE) as u32 * scale;
+        GrayImage::from_fn(side, side, |px, py| {
+            let (x, y) = ((px / scale) as usize, (py / scale) as usize);
+            let inside = (QUIET_ZONE..QUIET_ZONE + self.width).contains(&x)
+                && (QUIET_ZONE..QUIET_ZONE + self.width).contains(&y);
+            let dark = inside && self.is_dark(x - QUIET_ZONE, y - QUIET_ZONE);
+            Luma([if dark { 0 } else { 255 }])
+        })
+    }
+}
+
+/// The text of every QR code readable in `frame`.
+pub fn read(frame: &RgbImage) -> Vec<String> {
+    let (w, h) = (frame.width() as usize, frame.height() as usize);
+    let raw = frame.as_raw();
+    let mut prepared = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| {
+        let i = 3 * (y * w + x);
+        ((77 * raw[i] as u32 + 150 * raw[i + 1] as u32 + 29 * raw[i + 2] as u32) >> 8) as u8
+    });
+    prepared.detect_grids().into_iter().filter_map(|grid| grid.decode().ok().map(|(_, text)| text)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_drawn_code_reads_back_and_a_badge_text_is_small() {
+        let text = "KB1:AEBAGBAFAYDQQCIKBMGA2DQPCAIREE";
+        let modules = Modules::encode(text).unwrap();
+        assert!(modules.width <= 29, "version 3 or less: {} modules", modules.width);
+        let grey = modules.image(4);
+        let mut frame = RgbImage::from_pixel(640, 480, image::Rgb([200, 200, 200]));
+        image::imageops::overlay(&mut frame, &image::DynamicImage::ImageLuma8(grey).to_rgb8(), 300, 200);
+        assert_eq!(read(&frame), [text]);
+        assert!(read(&RgbImage::from_pixel(64, 64, image::Rgb([255, 255, 255]))).is_empty());
+    }
+}

@@ -1,0 +1,272 @@
+//! Delegate badges end to end: `kiosk badges` issues them and writes their QR
+//! codes; the codes are read back from the PNG files and from photos with
+//! the project's own decoder, and judged against the store as a kiosk does.
+//! Real SQLite files, real QR images, real face photos where ../shared has them.
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+use kiosk::checkin::badge::{BadgeSeen, Problem, judge};
+use kiosk::secretariat::badges::BadgeKey;
+use kiosk::store::badges::Token;
+use kiosk::store::{Delegate, Store};
+use kiosk::vision::qr;
+
+fn roster_db(dir: &Path, codes: &[&str]) -> std::path::PathBuf {
+    let db = dir.join("kiosk.db");
+    let mut store = Store::open(&db).unwrap();
+    for (i, code) in codes.iter().enumerate() {
+        let d = Delegate {
+            code: code.to_string(), name: format!("Nguyễn Thị Đại Biểu {i}"), ..Delegate::default()
+        };
+        store.transaction(|tx| tx.upsert_delegate(&d)).unwrap();
+    }
+    db
+}
+
+/// The text of the one QR code in a PNG file.
+fn qr_in(path: &Path) -> String {
+    let texts = qr::read(&image::open(path).unwrap().to_rgb8());
+    assert_eq!(texts.len(), 1, "{}: {texts:?}", path.display());
+    texts[0].clone()
+}
+
+fn seen(store: &Store, text: &str) -> BadgeSeen {
+    judge(store, &[text.to_string()]).unwrap().expect("a QR code was given")
+}
+
+#[test]
+fn badges_are_issued_read_back_reissued_and_forgeries_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = roster_db(dir.path(), &["D001", "D002", "D003"]);
+    let qr_dir = dir.path().join("qr");
+    let out = run_ok(&["badges", "--db", path_str(&db), "--qr", path_str(&qr_dir)]);
+    assert!(out.contains("3 badges"), "{out}");
+
+    // The key: beside the database, owner-only, and nowhere in the database.
+    let key_path = dir.path().join("badge.key");
+    let key_text = std::fs::read_to_string(&key_path).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&key_path).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    let db_bytes = std::fs::read(&db).unwrap();
+    assert!(!db_bytes.windows(16).any(|w| w == &key_text.as_bytes()[..16]), "the key must not be in the store");
+
+    let store = Store::open(&db).unwrap();
+    let texts: Vec<String> = ["D001", "D002", "D003"].iter().map(|c| qr_in(&qr_dir.join(format!("{c}.png")))).collect();
+    for (code, text) in ["D001", "D002", "D003"].iter().zip(&texts) {
+        assert!(text.len() <= 40 && text.is_ascii(), "{text}");
+        assert!(!text.contains(code), "nothing personal in the QR code: {text}");
+        assert_eq!(seen(&store, text), BadgeSeen { code: Some(code.to_string()), valid: true, problem: None });
+    }
+    // The store does not keep the tokens themselves.
+    assert!(!db_bytes.windows(20).any(|w| w == &texts[0].as_bytes()[4..24]));
+
+    // Printing again gives the same badges.
+    let again = dir.path().join("again");
+    run_ok(&["badges", "--db", path_str(&db), "--codes", "D001", "--qr", path_str(&again)]);
+    assert_eq!(qr_in(&again.join("D001.png")), texts[0]);
+    assert!(!again.join("D002.png").exists(), "--codes names whose badges are written");
+
+    // One character changed: another token, which nobody issued (or not base32 at all).
+    let mut forged = texts[1].clone().into_bytes();
+    let last = forged.len() - 1;
+    forged[last] = if forged[last] == b'A' { b'B' } else { b'A' };
+    let forged = String::from_utf8(forged).unwrap();
+    let verdict = seen(&store, &forged);
+    assert!(!verdict.valid && verdict.code.is_none(), "{verdict:?}");
+    assert!(matches!(verdict.problem, Some(Problem::Unknown | Problem::Malformed)), "{verdict:?}");
+    assert_eq!(seen(&store, "https://example.org/D002").problem, Some(Problem::Malformed));
+
+    // Another congress's key makes a well-formed badge this congress never issued.
+    let other = BadgeKey::open_or_create(&dir.path().join("other.key")).unwrap();
+    assert_eq!(seen(&store, &other.token("D001", 1).qr_text()).problem, Some(Problem::Unknown));
+
+    // A lost badge: the new one works, the old one is refused as replaced.
+    let new_dir = dir.path().join("new");
+    let out = run_ok(&["badges", "--db", path_str(&db), "--reissue", "D002", "--qr", path_str(&new_dir)]);
+    assert!(out.contains("D002\tbadge 2"), "{out}");
+    let renewed = qr_in(&new_dir.join("D002.png"));
+    assert_ne!(renewed, texts[1]);
+    assert_eq!(seen(&store, &renewed), BadgeSeen { code: Some("D002".into()), valid: true, problem: None });
+    assert_eq!(
+        seen(&store, &texts[1]),
+        BadgeSeen { code: Some("D002".into()), valid: false, problem: Some(Problem::Replaced) }
+    );
+    // Among several codes in a frame, the valid badge counts.
+    let both = judge(&store, &[texts[1].clone(), renewed.clone()]).unwrap().unwrap();
+    assert!(both.valid);
+    let audit = store.audit_entries().unwrap();
+    assert_eq!(audit.iter().filter(|(action, _)| action == "badge_issued").count(), 3);
+    assert_eq!(audit.iter().filter(|(action, _)| action == "badge_reissued").count(), 1);
+
+    // Bad input says what to do.
+    let o = kiosk(&["badges", "--db", path_str(&db), "--codes", "NOPE"]);
+    assert!(!o.status.success() && stderr(&o).contains("NOPE"), "{}", stderr(&o));
+    std::fs::write(dir.path().join("bad.key"), "not a key").unwrap();
+    let cfg = dir.path().join("k.toml");
+    std::fs::write(&cfg, format!("[badges]\nkey_file = \"{}\"\n", dir.path().join("bad.key").display())).unwrap();
+    let o = kiosk(&["--config", path_str(&cfg), "badges", "--db", path_str(&db)]);
+    assert!(!o.status.success() && stderr(&o).contains("is not a badge key"), "{}", stderr(&o));
+    assert!(Token::parse(&texts[0]).is_some());
+}
+
+/// A delegate photographed holding their badge: `kiosk identify --json`
+/// names them by face and reports the badge it read beside the face.
+#[test]
+fn identify_reports_the_badge_held_up_beside_the_face() {
+    let Some(faces) = faces("identify_reports_the_badge_held_up_beside_the_face") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let people: Vec<(String, std::path::PathBuf)> =
+        gallery(&faces, 40).into_iter().filter(|(id, _)| !probes(&faces, id).is_empty()).take(2).collect();
+    let mut csv = String::from("code,name,delegation,seat,photo\n");
+    for (i, (_, photo)) in people.iter().enumerate() {
+        csv.push_str(&format!("B{i},Đại biểu {i},Đoàn Hà Nội,A-{i},{}\n", photo.display()));
+    }
+    let roster = dir.path().join("roster.csv");
+    std::fs::write(&roster, csv).unwrap();
+    let db = dir.path().join("kiosk.db");
+    let enrolled = enroll_roster(&db, &roster);
+    assert!(enrolled.status.success(), "{}{}", stdout(&enrolled), stderr(&enrolled));
+    let qr_dir = dir.path().join("qr");
+    run_ok(&["badges", "--db", path_str(&db), "--qr", path_str(&qr_dir)]);
+
+    // The probe beside the badge, at the scale a webcam sees an arm's-length badge, saved as JPEG.
+    let probe = image::open(&probes(&faces, &people[0].0)[0]).unwrap().to_rgb8();
+    let badge = image::open(qr_dir.join("B0.png")).unwrap().to_rgb8();
+    let badge = image::imageops::resize(&badge, 120, 120, image::imageops::FilterType::Triangle);
+    let mut frame = image::RgbImage::from_pixel(probe.width() + 160, probe.height().max(160), image::Rgb([90, 90, 90]));
+    image::imageops::overlay(&mut frame, &probe, 0, 0);
+    image::imageops::overlay(&mut frame, &badge, probe.width() as i64 + 20, 20);
+    let shot = dir.path().join("with-badge.jpg");
+    frame.save(&shot).unwrap();
+    let plain = dir.path().join("plain.jpg");
+    probe.save(&plain).unwrap();
+    // Someone else holding B0's badge.
+    let other = image::open(&probes(&faces, &people[1].0)[0]).unwrap().to_rgb8();
+    let stolen = dir.path().join("stolen.jpg");
+    kiosk::measure::bench::badge_frame(&other, &qr_in(&qr_dir.join("B0.png")), 140).unwrap().save(&stolen).unwrap();
+
+    let out =
+        run_ok(&["identify", "--json", "--db", path_str(&db), path_str(&shot), path_str(&plain), path_str(&stolen)]);
+    let lines: Vec<serde_json::Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 3, "{out}");
+    let with = lines.iter().find(|l| l["path"].as_str().unwrap().ends_with("with-badge.jpg")).unwrap();
+    assert_eq!(with["badge"], serde_json::json!({"code": "B0", "valid": true, "problem": null}), "{with}");
+    assert_eq!(with["match"]["code"], "B0", "{with}");
+    assert_eq!((&with["reason"], &with["decision"]["method"]), (&"match".into(), &"badge".into()), "{with}");
+    let stolen = lines.iter().find(|l| l["path"].as_str().unwrap().ends_with("stolen.jpg")).unwrap();
+    assert_eq!(stolen["reason"], "badge_face_mismatch", "{stolen}");
+    assert!(stolen["match"].is_null(), "a stolen badge names nobody: {stolen}");
+    let without = lines.iter().find(|l| l["path"].as_str().unwrap().ends_with("plain.jpg")).unwrap();
+    assert!(without["badge"].is_null(), "{without}");
+}
+
+/// What the station made of a sequence of frames, one line per event.
+fn play(station: &mut kiosk::checkin::station::Station, frames: &[image::RgbImage]) -> Vec<String> {
+    use kiosk::checkin::station::Event;
+    let mut events = Vec::new();
+    for (i, image) in frames.iter().enumerate() {
+        let frame = kiosk::capture::Frame {
+            image: std::sync::Arc::new(image.clone()),
+            index: i as u64,
+            captured: std::time::Instant::now(),
+        };
+        match station.process(&frame).unwrap().event {
+            Some(Event::Welcome { delegate, already: false, .. }) => events.push(format!("welcome {}", delegate.code)),
+            Some(Event::BadgeInvalid { problem }) => events.push(format!("invalid {problem:?}")),
+            Some(Event::BadgeRefused) => events.push("refused".into()),
+            Some(Event::Unknown) => events.push("unknown".into()),
+            Some(other) => events.push(format!("{other:?}")),
+            None => {}
+        }
+    }
+    events
+}
+
+/// At the kiosk, with a 1:N threshold no face reaches (so that only the
+/// badge can let anyone in): the delegate with their own badge is checked in
+/// by badge and face; a stranger with a delegate's badge, a replaced badge,
+/// a QR with no face and a delegate without a face enrolled are not.
+#[test]
+fn the_station_checks_a_badge_against_the_face_beside_it() {
+    let Some(faces) = faces("the_station_checks_a_badge_against_the_face_beside_it") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let people: Vec<(String, std::path::PathBuf)> =
+        gallery(&faces, 60).into_iter().filter(|(id, _)| probes(&faces, id).len() >= 2).take(3).collect();
+    let mut csv = String::from("code,name,delegation,seat,photo\n");
+    for (i, (_, photo)) in people.iter().enumerate() {
+        csv.push_str(&format!("K{i},Đại biểu {i},Đoàn Huế,B-{i},{}\n", photo.display()));
+    }
+    csv.push_str("K9,Không Có Ảnh,Đoàn Huế,B-9,\n");
+    let roster = dir.path().join("roster.csv");
+    std::fs::write(&roster, csv).unwrap();
+    let db = dir.path().join("kiosk.db");
+    assert!(enroll_roster(&db, &roster).status.success());
+    let qr_dir = dir.path().join("qr");
+    run_ok(&["badges", "--db", path_str(&db), "--qr", path_str(&qr_dir)]);
+    let badge = |code: &str| qr_in(&qr_dir.join(format!("{code}.png")));
+    let (k0, k1, k9) = (badge("K0"), badge("K1"), badge("K9"));
+    run_ok(&["badges", "--db", path_str(&db), "--reissue", "K2"]);
+    let old_k2 = badge("K2");
+
+    let probe = |who: usize| image::open(&probes(&faces, &people[who].0)[1]).unwrap().to_rgb8();
+    let stranger = {
+        let dir = faces.join("dev/impostors");
+        let first = std::fs::read_dir(&dir).unwrap().filter_map(|e| e.ok()).map(|e| e.path()).min().unwrap();
+        let photo = if first.is_dir() { kiosk::vision::decode::image_files(&[first])[0].clone() } else { first };
+        image::open(photo).unwrap().to_rgb8()
+    };
+    let frames = |photo: &image::RgbImage, qr: Option<&str>, n: usize| -> Vec<image::RgbImage> {
+        let one = match qr {
+            Some(text) => kiosk::measure::bench::badge_frame(photo, text, 140).unwrap(),
+            None => kiosk::measure::bench::camera_frame(photo, 360).unwrap(),
+        };
+        let mut out = vec![one; n];
+        out.extend(vec![image::RgbImage::from_pixel(640, 480, image::Rgb([118, 118, 118])); 4]);
+        out
+    };
+    let mut cfg = photo_frames(kiosk::config::Config::default());
+    cfg.decide.threshold = Some(0.99);
+    let open_station = |cfg: &kiosk::config::Config| {
+        let session = std::sync::Arc::new(std::sync::RwLock::new("Phiên 1".to_string()));
+        kiosk::checkin::station::Station::new(&cfg.station(), Store::open(&db).unwrap(), session).unwrap()
+    };
+    let mut station = open_station(&cfg);
+
+    assert_eq!(play(&mut station, &frames(&probe(0), None, 14)), ["unknown"], "no face reaches 0.99 alone");
+    assert_eq!(play(&mut station, &frames(&probe(0), Some(&k0), 6)), ["welcome K0"]);
+    assert_eq!(play(&mut station, &frames(&stranger, Some(&k1), 16)), ["refused"], "a stolen badge");
+    assert_eq!(play(&mut station, &frames(&probe(2), Some(&old_k2), 14)), ["invalid Replaced", "unknown"]);
+    let qr_alone = vec![
+        kiosk::measure::bench::badge_frame(
+            &image::RgbImage::from_pixel(200, 250, image::Rgb([118, 118, 118])),
+            &k1,
+            140
+        )
+        .unwrap();
+        8
+    ];
+    assert!(play(&mut station, &qr_alone).is_empty(), "a badge alone never checks in a delegate with a face");
+    assert_eq!(play(&mut station, &frames(&probe(1), Some(&k9), 6)), ["refused"], "no face enrolled: the help desk");
+    // The settings may let a delegate without a face in on the badge alone.
+    cfg.badges.without_face = kiosk::secretariat::badges::WithoutFace::Accept;
+    let mut lenient = open_station(&cfg);
+    assert_eq!(play(&mut lenient, &frames(&probe(1), Some(&k9), 6)), ["welcome K9"]);
+
+    let store = Store::open(&db).unwrap();
+    let method = |code: &str| store.attendance("Phiên 1", code).unwrap().map(|(_, m, _)| m.as_str());
+    assert_eq!(
+        (method("K0"), method("K1"), method("K2"), method("K9")),
+        (Some("badge"), None, None, Some("badge_only"))
+    );
+    let audit = store.audit_entries().unwrap();
+    let entry = |action: &str| audit.iter().find(|(a, _)| a == action).map(|(_, d)| d.clone()).unwrap_or_default();
+    assert!(entry("badge_face_mismatch").contains("\"code\":\"K1\""), "{audit:?}");
+    assert!(entry("badge_refused").contains("replaced"), "{audit:?}");
+    assert!(entry("badge_without_face").contains("K9"), "{audit:?}");
+}
