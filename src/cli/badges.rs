@@ -4,12 +4,14 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
-use clap::Args;
+use clap::{Args, ValueEnum};
 
+use kiosk::secretariat::badge_sheet::{Card, Layout, Sheet};
 use kiosk::secretariat::badges::{BadgeKey, Issued, issue, reissue};
+use kiosk::text::Lang;
 use kiosk::vision::qr::Modules;
 
-use super::{Ctx, Db, file_stem};
+use super::{Ctx, Db, file_stem, spelt_as_in_settings};
 
 #[derive(Args)]
 pub struct BadgesArgs {
@@ -24,7 +26,26 @@ pub struct BadgesArgs {
     /// A lost badge: issue CODE a new one; the old one is refused as replaced from the kiosks' next pull on.
     #[arg(long, value_name = "CODE", conflicts_with = "codes")]
     reissue: Option<String>,
+    /// Print-ready badges as PDF (more than 2,000 go into FILE-001.pdf, FILE-002.pdf...).
+    #[arg(long, value_name = "FILE.pdf")]
+    out: Option<PathBuf>,
+    /// a6: four A6 badges to an A4 sheet; cr80: ten bank-card-sized cards to a sheet, with cut marks.
+    #[arg(long, value_enum, default_value = "a6")]
+    layout: LayoutArg,
+    /// vi or en, for the words on the badge.
+    #[arg(long, value_name = "LANG", default_value = "vi", value_parser = spelt_as_in_settings::<Lang>)]
+    lang: Lang,
 }
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum LayoutArg {
+    A6,
+    Cr80,
+}
+
+/// Badges in one PDF file at the most: the PDF is built in memory, so a
+/// whole union's badges go into several files, each within bounded memory.
+const PER_FILE: usize = 2000;
 
 /// Pixels a QR module takes in the PNG files: 29 modules and the quiet zone make 296 px.
 const PNG_SCALE: u32 = 8;
@@ -51,7 +72,33 @@ pub fn badges(ctx: &Ctx, args: BadgesArgs) -> Result<ExitCode> {
     for badge in &issued {
         println!("{}\tbadge {}", badge.code, badge.serial);
     }
+    if let Some(out) = &args.out {
+        let layout = match args.layout {
+            LayoutArg::A6 => Layout::A6,
+            LayoutArg::Cr80 => Layout::Cr80,
+        };
+        let sheet = Sheet { event: &ctx.cfg.event.name, layout, lang: args.lang };
+        let volumes = issued.len().div_ceil(PER_FILE);
+        for (i, part) in issued.chunks(PER_FILE).enumerate() {
+            let path = if volumes == 1 { out.clone() } else { numbered(out, i + 1) };
+            let mut cards = Vec::with_capacity(part.len());
+            for badge in part {
+                let Some(delegate) = store.delegate(&badge.code)? else { continue };
+                let photo = store.thumbnail(&badge.code)?;
+                cards.push(Card { delegate, photo, qr_text: badge.token.qr_text() });
+            }
+            sheet.write(&path, &cards)?;
+            let sheets = cards.len().div_ceil(layout.per_sheet());
+            println!("{} badges on {sheets} A4 sheets written to {}", cards.len(), path.display());
+        }
+    }
     let written = args.qr.map(|d| format!("; QR codes in {}", d.display())).unwrap_or_default();
     println!("{} badges (key {}){written}", issued.len(), key_path.display());
     Ok(ExitCode::SUCCESS)
+}
+
+/// FILE.pdf as FILE-001.pdf, FILE-002.pdf...
+fn numbered(path: &std::path::Path, n: usize) -> PathBuf {
+    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "badges".into());
+    path.with_file_name(format!("{stem}-{n:03}.pdf"))
 }

@@ -1,6 +1,7 @@
 //! The organisers' side: the roster and its photos go in (enrolment), the
 //! attendance lists come out (exports), and the event itself is described.
 
+pub mod badge_sheet;
 pub mod badges;
 pub mod enroll;
 pub mod export;

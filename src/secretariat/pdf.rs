@@ -39,13 +39,13 @@ enum Op {
 }
 
 /// The two faces, for drawing (krilla) and for measuring (ttf-parser).
-struct Type {
+pub(crate) struct Type {
     regular: ttf_parser::Face<'static>,
     bold: ttf_parser::Face<'static>,
 }
 
 impl Type {
-    fn new() -> Result<Self> {
+    pub(crate) fn new() -> Result<Self> {
         let parse = |data: &'static [u8]| {
             ttf_parser::Face::parse(data, 0)
                 .map_err(|e| Error::Input(format!("the shipped font cannot be read ({e}): restore assets/fonts/")))
@@ -53,11 +53,34 @@ impl Type {
         Ok(Self { regular: parse(NOTO)?, bold: parse(NOTO_BOLD)? })
     }
 
-    fn width(&self, text: &str, size: f32, bold: bool) -> f32 {
+    pub(crate) fn width(&self, text: &str, size: f32, bold: bool) -> f32 {
         let face = if bold { &self.bold } else { &self.regular };
         let units: u32 =
             text.chars().map(|c| face.glyph_index(c).and_then(|g| face.glyph_hor_advance(g)).unwrap_or(0) as u32).sum();
         units as f32 * size / face.units_per_em() as f32
+    }
+
+    /// `text` in lines no wider than `room`, broken between words, at the
+    /// largest size from `size` down (by half points, to 5) that needs at
+    /// most `lines` lines: a name is made smaller, never cut.
+    pub(crate) fn wrap(&self, text: &str, mut size: f32, bold: bool, room: f32, lines: usize) -> (f32, Vec<String>) {
+        loop {
+            let mut out: Vec<String> = Vec::new();
+            for word in text.split_whitespace() {
+                match out.last_mut() {
+                    Some(line) if self.width(&format!("{line} {word}"), size, bold) <= room => {
+                        line.push(' ');
+                        line.push_str(word);
+                    }
+                    _ => out.push(word.to_string()),
+                }
+            }
+            let fits = out.len() <= lines && out.iter().all(|l| self.width(l, size, bold) <= room);
+            if fits || size <= 5.0 {
+                return (size, out);
+            }
+            size -= 0.5;
+        }
     }
 
     /// `text`, cut with an ellipsis if it is wider than `room`.
