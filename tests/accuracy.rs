@@ -11,7 +11,7 @@ fn eval(set: &str) -> Option<kiosk::measure::eval::Report> {
     let faces = faces(&format!("accuracy on {set}"))?;
     let cfg = kiosk::config::Config::default();
     let report =
-        kiosk::measure::eval::evaluate(&cfg.engine, &cfg.quality, &cfg.decide, &faces.join(set), None).unwrap();
+        kiosk::measure::eval::evaluate(&cfg.engine, &cfg.quality, &cfg.decide, &faces.join(set), None, true).unwrap();
     println!("{report}");
     Some(report)
 }
@@ -26,6 +26,11 @@ fn lfw_dev_meets_the_accuracy_targets() {
     assert!(r.shipped.impostor_accept <= 0.01, "impostors accepted {}", r.shipped.impostor_accept);
     assert!(r.shipped.delegate_refuse <= 0.08, "delegates refused {}", r.shipped.delegate_refuse);
     assert!(r.shipped.delegate_wrong <= 0.01, "delegates matched to someone else {}", r.shipped.delegate_wrong);
+    // The badge's 1:1 check at the shipped threshold (tuned here for 1 in 10,000 stolen badges).
+    let one = &r.one_to_one[0];
+    assert_eq!(one.pairs_impostor.0, 0, "different-person pairs accepted 1:1");
+    assert!(one.stolen.0 as f64 <= 1.5e-4 * one.stolen.1 as f64, "stolen badges accepted {:?}", one.stolen);
+    assert!(one.holders.0 as f64 >= 0.97 * one.holders.1 as f64, "badge holders accepted {:?}", one.holders);
 }
 
 #[test]

@@ -26,15 +26,13 @@ fn roster_db(dir: &Path, codes: &[&str]) -> std::path::PathBuf {
     db
 }
 
-/// The text of the one QR code in a PNG file.
+/// The text of the QR code in a PNG file.
 fn qr_in(path: &Path) -> String {
-    let texts = qr::read(&image::open(path).unwrap().to_rgb8());
-    assert_eq!(texts.len(), 1, "{}: {texts:?}", path.display());
-    texts[0].clone()
+    qr::read(&image::open(path).unwrap().to_rgb8()).unwrap_or_else(|| panic!("no QR code read in {}", path.display()))
 }
 
 fn seen(store: &Store, text: &str) -> BadgeSeen {
-    judge(store, &[text.to_string()]).unwrap().expect("a QR code was given")
+    judge(store, text).unwrap()
 }
 
 #[test]
@@ -97,9 +95,6 @@ fn badges_are_issued_read_back_reissued_and_forgeries_refused() {
         seen(&store, &texts[1]),
         BadgeSeen { code: Some("D002".into()), valid: false, problem: Some(Problem::Replaced) }
     );
-    // Among several codes in a frame, the valid badge counts.
-    let both = judge(&store, &[texts[1].clone(), renewed.clone()]).unwrap().unwrap();
-    assert!(both.valid);
     let audit = store.audit_entries().unwrap();
     assert_eq!(audit.iter().filter(|(action, _)| action == "badge_issued").count(), 3);
     assert_eq!(audit.iter().filter(|(action, _)| action == "badge_reissued").count(), 1);
@@ -316,10 +311,10 @@ fn printed_badges_read_back_page_by_page() {
             for i in 0..grid.0 * grid.1 {
                 let (x, y) = (x0 + (i % grid.0) * cw, y0 + (i / grid.0) * ch);
                 let card = image::imageops::crop_imm(&png, x, y, cw, ch).to_image();
-                let texts = qr::read(&card);
-                assert!(texts.len() <= 1, "{layout} page {page} card {i}: {texts:?}");
-                on_page += texts.len();
-                read.extend(texts);
+                if let Some(text) = qr::read(&card) {
+                    on_page += 1;
+                    read.push(text);
+                }
             }
             let per_page = (grid.0 * grid.1) as usize;
             assert_eq!(on_page, per_page.min(13 - (page - 1) * per_page), "{layout} page {page}");

@@ -31,24 +31,17 @@ pub struct BadgeSeen {
     pub problem: Option<Problem>,
 }
 
-/// The badge among `texts` (the QR codes of one frame): a valid one first,
-/// else the first one read; None when there is no QR code at all.
-pub fn judge(store: &Store, texts: &[String]) -> Result<Option<BadgeSeen>> {
-    let mut first = None;
-    for text in texts {
-        let seen = match Token::parse(text) {
-            None => BadgeSeen { code: None, valid: false, problem: Some(Problem::Malformed) },
-            Some(token) => match store.badge(&token)? {
-                None => BadgeSeen { code: None, valid: false, problem: Some(Problem::Unknown) },
-                Some(b) if b.replaced => {
-                    BadgeSeen { code: Some(b.code), valid: false, problem: Some(Problem::Replaced) }
-                }
-                Some(b) => return Ok(Some(BadgeSeen { code: Some(b.code), valid: true, problem: None })),
-            },
-        };
-        first.get_or_insert(seen);
-    }
-    Ok(first)
+/// What the QR code read in a frame says as a badge.
+pub fn judge(store: &Store, text: &str) -> Result<BadgeSeen> {
+    let refused = |code, problem| BadgeSeen { code, valid: false, problem: Some(problem) };
+    Ok(match Token::parse(text) {
+        None => refused(None, Problem::Malformed),
+        Some(token) => match store.badge(&token)? {
+            None => refused(None, Problem::Unknown),
+            Some(b) if b.replaced => refused(Some(b.code), Problem::Replaced),
+            Some(b) => BadgeSeen { code: Some(b.code), valid: true, problem: None },
+        },
+    })
 }
 
 /// What a valid badge and the face beside it decide: the same rule at the

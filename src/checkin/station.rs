@@ -20,7 +20,6 @@ use crate::matching::agreement::{Agreement, Guidance, Verdict, guidance};
 use crate::matching::decide::DecideConfig;
 use crate::matching::recognize::Recognizer;
 use crate::secretariat::badges::WithoutFace;
-use crate::store::badges::Token;
 use crate::store::time::Timestamp;
 use crate::store::{Delegate, Evidence, Store};
 use crate::vision::detect::Source;
@@ -248,17 +247,16 @@ impl Station {
     /// beside it over a few frames (`badge::decide`). Returns what the
     /// screen must say now.
     fn see_badge(&mut self, frame: &Frame, main: Option<&Face>) -> Result<Option<Event>> {
-        let texts = if self.badges_issued { qr::read(&frame.image) } else { Vec::new() };
+        let read = if self.badges_issued { qr::read(&frame.image) } else { None };
         let now = Instant::now();
-        match texts.first() {
-            Some(_) if self.badge.as_ref().is_some_and(|b| texts.contains(&b.text)) => {
+        match read {
+            Some(text) if self.badge.as_ref().is_some_and(|b| b.text == text) => {
                 if let Some(b) = &mut self.badge {
                     b.last_seen = now;
                 }
             }
-            Some(_) => {
-                let Some(seen) = judge(&self.store, &texts)? else { return Ok(None) };
-                let text = texts.iter().find(|t| Token::parse(t).is_some()).unwrap_or(&texts[0]).clone();
+            Some(text) => {
+                let seen = judge(&self.store, &text)?;
                 self.badge = Some(BadgeTrack { text, seen, last_seen: now, scores: Vec::new(), done: false });
             }
             None if self.badge.as_ref().is_some_and(|b| now - b.last_seen > BADGE_MEMORY) => self.badge = None,

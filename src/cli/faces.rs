@@ -153,7 +153,7 @@ fn identify_one(
     path: &Path,
 ) -> kiosk::Result<Seen> {
     let img = load_image(path)?;
-    let badge = judge(store, &qr::read(&img))?;
+    let badge = qr::read(&img).map(|text| judge(store, &text)).transpose()?;
     let holder = badge.as_ref().filter(|b| b.valid).and_then(|b| b.code.clone());
     let person = holder.as_ref().and_then(|code| people.iter().position(|d| &d.code == code));
     let (id, score) = recognizer.identify_against(&img, person)?;

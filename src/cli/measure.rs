@@ -19,6 +19,9 @@ pub struct EvalArgs {
     /// Also write every score to this CSV file.
     #[arg(long, value_name = "FILE")]
     scores: Option<PathBuf>,
+    /// Also measure the 1:1 check of a badge: genuine and impostor pairs, badge holders, stolen badges.
+    #[arg(long)]
+    one_to_one: bool,
 }
 
 #[derive(Args)]
@@ -35,6 +38,9 @@ pub struct BenchArgs {
     /// Instead: make the printed papers (list and report PDF, workbook) for N synthetic delegates, with time and peak memory.
     #[arg(long, value_name = "N")]
     papers: Option<usize>,
+    /// Instead: how well a badge's QR code is read from webcam-like frames (size, tilt, blur, JPEG), and how fast.
+    #[arg(long)]
+    qr: bool,
     /// Instead: a queue of N people walking up to the kiosk (real photos of --faces, default ../shared/faces).
     #[arg(long, value_name = "N")]
     queue: Option<usize>,
@@ -55,7 +61,8 @@ pub struct BenchArgs {
 
 pub fn eval(ctx: &Ctx, args: EvalArgs) -> Result<ExitCode> {
     let cfg = &ctx.cfg;
-    let report = eval::evaluate(&cfg.engine, &cfg.quality, &cfg.decide, &args.dir, args.scores.as_deref())?;
+    let report =
+        eval::evaluate(&cfg.engine, &cfg.quality, &cfg.decide, &args.dir, args.scores.as_deref(), args.one_to_one)?;
     println!("{report}");
     Ok(ExitCode::SUCCESS)
 }
@@ -77,6 +84,20 @@ pub fn bench(ctx: &Ctx, args: BenchArgs) -> Result<ExitCode> {
         }
         if let Some(mib) = kiosk::base::stats::memory_mib("VmHWM") {
             println!("peak memory (VmHWM) of this run: {mib:.0} MiB");
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if args.qr {
+        let faces = args.faces.unwrap_or_else(|| eval::default_faces_dir().join("dev"));
+        println!("QR code of a badge in a 640x480 frame (tilted up to ±15°, blur up to σ 1.2, JPEG 60–90), one core:");
+        for r in bench::qr(&faces, 200, args.seed[0])? {
+            let rate = 100.0 * r.read as f64 / r.frames.max(1) as f64;
+            let what = if r.px == 0 { "no code".to_string() } else { format!("{:>3} px", r.px) };
+            let read = if r.px == 0 { "read by mistake" } else { "read" };
+            println!(
+                "  {what}: {read} {}/{} ({rate:.1}%), {:.1} ms median, {:.1} ms p95 per frame",
+                r.read, r.frames, r.median_ms, r.p95_ms
+            );
         }
         return Ok(ExitCode::SUCCESS);
     }

@@ -24,7 +24,7 @@ use crate::vision::detect::{Source, resize_rgb};
 use crate::vision::engine::{Engine, EngineConfig};
 use crate::vision::face::l2_normalize;
 use crate::vision::liveness::Liveness;
-use crate::vision::qr::Modules;
+use crate::vision::qr::{Modules, QUIET_ZONE};
 use crate::vision::quality::QualityConfig;
 
 #[derive(Debug, Default)]
@@ -80,6 +80,103 @@ pub fn badge_frame(photo: &RgbImage, qr_text: &str, qr_px: u32) -> Result<RgbIma
     let code = imageops::resize(&code, qr_px, qr_px, imageops::FilterType::Nearest);
     imageops::overlay(&mut frame, &code, 640 - qr_px as i64 - 10, (480 - qr_px as i64) / 2);
     Ok(frame)
+}
+
+/// How well the kiosk reads a badge held up to the camera, at one size of the code.
+#[derive(Debug, Clone)]
+pub struct QrRow {
+    /// The code's width in the frame, without its quiet zone; 0: frames
+    /// with no code at all (most frames at a kiosk), where `read` counts false reads.
+    pub px: u32,
+    pub frames: usize,
+    pub read: usize,
+    pub median_ms: f64,
+    pub p95_ms: f64,
+}
+
+/// A badge's code read from webcam-like frames made of real photos: for each
+/// size of the code (its modules, without the quiet zone), `per_size` frames, each with the code turned up to ±15°, blurred up
+/// to σ 1.2 and saved as JPEG at quality 60–90, read on one core.
+pub fn qr(faces: &Path, per_size: usize, seed: u64) -> Result<Vec<QrRow>> {
+    let gallery = faces.join("gallery");
+    let photos = image_files(&[if gallery.is_dir() { gallery } else { faces.to_path_buf() }]);
+    if photos.is_empty() {
+        return Err(Error::Input(format!("no photos in {}: pass --faces DIR", faces.display())));
+    }
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let mut rows = Vec::new();
+    let mut ms = Vec::with_capacity(per_size);
+    let mut false_reads = 0;
+    for i in 0..per_size {
+        let frame = camera_frame(&load_image(&photos[i % photos.len()])?, 360)?;
+        let t = Instant::now();
+        false_reads += crate::vision::qr::read(&frame).is_some() as usize;
+        ms.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    let (median_ms, p95_ms) = (crate::base::stats::percentile(&ms, 0.5), crate::base::stats::percentile(&ms, 0.95));
+    rows.push(QrRow { px: 0, frames: per_size, read: false_reads, median_ms, p95_ms });
+    for px in [60, 80, 100, 140, 200] {
+        let (mut read, mut ms) = (0, Vec::with_capacity(per_size));
+        for i in 0..per_size {
+            let photo = load_image(&photos[i % photos.len()])?;
+            let token: [u8; crate::store::badges::TOKEN_BYTES] = rng.random();
+            let text = crate::store::badges::Token(token).qr_text();
+            let angle = rng.random_range(-15.0f32..=15.0);
+            let side = px * (modules_of(&text)? + 2 * QUIET_ZONE as u32) / modules_of(&text)?;
+            let frame = badge_frame(&photo, &text, side)?;
+            let frame = turn_region(&frame, 640 - side - 10, (480 - side) / 2, side, angle);
+            let frame = imageops::blur(&frame, rng.random_range(0.0f32..=1.2));
+            let mut jpeg = Vec::new();
+            image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, rng.random_range(60..=90))
+                .encode_image(&frame)
+                .map_err(|e| Error::output("bench frame", e))?;
+            let frame = decode_image(&jpeg).map_err(|p| Error::image(&photos[0], p))?;
+            let t = Instant::now();
+            let found = crate::vision::qr::read(&frame);
+            ms.push(t.elapsed().as_secs_f64() * 1000.0);
+            read += (found.as_deref() == Some(text.as_str())) as usize;
+        }
+        rows.push(QrRow {
+            px,
+            frames: per_size,
+            read,
+            median_ms: crate::base::stats::percentile(&ms, 0.5),
+            p95_ms: crate::base::stats::percentile(&ms, 0.95),
+        });
+    }
+    Ok(rows)
+}
+
+fn modules_of(text: &str) -> Result<u32> {
+    Ok(Modules::encode(text)?.width as u32)
+}
+
+/// The square at (x, y) of side `side`, turned by `degrees` about its centre
+/// (what lies outside it stays): a badge held a little askew.
+fn turn_region(img: &RgbImage, x: u32, y: u32, side: u32, degrees: f32) -> RgbImage {
+    let mut out = img.clone();
+    let (s, c) = degrees.to_radians().sin_cos();
+    let (cx, cy) = (x as f32 + side as f32 / 2.0, y as f32 + side as f32 / 2.0);
+    // The turned square's corners reach out by up to √2: cover that, filling with the background.
+    let reach = (side as f32 * 0.75) as i64;
+    for oy in -reach..=reach {
+        for ox in -reach..=reach {
+            let (dx, dy) = (cx + ox as f32, cy + oy as f32);
+            if dx < 0.0 || dy < 0.0 || dx >= img.width() as f32 || dy >= img.height() as f32 {
+                continue;
+            }
+            // Where this pixel comes from in the upright picture.
+            let (sx, sy) = (cx + c * ox as f32 + s * oy as f32, cy - s * ox as f32 + c * oy as f32);
+            let inside = |v: f32, lo: u32| v >= lo as f32 && v < (lo + side) as f32;
+            let pixel = if inside(sx, x) && inside(sy, y) {
+                *img.get_pixel(sx as u32, sy as u32)
+            } else {
+                Rgb([118, 118, 118])
+            };
+            out.put_pixel(dx as u32, dy as u32, pixel);
+        }
+    }
+    out
 }
 
 pub fn run(engine_cfg: &EngineConfig, quality: &QualityConfig, faces: &Path, max_gallery: usize) -> Result<Report> {

@@ -60,6 +60,24 @@ pub struct Report {
     pub shipped: Rule,
     /// The same at the threshold calibrated on this set's gallery.
     pub calibrated: Option<(Calibration, Rule)>,
+    /// A face against the one person a badge names (`--one-to-one`), at the
+    /// shipped 1:1 threshold and at the one calibrated on this set's gallery.
+    pub one_to_one: Vec<OneToOne>,
+}
+
+/// A face checked against one named person, at one threshold.
+#[derive(Debug, Clone)]
+pub struct OneToOne {
+    pub what: &'static str,
+    pub threshold: f32,
+    /// The set's pairs.csv: same-person pairs accepted, different-person pairs accepted (count, of).
+    pub pairs_genuine: (usize, usize),
+    pub pairs_impostor: (usize, usize),
+    /// Badge holders: each probe against its own gallery photo.
+    pub holders: (usize, usize),
+    /// Stolen badges: every impostor photo and every probe against every
+    /// other gallery person.
+    pub stolen: (usize, usize),
 }
 
 /// What the kiosk's decision rule does with the probes and impostors of a set.
@@ -89,6 +107,7 @@ pub fn evaluate(
     decide: &DecideConfig,
     dir: &Path,
     scores_csv: Option<&Path>,
+    one_to_one: bool,
 ) -> Result<Report> {
     let mut photos = list_photos(dir)?;
     let engine = Engine::load(&engine_cfg.for_batch())?;
@@ -120,6 +139,7 @@ pub fn evaluate(
         ..Report::default()
     };
     let mut score_rows = Vec::new();
+    let mut pair_scores: Vec<(f32, bool)> = Vec::new();
     for file in ["pairs.csv", "pairs_masked.csv"] {
         let path = dir.join(file);
         if !path.is_file() {
@@ -138,6 +158,7 @@ pub fn evaluate(
             scored.push((score, *same));
             score_rows.push(format!("{file},{a},{b},{},{score:.6}", *same as u8));
         }
+        pair_scores.extend(scored.iter().copied());
         let (accuracy, std) = ten_fold_accuracy(&scored);
         report.verification.push(Verification { file: file.into(), pairs: scored.len(), accuracy, std });
     }
@@ -225,6 +246,37 @@ pub fn evaluate(
         }
     };
     report.shipped = rule(&recognizer);
+    if one_to_one {
+        // Scores of a face against one gallery person: (same person, score).
+        let mut holders = Vec::new();
+        for p in probes.iter().chain(&impostors) {
+            let Some(e) = embedding(p) else { continue };
+            for (person, id) in people.iter().enumerate() {
+                if let Some(score) = recognizer.gallery().person_score(&e, person) {
+                    holders.push((*id == p.identity, score));
+                }
+            }
+        }
+        let at = |what, threshold: f32| {
+            let count = |scores: &[(bool, f32)], same: bool| {
+                let of: Vec<f32> = scores.iter().filter(|(s, _)| *s == same).map(|(_, v)| *v).collect();
+                (of.iter().filter(|&&v| v >= threshold).count(), of.len())
+            };
+            let pairs: Vec<(bool, f32)> = pair_scores.iter().map(|&(v, same)| (same, v)).collect();
+            OneToOne {
+                what,
+                threshold,
+                pairs_genuine: count(&pairs, true),
+                pairs_impostor: count(&pairs, false),
+                holders: count(&holders, true),
+                stolen: count(&holders, false),
+            }
+        };
+        report.one_to_one.push(at("shipped", kind.default_one_to_one()));
+        if let Some(t) = calibration.and_then(|c| c.one_to_one) {
+            report.one_to_one.push(at("calibrated", t));
+        }
+    }
     if let Some(c) = calibration {
         recognizer.policy.threshold = c.threshold;
         report.calibrated = Some((c, rule(&recognizer)));
@@ -357,6 +409,22 @@ impl fmt::Display for Report {
             )
         };
         rule(f, "shipped", &self.shipped)?;
+        for o in &self.one_to_one {
+            let share = |(n, of): (usize, usize)| format!("{n} of {of} ({})", pct(rate(n, of)));
+            writeln!(f, "  1:1 (a badge and the face beside it) at the {} threshold {:.3}:", o.what, o.threshold)?;
+            writeln!(
+                f,
+                "    pairs.csv: same person accepted {}; different people accepted {}",
+                share(o.pairs_genuine),
+                share(o.pairs_impostor)
+            )?;
+            writeln!(
+                f,
+                "    badge holders accepted {}; stolen badges (every other face against each gallery person) accepted {}",
+                share(o.holders),
+                share(o.stolen)
+            )?;
+        }
         if let Some((c, r)) = &self.calibrated {
             rule(
                 f,
