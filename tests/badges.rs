@@ -333,3 +333,50 @@ fn printed_badges_read_back_page_by_page() {
     std::fs::copy(dir.path().join("cr80-1.png"), shots.join("badges-cr80.png")).unwrap();
     std::fs::copy(dir.path().join("a6-1.png"), shots.join("badges-a6.png")).unwrap();
 }
+
+/// The real window under Xvfb playing a badge queue (every frame is
+/// processed): two delegates with their own badges get in, a stranger with a
+/// delegate's badge is turned away, and the run's summary says so.
+#[test]
+fn the_window_plays_a_badge_queue() {
+    let Some(faces) = faces("the_window_plays_a_badge_queue") else { return };
+    if !xvfb_ok("the_window_plays_a_badge_queue") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let people: Vec<(String, std::path::PathBuf)> =
+        gallery(&faces, 60).into_iter().filter(|(id, _)| probes(&faces, id).len() >= 2).skip(3).take(3).collect();
+    let mut csv = String::from("code,name,delegation,seat,photo\n");
+    for (i, (_, photo)) in people.iter().enumerate() {
+        csv.push_str(&format!("W{i},Đại biểu Thẻ {i},Đoàn Cần Thơ,C-{i},{}\n", photo.display()));
+    }
+    let roster = dir.path().join("roster.csv");
+    std::fs::write(&roster, csv).unwrap();
+    let db = dir.path().join("kiosk.db");
+    assert!(enroll_roster(&db, &roster).status.success());
+    let qr_dir = dir.path().join("qr");
+    run_ok(&["badges", "--db", path_str(&db), "--qr", path_str(&qr_dir)]);
+    let badge = |i: usize| qr_in(&qr_dir.join(format!("W{i}.png")));
+    let probe = |i: usize| image::open(&probes(&faces, &people[i].0)[1]).unwrap().to_rgb8();
+    let stranger = image::open(&probes(&faces, &gallery(&faces, 80)[70].0)[0]).unwrap().to_rgb8();
+    let frames = dir.path().join("frames");
+    std::fs::create_dir(&frames).unwrap();
+    let empty = image::RgbImage::from_pixel(640, 480, image::Rgb([118, 118, 118]));
+    let mut sequence = Vec::new();
+    for (photo, text, n) in [(probe(0), badge(0), 8), (stranger, badge(1), 16), (probe(2), badge(2), 8)] {
+        sequence.extend(vec![kiosk::measure::bench::badge_frame(&photo, &text, 140).unwrap(); n]);
+        sequence.extend(vec![empty.clone(); 4]);
+    }
+    for (n, image) in sequence.iter().enumerate() {
+        image.save(frames.join(format!("{n:05}.jpg"))).unwrap();
+    }
+    let cfg = dir.path().join("kiosk.toml");
+    std::fs::write(&cfg, format!("{PHOTO_FRAMES}[decide]\nthreshold = 0.99\n")).unwrap();
+    let run = ["run", "--config", path_str(&cfg), "--db", path_str(&db), "--frames", path_str(&frames), "--once"];
+    let out = kiosk_window(&[&run[..], &["--session", "Phiên thẻ"]].concat());
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}\n{}", stderr(&out));
+    assert!(text.contains(&format!("frames processed: {}", sequence.len())), "every frame: {text}");
+    assert!(text.contains("check-ins: 2 (W0, W2)"), "{text}");
+    assert!(text.contains("badges refused (another face, or no face enrolled): 1"), "{text}");
+}

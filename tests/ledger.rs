@@ -675,3 +675,70 @@ fn a_kiosk_cut_off_from_the_ledger_goes_on_and_catches_up() {
     assert_eq!(attendance_of(&pg, "door-cut"), printed.len() as i64, "none lost, none twice");
     assert!(drained <= Duration::from_secs(5), "the outbox took {drained:?} to empty after the link came back");
 }
+
+/// Badges on the ledger: issued at the secretariat (the key stays beside its
+/// file, only token hashes go to the ledger), a running kiosk checks a
+/// delegate in by badge and face, and a badge reissued on the ledger while
+/// the kiosk runs is refused by it after its next pull.
+#[test]
+fn a_badge_reissued_on_the_ledger_is_refused_by_a_running_kiosk() {
+    let Some(faces) = faces("badges on the ledger") else { return };
+    if !xvfb_ok("badges on the ledger") {
+        return;
+    }
+    let Some(pg) = Cluster::start("badges on the ledger") else { return };
+    let url = pg.url();
+    let dir = tempfile::tempdir().unwrap();
+    run_ok(&["ledger", "init", "--ledger", &url]);
+    let (roster, people) = roster(&faces, dir.path(), 2, 10);
+    run_ok(&["enroll", "--ledger", &url, "--roster", path_str(&roster), "--photos", "/"]);
+    let org = dir.path().join("org.db");
+    let qr_dir = dir.path().join("qr");
+    run_ok(&["badges", "--ledger", &url, "--db", path_str(&org), "--qr", path_str(&qr_dir)]);
+    assert_eq!(pg.count("SELECT count(*) FROM badges"), 2);
+    let key = std::fs::read_to_string(dir.path().join("badge.key")).unwrap();
+    assert_eq!(pg.count(&format!("SELECT count(*) FROM audit WHERE detail LIKE '%{}%'", &key[..16])), 0);
+    let badge_of = |code: &str| {
+        let png = image::open(qr_dir.join(format!("{code}.png"))).unwrap().to_rgb8();
+        kiosk::vision::qr::read(&png).expect("the badge's QR code reads back")
+    };
+    let (first, second) = (&people[0], &people[1]);
+    let old_badge = badge_of(&second.0);
+
+    // The first delegate with their badge, a long pause, then the second with the badge about to be replaced.
+    let frames = dir.path().join("frames");
+    std::fs::create_dir(&frames).unwrap();
+    let empty = image::RgbImage::from_pixel(640, 480, image::Rgb([118, 118, 118]));
+    let photo = |id: &str| image::open(&probes(&faces, id)[0]).unwrap().to_rgb8();
+    let mut sequence = vec![kiosk::measure::bench::badge_frame(&photo(&first.1), &badge_of(&first.0), 140).unwrap(); 6];
+    sequence.extend(vec![empty.clone(); 45]);
+    sequence.extend(vec![kiosk::measure::bench::badge_frame(&photo(&second.1), &old_badge, 140).unwrap(); 8]);
+    sequence.extend(vec![empty; 4]);
+    for (n, image) in sequence.iter().enumerate() {
+        image.save(frames.join(format!("{n:05}.jpg"))).unwrap();
+    }
+    // No face reaches a 1:N threshold of 0.99: only a badge lets anyone in.
+    let cfg = dir.path().join("badges.toml");
+    std::fs::write(
+        &cfg,
+        format!("[kiosk]\nframes_fps = 3.0\ncooldown_seconds = 0\n[decide]\nthreshold = 0.99\n{PHOTO_FRAMES}"),
+    )
+    .unwrap();
+    let db = dir.path().join("door.db");
+    let child = start_kiosk(None, display_base() + 40, &cfg, &url, &db, "door-badge", &frames);
+    let until = Instant::now() + Duration::from_secs(60);
+    while pg.count(&format!("SELECT count(*) FROM attendance WHERE delegate_code = '{}'", first.0)) == 0 {
+        assert!(Instant::now() < until, "the first delegate was not checked in by badge");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let said = run_ok(&["badges", "--ledger", &url, "--db", path_str(&org), "--reissue", &second.0]);
+    assert!(said.contains(&format!("{}\tbadge 2", second.0)), "{said}");
+    let report = finish(child);
+    assert_eq!(checked_in(&report), [first.0.clone()], "{report}");
+    let method: String =
+        pg.client().query_one("SELECT method FROM attendance WHERE delegate_code = $1", &[&first.0]).unwrap().get(0);
+    assert_eq!(method, "badge");
+    let refused: String =
+        pg.client().query_one("SELECT detail FROM audit WHERE action = 'badge_refused'", &[]).unwrap().get(0);
+    assert!(refused.contains("replaced") && refused.contains(&second.0), "{refused}");
+}

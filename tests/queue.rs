@@ -9,7 +9,7 @@ use common::*;
 fn a_back_to_back_queue_greets_each_delegate_once_and_no_stranger() {
     let Some(faces) = faces("queue at the door") else { return };
     let settings = photo_frames(kiosk::config::Config::default()).station();
-    let report = kiosk::measure::queue::simulate(&settings, &faces, 600, 24, 3).unwrap();
+    let report = kiosk::measure::queue::simulate(&settings, &faces, 600, 24, 3, false).unwrap();
     println!("{report}");
     assert_eq!((report.delegates, report.strangers), (12, 12));
     assert_eq!(report.stranger_accepted, 0, "a stranger was checked in");
@@ -20,4 +20,19 @@ fn a_back_to_back_queue_greets_each_delegate_once_and_no_stranger() {
         report.checked_in + report.asked_code + report.challenged + report.not_live + report.to_search,
         report.delegates
     );
+}
+
+/// The same queue with badges: every delegate holds up their own, every
+/// other stranger one taken from a delegate who is not in the queue.
+#[test]
+fn a_badge_queue_lets_delegates_in_and_no_stolen_badge() {
+    let Some(faces) = faces("badge queue at the door") else { return };
+    let settings = photo_frames(kiosk::config::Config::default()).station();
+    let report = kiosk::measure::queue::simulate(&settings, &faces, 600, 24, 3, true).unwrap();
+    println!("{report}");
+    assert_eq!((report.delegates, report.strangers, report.stolen_badges), (12, 12, 6));
+    assert_eq!(report.stolen_accepted, 0, "a stranger got in with a stolen badge");
+    assert_eq!(report.stranger_accepted, 0, "a stranger was checked in");
+    assert_eq!(report.wrong_delegate, 0, "a delegate was checked in as someone else");
+    assert!(report.checked_in >= 11, "{} of 12 delegates checked in on the first pass", report.checked_in);
 }

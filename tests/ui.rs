@@ -284,3 +284,37 @@ fn a_face_taken_for_a_picture_is_turned_away_politely_without_a_name() {
     h.get_by_label("We could not confirm your check-in");
     h.get_by_label("Please go to the help desk; the staff there will check you in.");
 }
+
+/// Badges: the waiting, search and code screens say a badge's QR code
+/// checks in too; an invalid badge is said, with the search lane; a stolen
+/// badge (or one whose delegate has no face) is turned away without a name.
+#[test]
+fn badge_screens_say_what_to_do_and_name_no_one_on_a_refusal() {
+    let mut h = harness(Lang::Vi);
+    h.get_by_label("Xin mời nhìn vào camera");
+    assert!(h.query_by_label("— hoặc đưa mã QR trên thẻ đại biểu").is_none(), "no badges issued: no badge hint");
+    h.state_mut().model.badges = true;
+    h.run();
+    h.get_by_label("— hoặc đưa mã QR trên thẻ đại biểu");
+    let problem = kiosk::checkin::badge::Problem::Replaced;
+    h.state_mut().model.on_update(&update(Some(Event::BadgeInvalid { problem })), Instant::now());
+    h.run();
+    h.get_by_label("Thẻ không hợp lệ");
+    h.get_by_label("Xin mời nhìn vào camera, hoặc tìm theo tên / mã đại biểu.");
+    h.get_by_label("Tìm theo tên / mã đại biểu").click();
+    h.run();
+    assert_eq!(h.state().model.screen, Screen::Search);
+    h.get_by_label("— hoặc đưa mã QR trên thẻ đại biểu");
+    h.get_by_label("Hủy").click();
+    h.run();
+    h.state_mut().model.on_update(&update(Some(Event::BadgeRefused)), Instant::now());
+    h.run();
+    h.get_by_label("Chưa xác nhận được");
+    for d in delegates() {
+        assert!(h.query_by_label_contains(&d.name).is_none(), "{} named on a refusal", d.name);
+    }
+    assert!(h.query_by_label("Tìm theo tên / mã đại biểu").is_none(), "a stolen badge goes to the help desk");
+    h.get_by_label("English").click();
+    h.run();
+    h.get_by_label("We could not confirm your check-in");
+}

@@ -180,7 +180,6 @@ impl Station {
         self.recognizer.replace_gallery(enrolled.gallery, policy, &enrolled.lookalikes);
         self.agreement = Agreement::new(self.settings.frames_to_agree, self.settings.unknown_after_frames, policy);
         self.people = enrolled.people;
-        self.badges_issued = self.store.badges_issued()?;
         Ok(Some(self.store.delegates()?))
     }
 
@@ -247,6 +246,8 @@ impl Station {
     /// beside it over a few frames (`badge::decide`). Returns what the
     /// screen must say now.
     fn see_badge(&mut self, frame: &Frame, main: Option<&Face>) -> Result<Option<Event>> {
+        // Badges issued (or pulled from the ledger) while running count at once: the look is cheap.
+        self.badges_issued = self.badges_issued || self.store.badges_issued()?;
         let read = if self.badges_issued { qr::read(&frame.image) } else { None };
         let now = Instant::now();
         match read {

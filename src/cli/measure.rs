@@ -50,6 +50,9 @@ pub struct BenchArgs {
     /// With --queue: the seed of the queue's order and of the camera's changes; several seeds, comma-separated.
     #[arg(long, default_value = "1", value_delimiter = ',', value_name = "S")]
     seed: Vec<u64>,
+    /// With --queue: every delegate holds up their own badge; every other stranger, a badge taken from a delegate not in the queue.
+    #[arg(long)]
+    badges: bool,
     /// With --queue: the liveness check's mode for this run, instead of the settings' (off, passive, challenge).
     #[arg(long, value_name = "MODE", value_parser = spelt_as_in_settings::<Mode>)]
     liveness: Option<Mode>,
@@ -107,7 +110,7 @@ pub fn bench(ctx: &Ctx, args: BenchArgs) -> Result<ExitCode> {
         settings.liveness.mode = args.liveness.unwrap_or(settings.liveness.mode);
         println!("liveness check: {:?}", settings.liveness.mode);
         for seed in &args.seed {
-            let report = queue::simulate(&settings, &faces, args.gallery, length, *seed)?;
+            let report = queue::simulate(&settings, &faces, args.gallery, length, *seed, args.badges)?;
             println!("seed {seed}: {report}");
         }
         return Ok(ExitCode::SUCCESS);

@@ -18,7 +18,7 @@ pub struct RunArgs {
     /// Play the images of DIR in name order as camera frames (kiosk.frames_fps per second).
     #[arg(long, value_name = "DIR")]
     frames: Option<PathBuf>,
-    /// With --frames: exit after the last frame has been processed.
+    /// With --frames: process every frame (the player waits for the kiosk instead of skipping), then exit.
     #[arg(long, requires = "frames")]
     once: bool,
     /// A window instead of the full screen.

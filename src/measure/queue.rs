@@ -24,12 +24,14 @@ use crate::capture::Frame;
 use crate::checkin::Settings;
 use crate::checkin::station::{Event, Station};
 use crate::error::{Error, Result};
+use crate::secretariat::badges::{BadgeKey, issue};
 use crate::secretariat::enroll::{audit_gallery, enroll};
 use crate::secretariat::roster::{Entry, Roster};
 use crate::store::{Delegate, Store, percent};
 use crate::vision::decode::{image_files, load_image};
 use crate::vision::detect::resize_rgb;
 use crate::vision::engine::Engine;
+use crate::vision::qr::Modules;
 
 const FPS: f64 = 30.0;
 /// How long someone waits without a verdict before they turn to the search lane.
@@ -37,10 +39,12 @@ const PATIENCE_S: f64 = 3.0;
 /// How long a greeted person takes to step aside.
 const STEP_ASIDE_S: f64 = 0.5;
 
-/// One person of the queue: their photos, and their code if enrolled.
+/// One person of the queue: their photos, their code if enrolled, and the
+/// QR code of the badge they hold up, if any (their own, or a stolen one).
 struct Walker {
     photos: Vec<PathBuf>,
     code: Option<String>,
+    badge: Option<String>,
 }
 
 #[derive(Debug, Default)]
@@ -57,6 +61,9 @@ pub struct QueueReport {
     pub to_search: usize,
     pub wrong_delegate: usize,
     pub stranger_accepted: usize,
+    /// Strangers holding up a badge taken from a delegate not in the queue.
+    pub stolen_badges: usize,
+    pub stolen_accepted: usize,
     pub greeted_twice: usize,
     /// Face to welcome, in ms, for each check-in.
     pub latencies_ms: Vec<f64>,
@@ -81,7 +88,7 @@ impl fmt::Display for QueueReport {
         )?;
         writeln!(
             f,
-            "  checked in by face on the first pass: {} ({:.1}%)",
+            "  checked in on the first pass: {} ({:.1}%)",
             self.checked_in,
             percent(self.checked_in, self.delegates)
         )?;
@@ -100,6 +107,9 @@ impl fmt::Display for QueueReport {
             "  wrong delegate: {}; stranger accepted: {}; greeted twice: {}",
             self.wrong_delegate, self.stranger_accepted, self.greeted_twice
         )?;
+        if self.stolen_badges > 0 {
+            writeln!(f, "  strangers with a stolen badge: {}, accepted: {}", self.stolen_badges, self.stolen_accepted)?;
+        }
         let (p50, p95) = (percentile(&self.latencies_ms, 0.5), percentile(&self.latencies_ms, 0.95));
         writeln!(f, "  face to welcome: p50 {p50:.0} ms, p95 {p95:.0} ms")?;
         let (l50, l95) = (percentile(&self.liveness_ms, 0.5), percentile(&self.liveness_ms, 0.95));
@@ -146,7 +156,7 @@ fn people(faces: &Path) -> (Vec<Enrollee>, Vec<Vec<PathBuf>>) {
 /// A camera frame of `photo` as seen at frame `k` of a person's stay: the
 /// face a little to one side or the other, nearer or farther, lighter or
 /// darker, sometimes blurred, always through a JPEG encoder.
-fn frame_of(photo: &RgbImage, spot: (i64, i64), k: u64, seed: u64) -> Result<RgbImage> {
+fn frame_of(photo: &RgbImage, spot: (i64, i64), k: u64, seed: u64, badge: Option<&RgbImage>) -> Result<RgbImage> {
     let mut rng = StdRng::seed_from_u64(seed ^ k.wrapping_mul(0x9E37_79B9_7F4A_7C15));
     let height = (330.0 * rng.random_range(0.9..1.1)) as u32;
     let width = ((photo.width() as f64 * height as f64 / photo.height() as f64).round() as u32).max(1);
@@ -161,6 +171,11 @@ fn frame_of(photo: &RgbImage, spot: (i64, i64), k: u64, seed: u64) -> Result<Rgb
     let x = (640 - width as i64) / 2 + spot.0 + dx;
     let y = (480 - height as i64) / 2 + spot.1 + dy;
     imageops::overlay(&mut frame, &face, x, y);
+    if let Some(code) = badge {
+        // Held up beside the face, on the side away from it, moving a little with the hand.
+        let bx = if spot.0 > 0 { 8 } else { 632 - code.width() as i64 } + rng.random_range(-6..=6);
+        imageops::overlay(&mut frame, code, bx, 150 + rng.random_range(-10..=10));
+    }
     let mut jpeg = Vec::new();
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, rng.random_range(70..=92))
         .encode_image(&frame)
@@ -170,7 +185,16 @@ fn frame_of(photo: &RgbImage, spot: (i64, i64), k: u64, seed: u64) -> Result<Rgb
 
 /// Runs a queue of `length` people (delegates and strangers in turn) past a
 /// kiosk whose gallery holds up to `gallery` real people of `faces`.
-pub fn simulate(settings: &Settings, faces: &Path, gallery: usize, length: usize, seed: u64) -> Result<QueueReport> {
+/// With `badges`, every delegate holds up their own badge, and every other
+/// stranger a badge taken from a delegate who is not in the queue.
+pub fn simulate(
+    settings: &Settings,
+    faces: &Path,
+    gallery: usize,
+    length: usize,
+    seed: u64,
+    badges: bool,
+) -> Result<QueueReport> {
     let (mut enrolled, strangers) = people(faces);
     if enrolled.is_empty() || strangers.is_empty() {
         return Err(Error::Input(format!(
@@ -208,9 +232,10 @@ pub fn simulate(settings: &Settings, faces: &Path, gallery: usize, length: usize
         .iter()
         .enumerate()
         .filter(|(i, (_, _, probes))| !probes.is_empty() && enrolled_codes.contains(&format!("Q{i:04}")))
-        .map(|(i, (_, _, probes))| Walker { photos: probes.clone(), code: Some(format!("Q{i:04}")) })
+        .map(|(i, (_, _, probes))| Walker { photos: probes.clone(), code: Some(format!("Q{i:04}")), badge: None })
         .collect();
-    let mut outsiders: Vec<Walker> = strangers.into_iter().map(|photos| Walker { photos, code: None }).collect();
+    let mut outsiders: Vec<Walker> =
+        strangers.into_iter().map(|photos| Walker { photos, code: None, badge: None }).collect();
     use rand::seq::SliceRandom;
     delegates.shuffle(&mut rng);
     outsiders.shuffle(&mut rng);
@@ -224,18 +249,45 @@ pub fn simulate(settings: &Settings, faces: &Path, gallery: usize, length: usize
         }
     }
 
+    if badges {
+        let key = BadgeKey::open_or_create(&tmp.path().join("badge.key"))?;
+        let issued = issue(&mut store, &key, &[])?;
+        let text = |code: &str| issued.iter().find(|b| b.code == code).map(|b| b.token.qr_text());
+        let in_queue: std::collections::HashSet<String> = queue.iter().filter_map(|w| w.code.clone()).collect();
+        let mut spare = issued.iter().filter(|b| !in_queue.contains(&b.code)).map(|b| b.token.qr_text());
+        let mut strangers_seen = 0;
+        for walker in &mut queue {
+            match &walker.code {
+                Some(code) => walker.badge = text(code),
+                None => {
+                    strangers_seen += 1;
+                    if strangers_seen % 2 == 0 {
+                        walker.badge = spare.next();
+                    }
+                }
+            }
+        }
+    }
     let session = Arc::new(RwLock::new("Phiên hàng đợi".to_string()));
     let mut station = Station::new(settings, store, session)?;
     let mut report = QueueReport {
         gallery: enrolled_codes.len(),
         delegates: queue.iter().filter(|w| w.code.is_some()).count(),
         strangers: queue.iter().filter(|w| w.code.is_none()).count(),
+        stolen_badges: queue.iter().filter(|w| w.code.is_none() && w.badge.is_some()).count(),
         ..QueueReport::default()
     };
     let mut greeted = std::collections::HashSet::new();
     let (mut now, mut spot) = (0.0f64, (0i64, 0i64));
     for (n, walker) in queue.iter().enumerate() {
         let photo = load_image(&walker.photos[rng.random_range(0..walker.photos.len())])?;
+        let badge = match &walker.badge {
+            Some(text) => {
+                let code = image::DynamicImage::ImageLuma8(Modules::encode(text)?.image(4)).to_rgb8();
+                Some(imageops::resize(&code, 132, 132, imageops::FilterType::Triangle))
+            }
+            None => None,
+        };
         if rng.random_bool(0.5) {
             spot = (rng.random_range(-90..=90), rng.random_range(-30..=30));
         }
@@ -246,7 +298,7 @@ pub fn simulate(settings: &Settings, faces: &Path, gallery: usize, length: usize
                 break None;
             }
             let k = (now * FPS).floor() as u64;
-            let image = frame_of(&photo, spot, k, person_seed)?;
+            let image = frame_of(&photo, spot, k, person_seed, badge.as_ref())?;
             let frame = Frame { image: Arc::new(image), index: k, captured: Instant::now() };
             let began = Instant::now();
             let update = station.process(&frame)?;
@@ -270,7 +322,10 @@ pub fn simulate(settings: &Settings, faces: &Path, gallery: usize, length: usize
                 }
             }
             (Some(Event::Welcome { .. }), Some(_)) => report.wrong_delegate += 1,
-            (Some(Event::Welcome { .. }), None) => report.stranger_accepted += 1,
+            (Some(Event::Welcome { .. }), None) => {
+                report.stranger_accepted += 1;
+                report.stolen_accepted += walker.badge.is_some() as usize;
+            }
             (Some(Event::AskCode { .. }), Some(_)) => report.asked_code += 1,
             (Some(Event::Challenge), Some(_)) => report.challenged += 1,
             (Some(Event::NotLive), Some(_)) => report.not_live += 1,

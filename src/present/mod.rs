@@ -122,16 +122,24 @@ enum Msg {
     Finished,
 }
 
-/// The newest frame only: a slow recogniser skips frames instead of queueing them.
+/// The newest frame only: a slow recogniser skips frames instead of queueing
+/// them, as a camera would. `lossless` (a folder played with `--once`)
+/// makes the player wait instead, so that every frame is processed however
+/// busy the machine is, and a test's outcome does not hang on its speed.
 #[derive(Default)]
 struct Latest {
     slot: Mutex<(Option<Frame>, bool)>,
     ready: Condvar,
+    taken: Condvar,
+    lossless: bool,
 }
 
 impl Latest {
-    fn put(&self, frame: Option<Frame>) {
+    fn put(&self, frame: Option<Frame>, stop: &AtomicBool) {
         let mut s = self.slot.lock().unwrap_or_else(|p| p.into_inner());
+        while self.lossless && frame.is_some() && s.0.is_some() && !stop.load(Ordering::SeqCst) {
+            s = self.taken.wait_timeout(s, Duration::from_millis(100)).unwrap_or_else(|p| p.into_inner()).0;
+        }
         match frame {
             Some(f) => s.0 = Some(f),
             None => s.1 = true,
@@ -144,6 +152,7 @@ impl Latest {
         let mut s = self.slot.lock().unwrap_or_else(|p| p.into_inner());
         loop {
             if let Some(f) = s.0.take() {
+                self.taken.notify_one();
                 return Some(f);
             }
             if s.1 {
@@ -217,7 +226,7 @@ pub fn run(settings: &Settings, opts: RunOptions) -> Result<Summary> {
 
     let (tx, rx) = crossbeam_channel::unbounded::<Msg>();
     let (preview_tx, preview_rx) = crossbeam_channel::bounded::<Msg>(1);
-    let latest = Arc::new(Latest::default());
+    let latest = Arc::new(Latest { lossless: opts.once && opts.frames.is_some(), ..Latest::default() });
     let stop = Arc::new(AtomicBool::new(false));
     let summary = Arc::new(Mutex::new(Summary { rss_mib_start: rss_mib(), ..Summary::default() }));
     let egui_ctx: Arc<Mutex<Option<egui::Context>>> = Arc::default();
@@ -288,7 +297,7 @@ pub fn run(settings: &Settings, opts: RunOptions) -> Result<Summary> {
         }),
     );
     stop.store(true, Ordering::SeqCst);
-    latest.put(None);
+    latest.put(None, &stop);
     let _ = capture.join();
     let _ = recognition.join();
     // The app (and with it the desk's job queue) is gone: the desk finishes what it had, then ends.
@@ -345,7 +354,7 @@ fn spawn_capture(
                     if let Err(TrySendError::Disconnected(_)) = preview.try_send(Msg::Preview(frame.image.clone())) {
                         break;
                     }
-                    latest.put(Some(frame));
+                    latest.put(Some(frame), &stop);
                     repaint(&ctx);
                 }
                 Ok(None) => break,
@@ -360,7 +369,7 @@ fn spawn_capture(
                 }
             }
         }
-        latest.put(None);
+        latest.put(None, &stop);
     })
 }
 
