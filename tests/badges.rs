@@ -5,7 +5,7 @@
 
 mod common;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use common::*;
 use kiosk::checkin::badge::{BadgeSeen, Problem, judge};
@@ -33,6 +33,34 @@ fn qr_in(path: &Path) -> String {
 
 fn seen(store: &Store, text: &str) -> BadgeSeen {
     judge(store, text).unwrap()
+}
+
+/// `n` dev/ people (skipping `skip`) with at least two probe photos enrolled
+/// as PREFIX0, PREFIX1…, plus `more` roster lines, and everyone's badge
+/// issued with its QR code in `dir/qr`: (database, identities, QR folder).
+fn badged(
+    faces: &Path,
+    dir: &Path,
+    prefix: &str,
+    skip: usize,
+    n: usize,
+    more: &str,
+) -> (PathBuf, Vec<String>, PathBuf) {
+    let people: Vec<(String, PathBuf)> =
+        gallery(faces, 80).into_iter().filter(|(id, _)| probes(faces, id).len() >= 2).skip(skip).take(n).collect();
+    let mut csv = String::from("code,name,delegation,seat,photo\n");
+    for (i, (_, photo)) in people.iter().enumerate() {
+        csv.push_str(&format!("{prefix}{i},Đại biểu {prefix} {i},Đoàn Huế,B-{i},{}\n", photo.display()));
+    }
+    csv.push_str(more);
+    let roster = dir.join("roster.csv");
+    std::fs::write(&roster, csv).unwrap();
+    let db = dir.join("kiosk.db");
+    let enrolled = enroll_roster(&db, &roster);
+    assert!(enrolled.status.success(), "{}{}", stdout(&enrolled), stderr(&enrolled));
+    let qr_dir = dir.join("qr");
+    run_ok(&["badges", "--db", path_str(&db), "--qr", path_str(&qr_dir)]);
+    (db, people.into_iter().map(|(id, _)| id).collect(), qr_dir)
 }
 
 #[test]
@@ -116,22 +144,10 @@ fn badges_are_issued_read_back_reissued_and_forgeries_refused() {
 fn identify_reports_the_badge_held_up_beside_the_face() {
     let Some(faces) = faces("identify_reports_the_badge_held_up_beside_the_face") else { return };
     let dir = tempfile::tempdir().unwrap();
-    let people: Vec<(String, std::path::PathBuf)> =
-        gallery(&faces, 40).into_iter().filter(|(id, _)| !probes(&faces, id).is_empty()).take(2).collect();
-    let mut csv = String::from("code,name,delegation,seat,photo\n");
-    for (i, (_, photo)) in people.iter().enumerate() {
-        csv.push_str(&format!("B{i},Đại biểu {i},Đoàn Hà Nội,A-{i},{}\n", photo.display()));
-    }
-    let roster = dir.path().join("roster.csv");
-    std::fs::write(&roster, csv).unwrap();
-    let db = dir.path().join("kiosk.db");
-    let enrolled = enroll_roster(&db, &roster);
-    assert!(enrolled.status.success(), "{}{}", stdout(&enrolled), stderr(&enrolled));
-    let qr_dir = dir.path().join("qr");
-    run_ok(&["badges", "--db", path_str(&db), "--qr", path_str(&qr_dir)]);
+    let (db, people, qr_dir) = badged(&faces, dir.path(), "B", 0, 2, "");
 
     // The probe beside the badge, at the scale a webcam sees an arm's-length badge, saved as JPEG.
-    let probe = image::open(&probes(&faces, &people[0].0)[0]).unwrap().to_rgb8();
+    let probe = image::open(&probes(&faces, &people[0])[0]).unwrap().to_rgb8();
     let badge = image::open(qr_dir.join("B0.png")).unwrap().to_rgb8();
     let badge = image::imageops::resize(&badge, 120, 120, image::imageops::FilterType::Triangle);
     let mut frame = image::RgbImage::from_pixel(probe.width() + 160, probe.height().max(160), image::Rgb([90, 90, 90]));
@@ -142,7 +158,7 @@ fn identify_reports_the_badge_held_up_beside_the_face() {
     let plain = dir.path().join("plain.jpg");
     probe.save(&plain).unwrap();
     // Someone else holding B0's badge.
-    let other = image::open(&probes(&faces, &people[1].0)[0]).unwrap().to_rgb8();
+    let other = image::open(&probes(&faces, &people[1])[0]).unwrap().to_rgb8();
     let stolen = dir.path().join("stolen.jpg");
     kiosk::measure::bench::badge_frame(&other, &qr_in(&qr_dir.join("B0.png")), 140).unwrap().save(&stolen).unwrap();
 
@@ -191,25 +207,13 @@ fn play(station: &mut kiosk::checkin::station::Station, frames: &[image::RgbImag
 fn the_station_checks_a_badge_against_the_face_beside_it() {
     let Some(faces) = faces("the_station_checks_a_badge_against_the_face_beside_it") else { return };
     let dir = tempfile::tempdir().unwrap();
-    let people: Vec<(String, std::path::PathBuf)> =
-        gallery(&faces, 60).into_iter().filter(|(id, _)| probes(&faces, id).len() >= 2).take(3).collect();
-    let mut csv = String::from("code,name,delegation,seat,photo\n");
-    for (i, (_, photo)) in people.iter().enumerate() {
-        csv.push_str(&format!("K{i},Đại biểu {i},Đoàn Huế,B-{i},{}\n", photo.display()));
-    }
-    csv.push_str("K9,Không Có Ảnh,Đoàn Huế,B-9,\n");
-    let roster = dir.path().join("roster.csv");
-    std::fs::write(&roster, csv).unwrap();
-    let db = dir.path().join("kiosk.db");
-    assert!(enroll_roster(&db, &roster).status.success());
-    let qr_dir = dir.path().join("qr");
-    run_ok(&["badges", "--db", path_str(&db), "--qr", path_str(&qr_dir)]);
+    let (db, people, qr_dir) = badged(&faces, dir.path(), "K", 0, 3, "K9,Không Có Ảnh,Đoàn Huế,B-9,\n");
     let badge = |code: &str| qr_in(&qr_dir.join(format!("{code}.png")));
     let (k0, k1, k9) = (badge("K0"), badge("K1"), badge("K9"));
     run_ok(&["badges", "--db", path_str(&db), "--reissue", "K2"]);
     let old_k2 = badge("K2");
 
-    let probe = |who: usize| image::open(&probes(&faces, &people[who].0)[1]).unwrap().to_rgb8();
+    let probe = |who: usize| image::open(&probes(&faces, &people[who])[1]).unwrap().to_rgb8();
     let stranger = {
         let dir = faces.join("dev/impostors");
         let first = std::fs::read_dir(&dir).unwrap().filter_map(|e| e.ok()).map(|e| e.path()).min().unwrap();
@@ -344,20 +348,9 @@ fn the_window_plays_a_badge_queue() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let people: Vec<(String, std::path::PathBuf)> =
-        gallery(&faces, 60).into_iter().filter(|(id, _)| probes(&faces, id).len() >= 2).skip(3).take(3).collect();
-    let mut csv = String::from("code,name,delegation,seat,photo\n");
-    for (i, (_, photo)) in people.iter().enumerate() {
-        csv.push_str(&format!("W{i},Đại biểu Thẻ {i},Đoàn Cần Thơ,C-{i},{}\n", photo.display()));
-    }
-    let roster = dir.path().join("roster.csv");
-    std::fs::write(&roster, csv).unwrap();
-    let db = dir.path().join("kiosk.db");
-    assert!(enroll_roster(&db, &roster).status.success());
-    let qr_dir = dir.path().join("qr");
-    run_ok(&["badges", "--db", path_str(&db), "--qr", path_str(&qr_dir)]);
+    let (db, people, qr_dir) = badged(&faces, dir.path(), "W", 3, 3, "");
     let badge = |i: usize| qr_in(&qr_dir.join(format!("W{i}.png")));
-    let probe = |i: usize| image::open(&probes(&faces, &people[i].0)[1]).unwrap().to_rgb8();
+    let probe = |i: usize| image::open(&probes(&faces, &people[i])[1]).unwrap().to_rgb8();
     let stranger = image::open(&probes(&faces, &gallery(&faces, 80)[70].0)[0]).unwrap().to_rgb8();
     let frames = dir.path().join("frames");
     std::fs::create_dir(&frames).unwrap();

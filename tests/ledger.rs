@@ -734,7 +734,7 @@ fn a_badge_reissued_on_the_ledger_is_refused_by_a_running_kiosk() {
     let said = run_ok(&["badges", "--ledger", &url, "--db", path_str(&org), "--reissue", &second.0]);
     assert!(said.contains(&format!("{}\tbadge 2", second.0)), "{said}");
     let report = finish(child);
-    assert_eq!(checked_in(&report), [first.0.clone()], "{report}");
+    assert_eq!(checked_in(&report), std::slice::from_ref(&first.0), "{report}");
     let method: String =
         pg.client().query_one("SELECT method FROM attendance WHERE delegate_code = $1", &[&first.0]).unwrap().get(0);
     assert_eq!(method, "badge");

@@ -282,7 +282,10 @@ impl Station {
                 return Ok(None);
             }
         }
-        let mean = (!badge.scores.is_empty()).then(|| badge.scores.iter().sum::<f32>() / badge.scores.len() as f32);
+        // The last frames decide: the first ones of a person stepping up are often poor.
+        let recent = &badge.scores[badge.scores.len().saturating_sub(self.settings.frames_to_agree)..];
+        let (mean, agreed) =
+            ((!recent.is_empty()).then(|| recent.iter().sum::<f32>() / recent.len() as f32), recent.len());
         let frames = badge.scores.len() as u32;
         let decision = decide(&code, person.and(mean), &self.recognizer.policy, self.without_face);
         // A face below the 1:1 threshold gets the frames any face gets before "unknown".
@@ -296,7 +299,7 @@ impl Station {
         Ok(match decision {
             BadgeDecision::Match { score, .. } => {
                 let person = person.expect("only an enrolled face has a score");
-                let evidence = Evidence { score, frames };
+                let evidence = Evidence { score, frames: agreed as u32 };
                 self.decided(Held { person, lookalike: false, badge: true, evidence, snapshot }, frame)
             }
             BadgeDecision::NoFaceEnrolled { method: Some(_), .. } => self.greet_badge_only(&code, frame.captured),

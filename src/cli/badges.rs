@@ -43,10 +43,6 @@ pub enum LayoutArg {
     Cr80,
 }
 
-/// Badges in one PDF file at the most: the PDF is built in memory, so a
-/// whole union's badges go into several files, each within bounded memory.
-const PER_FILE: usize = 2000;
-
 /// Pixels a QR module takes in the PNG files: 29 modules and the quiet zone make 296 px.
 const PNG_SCALE: u32 = 8;
 
@@ -78,27 +74,19 @@ pub fn badges(ctx: &Ctx, args: BadgesArgs) -> Result<ExitCode> {
             LayoutArg::Cr80 => Layout::Cr80,
         };
         let sheet = Sheet { event: &ctx.cfg.event.name, layout, lang: args.lang };
-        let volumes = issued.len().div_ceil(PER_FILE);
-        for (i, part) in issued.chunks(PER_FILE).enumerate() {
-            let path = if volumes == 1 { out.clone() } else { numbered(out, i + 1) };
-            let mut cards = Vec::with_capacity(part.len());
-            for badge in part {
-                let Some(delegate) = store.delegate(&badge.code)? else { continue };
-                let photo = store.thumbnail(&badge.code)?;
-                cards.push(Card { delegate, photo, qr_text: badge.token.qr_text() });
-            }
-            sheet.write(&path, &cards)?;
-            let sheets = cards.len().div_ceil(layout.per_sheet());
-            println!("{} badges on {sheets} A4 sheets written to {}", cards.len(), path.display());
+        let card = |i: usize| -> kiosk::Result<Card> {
+            let badge = &issued[i];
+            let delegate = store.delegate(&badge.code)?.ok_or_else(|| {
+                kiosk::Error::Roster(format!("delegate {} left the roster while the badges were printed", badge.code))
+            })?;
+            Ok(Card { delegate, photo: store.thumbnail(&badge.code)?, qr_text: badge.token.qr_text() })
+        };
+        for (path, n) in sheet.write_all(out, issued.len(), card)? {
+            let sheets = n.div_ceil(layout.per_sheet());
+            println!("{n} badges on {sheets} A4 sheets written to {}", path.display());
         }
     }
     let written = args.qr.map(|d| format!("; QR codes in {}", d.display())).unwrap_or_default();
     println!("{} badges (key {}){written}", issued.len(), key_path.display());
     Ok(ExitCode::SUCCESS)
-}
-
-/// FILE.pdf as FILE-001.pdf, FILE-002.pdf...
-fn numbered(path: &std::path::Path, n: usize) -> PathBuf {
-    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "badges".into());
-    path.with_file_name(format!("{stem}-{n:03}.pdf"))
 }

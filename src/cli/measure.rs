@@ -41,6 +41,9 @@ pub struct BenchArgs {
     /// Instead: how well a badge's QR code is read from webcam-like frames (size, tilt, blur, JPEG), and how fast.
     #[arg(long)]
     qr: bool,
+    /// Instead: print the badges of N synthetic delegates (A6, each with a real photo and its QR code): time, size, peak memory.
+    #[arg(long, value_name = "N")]
+    badge_sheets: Option<usize>,
     /// Instead: a queue of N people walking up to the kiosk (real photos of --faces, default ../shared/faces).
     #[arg(long, value_name = "N")]
     queue: Option<usize>,
@@ -85,6 +88,18 @@ pub fn bench(ctx: &Ctx, args: BenchArgs) -> Result<ExitCode> {
         for (what, seconds, bytes) in bench::papers(n)? {
             println!("{what}: {seconds:.2} s, {:.1} MB", bytes as f64 / 1e6);
         }
+        if let Some(mib) = kiosk::base::stats::memory_mib("VmHWM") {
+            println!("peak memory (VmHWM) of this run: {mib:.0} MiB");
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(n) = args.badge_sheets {
+        let faces = args.faces.unwrap_or_else(|| eval::default_faces_dir().join("dev"));
+        let (files, bytes, seconds) = bench::badge_sheets(n, &faces)?;
+        println!(
+            "{n} badges (A6, photos and QR codes) in {files} PDF file(s), {:.1} MB: {seconds:.1} s",
+            bytes as f64 / 1e6
+        );
         if let Some(mib) = kiosk::base::stats::memory_mib("VmHWM") {
             println!("peak memory (VmHWM) of this run: {mib:.0} MiB");
         }

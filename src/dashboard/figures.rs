@@ -8,7 +8,7 @@ use crate::error::Result;
 use crate::ledger::KioskStatus;
 use crate::secretariat::EventConfig;
 use crate::store::time::Zone;
-use crate::store::{Store, overall, percent};
+use crate::store::{Method, Store, overall, percent};
 
 /// How many check-ins the page lists.
 const LATEST: usize = 12;
@@ -54,7 +54,7 @@ pub struct Latest {
     pub delegation: String,
     /// On the congress's clock, "08:12".
     pub time: String,
-    pub method: String,
+    pub method: Method,
 }
 
 impl Figures {
@@ -77,7 +77,7 @@ impl Figures {
                 name: a.name,
                 delegation: a.delegation,
                 time: zone.clock(&a.at),
-                method: a.method.as_str().into(),
+                method: a.method,
             })
             .collect();
         Ok(Figures {

@@ -3,7 +3,7 @@
 //! roster goes through `esc` here and through `textContent` in the script.
 
 use crate::dashboard::figures::Figures;
-use crate::store::percent;
+use crate::store::{Method, percent};
 use crate::text::Lang;
 
 /// Text in a page, safe from markup in names.
@@ -162,7 +162,7 @@ fn delegation_rows(f: &Figures) -> String {
         .collect()
 }
 
-fn latest_rows(f: &Figures, w: &Words) -> String {
+fn latest_rows(f: &Figures, w: &Words, lang: Lang) -> String {
     if f.latest.is_empty() {
         return format!("<li class=muted>{}</li>", w.none_yet);
     }
@@ -170,11 +170,12 @@ fn latest_rows(f: &Figures, w: &Words) -> String {
         .iter()
         .map(|l| {
             format!(
-                "<li><b>{}</b> {} — {} <span class=muted>({})</span></li>",
+                "<li><b>{}</b> {} — {} <span class=muted>({}, {})</span></li>",
                 esc(&l.time),
                 esc(&l.name),
                 esc(&l.delegation),
-                esc(&l.code)
+                esc(&l.code),
+                lang.method(l.method)
             )
         })
         .collect()
@@ -210,6 +211,7 @@ pub fn render(event: &str, f: &Figures, sessions: &[String], lang: Lang, project
     let words_json = serde_json::json!({
         "met": w.met, "not_met": w.not_met, "online": w.online, "offline": w.offline,
         "waiting": w.waiting, "none_yet": w.none_yet, "single_file": w.single_file, "no_kiosk": w.no_kiosk,
+        "methods": Method::ALL.iter().map(|&m| (m.as_str(), lang.method(m))).collect::<std::collections::BTreeMap<_, _>>(),
     });
     let figures_json = serde_json::to_string(f).unwrap_or_default().replace("</", "<\\/");
     let body_class = if projector { "projector" } else { "desk" };
@@ -316,7 +318,7 @@ function show(f) {{
   if (!f.latest.length) l.append(el('li', W.none_yet, 'muted'));
   for (const x of f.latest) {{
     const li = document.createElement('li');
-    li.append(el('b', x.time), ' ' + x.name + ' — ' + x.delegation + ' ', el('span', '(' + x.code + ')', 'muted'));
+    li.append(el('b', x.time), ' ' + x.name + ' — ' + x.delegation + ' ', el('span', '(' + x.code + ', ' + W.methods[x.method] + ')', 'muted'));
     l.append(li);
   }}
   const k = document.getElementById('kiosks'); k.replaceChildren();
@@ -359,7 +361,7 @@ source.addEventListener('figures', e => show(JSON.parse(e.data)));
         summoned_label = w.summoned,
         delegation_rows = delegation_rows(f),
         latest = w.latest,
-        latest_rows = latest_rows(f, &w),
+        latest_rows = latest_rows(f, &w, lang),
         kiosks = w.kiosks,
         kiosk_rows = kiosk_rows(f, &w),
         session_json = serde_json::to_string(&f.session).unwrap_or_default().replace("</", "<\\/"),

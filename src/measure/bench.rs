@@ -12,6 +12,7 @@ use crate::checkin::staff::session_papers;
 use crate::error::{Error, Result};
 use crate::matching::gallery::Gallery;
 use crate::secretariat::EventConfig;
+use crate::secretariat::badge_sheet::{Card, Layout, Sheet};
 use crate::secretariat::enroll::{Outcome, enroll};
 use crate::secretariat::export::{Paper, write_csv, write_xlsx};
 use crate::secretariat::pdf;
@@ -339,6 +340,43 @@ pub fn secretariat(n: usize, dim: usize) -> Result<Vec<(String, Timing)>> {
     let (_, gallery) = synthetic_gallery(n, dim, 3);
     rows.push((format!("lookalike audit, {n} templates"), time(1, || Ok(gallery.lookalikes(0.48)))?));
     Ok(rows)
+}
+
+/// The badges of `n` synthetic delegates (`synthetic_congress`) printed as
+/// A6 sheets, each with its own photo (real faces of `faces`, made distinct)
+/// and QR code: (files, bytes written, seconds).
+pub fn badge_sheets(n: usize, faces: &Path) -> Result<(usize, u64, f64)> {
+    let (tmp, store) = synthetic_congress(n)?;
+    let gallery = faces.join("gallery");
+    let photos = image_files(&[if gallery.is_dir() { gallery } else { faces.to_path_buf() }]);
+    let mut thumbnails = Vec::new();
+    for path in photos.iter().take(50) {
+        let img = load_image(path)?;
+        let face = crate::vision::face::BBox { x0: 0.0, y0: 0.0, x1: img.width() as f32, y1: img.height() as f32 };
+        thumbnails.push(crate::vision::decode::face_jpeg(&img, &face)?);
+    }
+    if thumbnails.is_empty() {
+        return Err(Error::Input(format!("no photos in {}: pass --faces DIR", faces.display())));
+    }
+    let key = crate::secretariat::badges::BadgeKey::open_or_create(&tmp.path().join("badge.key"))?;
+    let delegates = store.delegates()?;
+    let sheet = Sheet { event: "Đại hội Công đoàn — Congress", layout: Layout::A6, lang: Lang::Vi };
+    let started = Instant::now();
+    let card = |i: usize| -> Result<Card> {
+        // A comment segment after the JPEG's start makes each delegate's photo a different file, as at a congress.
+        let jpeg = &thumbnails[i % thumbnails.len()];
+        let tag = format!("delegate {i}");
+        let mut photo = jpeg[..2].to_vec();
+        photo.extend_from_slice(&[0xFF, 0xFE, 0, (tag.len() + 2) as u8]);
+        photo.extend_from_slice(tag.as_bytes());
+        photo.extend_from_slice(&jpeg[2..]);
+        let d = &delegates[i];
+        Ok(Card { delegate: d.clone(), photo: Some(photo), qr_text: key.token(&d.code, 1).qr_text() })
+    };
+    let written = sheet.write_all(&tmp.path().join("badges.pdf"), delegates.len(), card)?;
+    let seconds = started.elapsed().as_secs_f64();
+    let bytes = written.iter().map(|(p, _)| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0)).sum();
+    Ok((written.len(), bytes, seconds))
 }
 
 type MakeFile<'a> = dyn Fn(&Path) -> Result<()> + 'a;

@@ -3,7 +3,7 @@
 //! the congress, the enrolled photo, the name, delegation, seat and role in
 //! the shipped font (long names wrap, smaller, never cut), and the QR code.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use krilla::Document;
 use krilla::color::rgb;
@@ -49,6 +49,11 @@ impl Layout {
     }
 }
 
+/// Badges in one PDF file at the most: krilla holds a document in memory
+/// until it is written, so a whole union's badges go into several files,
+/// each within bounded memory.
+pub const PER_FILE: usize = 2000;
+
 /// One badge: who, their enrolled photo (JPEG) if any, and the QR code's text.
 pub struct Card {
     pub delegate: Delegate,
@@ -71,46 +76,45 @@ struct Pen {
     black: Fill,
 }
 
+/// A column of a card, which text is centred in.
+#[derive(Clone, Copy)]
+struct Column {
+    x: f32,
+    room: f32,
+}
+
+/// Type size and weight, and the most lines a text may take.
+#[derive(Clone, Copy)]
+struct Style {
+    size: f32,
+    bold: bool,
+    lines: usize,
+}
+
+const fn style(size: f32, bold: bool, lines: usize) -> Style {
+    Style { size, bold, lines }
+}
+
 impl Pen {
-    /// Lines centred in the box from `x` wide `room`, the first baseline at `y`; returns the y below them.
-    fn lines(&self, s: &mut Surface, lines: &[String], size: f32, bold: bool, x: f32, room: f32, y: f32) -> f32 {
-        let font = if bold { &self.bold } else { &self.regular };
+    /// `text` wrapped and centred in `col`, as large as `style` allows within
+    /// its lines, the first line's top at `y`; returns the y below it.
+    fn block(&self, s: &mut Surface, text: &str, style: Style, col: Column, y: f32) -> f32 {
+        if text.trim().is_empty() {
+            return y;
+        }
+        let (size, lines) = self.kind.wrap(text, style.size, style.bold, col.room, style.lines);
+        let font = if style.bold { &self.bold } else { &self.regular };
         // A frame or a cut mark drawn before leaves its stroke and no fill.
         s.set_stroke(None);
         s.set_fill(Some(self.black.clone()));
         let mut y = y;
-        for line in lines {
-            let w = self.kind.width(line, size, bold);
-            s.draw_text(
-                Point::from_xy(x + (room - w) / 2.0, y + size),
-                font.clone(),
-                size,
-                line,
-                false,
-                TextDirection::Auto,
-            );
+        for line in &lines {
+            let w = self.kind.width(line, size, style.bold);
+            let at = Point::from_xy(col.x + (col.room - w) / 2.0, y + size);
+            s.draw_text(at, font.clone(), size, line, false, TextDirection::Auto);
             y += size * 1.25;
         }
         y
-    }
-
-    /// Wrapped and centred, as large as `size` allows within `max_lines`.
-    fn block(
-        &self,
-        s: &mut Surface,
-        text: &str,
-        size: f32,
-        bold: bool,
-        x: f32,
-        room: f32,
-        y: f32,
-        max_lines: usize,
-    ) -> f32 {
-        if text.trim().is_empty() {
-            return y;
-        }
-        let (size, lines) = self.kind.wrap(text, size, bold, room, max_lines);
-        self.lines(s, &lines, size, bold, x, room, y)
     }
 }
 
@@ -185,43 +189,69 @@ fn role(d: &Delegate) -> &str {
 }
 
 impl Sheet<'_> {
-    fn card(&self, s: &mut Surface, pen: &Pen, c: &Card, x: f32, y: f32, w: f32, h: f32) -> Result<()> {
+    /// The badge whose top left is `at`, `size` wide and high.
+    fn card(&self, s: &mut Surface, pen: &Pen, c: &Card, (x, y): (f32, f32), (w, h): (f32, f32)) -> Result<()> {
         let d = &c.delegate;
+        let seat = seat_line(self.lang, &d.seat);
         match self.layout {
             Layout::A6 => {
                 let m = 7.0 * MM;
-                let room = w - 2.0 * m;
-                let mut at = pen.block(s, self.event, 11.0, true, x + m, room, y + m, 2);
-                at += 3.0 * MM;
+                let col = Column { x: x + m, room: w - 2.0 * m };
+                let mut at = pen.block(s, self.event, style(11.0, true, 2), col, y + m) + 3.0 * MM;
                 let (pw, ph) = (30.0 * MM, 38.0 * MM);
                 draw_photo(s, c.photo.as_deref(), x + (w - pw) / 2.0, at, pw, ph);
-                at += ph + 3.0 * MM;
-                at = pen.block(s, &d.name, 18.0, true, x + m, room, at, 2);
-                at = pen.block(s, &d.delegation, 11.0, false, x + m, room, at + 1.0 * MM, 2);
-                at = pen.block(s, &seat_line(self.lang, &d.seat), 13.0, true, x + m, room, at + 1.0 * MM, 1);
-                pen.block(s, role(d), 10.0, false, x + m, room, at + 1.0 * MM, 1);
+                at = pen.block(s, &d.name, style(18.0, true, 2), col, at + ph + 3.0 * MM);
+                at = pen.block(s, &d.delegation, style(11.0, false, 2), col, at + 1.0 * MM);
+                at = pen.block(s, &seat, style(13.0, true, 1), col, at + 1.0 * MM);
+                pen.block(s, role(d), style(10.0, false, 1), col, at + 1.0 * MM);
                 let side = 40.0 * MM;
                 draw_qr(s, &pen.black, &c.qr_text, x + (w - side) / 2.0, y + h - m - side, side)
             }
             Layout::Cr80 => {
                 let m = 3.0 * MM;
-                let top = pen.block(s, self.event, 6.5, true, x + m, w - 2.0 * m, y + m, 2) + 1.0 * MM;
+                let whole = Column { x: x + m, room: w - 2.0 * m };
+                let top = pen.block(s, self.event, style(6.5, true, 2), whole, y + m) + 1.0 * MM;
                 let (pw, ph) = (21.0 * MM, 28.0 * MM);
                 draw_photo(s, c.photo.as_deref(), x + m, top, pw, ph);
                 let side = (h - (top - y) - m).min(30.0 * MM);
                 draw_qr(s, &pen.black, &c.qr_text, x + w - m - side, top, side)?;
-                let (tx, room) = (x + m + pw + 1.5 * MM, w - 2.0 * m - pw - side - 3.0 * MM);
-                let mut at = pen.block(s, &d.name, 9.0, true, tx, room, top, 3);
-                at = pen.block(s, &d.delegation, 6.5, false, tx, room, at + 0.5 * MM, 2);
-                at = pen.block(s, &seat_line(self.lang, &d.seat), 8.0, true, tx, room, at + 0.5 * MM, 1);
-                pen.block(s, role(d), 6.0, false, tx, room, at + 0.5 * MM, 1);
+                let col = Column { x: x + m + pw + 1.5 * MM, room: w - 2.0 * m - pw - side - 3.0 * MM };
+                let mut at = pen.block(s, &d.name, style(9.0, true, 3), col, top);
+                at = pen.block(s, &d.delegation, style(6.5, false, 2), col, at + 0.5 * MM);
+                at = pen.block(s, &seat, style(8.0, true, 1), col, at + 0.5 * MM);
+                pen.block(s, role(d), style(6.0, false, 1), col, at + 0.5 * MM);
                 Ok(())
             }
         }
     }
 
+    /// `count` badges, made one by one by `card`, into `out` (up to
+    /// `PER_FILE`), or `out-001.pdf`, `out-002.pdf`…: the files written, with
+    /// how many badges each holds.
+    pub fn write_all(
+        &self,
+        out: &Path,
+        count: usize,
+        mut card: impl FnMut(usize) -> Result<Card>,
+    ) -> Result<Vec<(PathBuf, usize)>> {
+        let volumes = count.div_ceil(PER_FILE);
+        let mut written = Vec::with_capacity(volumes);
+        for v in 0..volumes {
+            let path = if volumes == 1 {
+                out.to_path_buf()
+            } else {
+                let stem = out.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "badges".into());
+                out.with_file_name(format!("{stem}-{:03}.pdf", v + 1))
+            };
+            let cards = (v * PER_FILE..count.min((v + 1) * PER_FILE)).map(&mut card).collect::<Result<Vec<_>>>()?;
+            self.write(&path, &cards)?;
+            written.push((path, cards.len()));
+        }
+        Ok(written)
+    }
+
     /// Writes `cards` to `path`, a sheet after another.
-    pub fn write(&self, path: &Path, cards: &[Card]) -> Result<()> {
+    fn write(&self, path: &Path, cards: &[Card]) -> Result<()> {
         let fail = |e: String| Error::output(path.display().to_string(), e);
         let embed = |data: &'static [u8]| {
             Font::new(data.into(), 0).ok_or_else(|| fail("the shipped font cannot be embedded".into()))
@@ -245,9 +275,9 @@ impl Sheet<'_> {
             let mut s = page.surface();
             for (i, card) in sheet.iter().enumerate() {
                 let (cx, cy) = (x0 + (i % cols) as f32 * w, y0 + (i / cols) as f32 * h);
-                self.card(&mut s, &pen, card, cx, cy, w, h)?;
+                self.card(&mut s, &pen, card, (cx, cy), (w, h))?;
             }
-            self.cut_marks(&mut s, x0, y0, w, h, cols, rows);
+            self.cut_marks(&mut s, (x0, y0), (w, h), (cols, rows));
             s.finish();
             page.finish();
         }
@@ -257,8 +287,8 @@ impl Sheet<'_> {
 
     /// A6: the lines between the badges, light. CR80: short marks outside
     /// the grid at every edge of a card, where the guillotine goes.
-    #[allow(clippy::too_many_arguments)]
-    fn cut_marks(&self, s: &mut Surface, x0: f32, y0: f32, w: f32, h: f32, cols: usize, rows: usize) {
+    /// The grid's top left is `(x0, y0)`, its cards `(w, h)`.
+    fn cut_marks(&self, s: &mut Surface, (x0, y0): (f32, f32), (w, h): (f32, f32), (cols, rows): (usize, usize)) {
         let mut p = PathBuilder::new();
         let (x1, y1) = (x0 + w * cols as f32, y0 + h * rows as f32);
         match self.layout {

@@ -120,7 +120,8 @@ impl Lang {
         }
     }
 
-    fn method(self, m: Method) -> &'static str {
+    /// How a check-in was made, in words ("Thẻ + khuôn mặt").
+    pub fn method(self, m: Method) -> &'static str {
         match (m, self) {
             (Method::Face, Lang::Vi) => "Khuôn mặt",
             (Method::Face, Lang::En) => "Face",

@@ -22,6 +22,8 @@ pub enum Method {
 }
 
 impl Method {
+    pub const ALL: [Method; 5] = [Method::Face, Method::Manual, Method::Search, Method::Badge, Method::BadgeOnly];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Method::Face => "face",
