@@ -199,6 +199,10 @@ impl Station {
         if let Some(gate) = &mut self.gate {
             gate.observe(&frame.image, main, self.agreement.track_number())?;
         }
+        if verdict == Verdict::NewFace && self.badge.as_ref().is_some_and(|b| b.done) {
+            // A new person: the last one's badge, already judged, speaks for them no more.
+            self.badge = None;
+        }
         let badge_event = self.see_badge(frame, main)?;
         let issues = main.and_then(|f| f.quality).map(|q| q.issues(self.recognizer.quality())).unwrap_or_default();
         let advice = main.and_then(|_| guidance(&issues, scene.is_crowded(), mean_brightness(&frame.image)));

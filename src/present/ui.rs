@@ -168,44 +168,17 @@ pub fn draw(ui: &mut egui::Ui, model: &Model, pictures: &Pictures) -> Vec<Action
                 ui.label(RichText::new(format!("{}: {}", t(lang, Text::Time), model.zone.clock(at))).size(26.0));
             }
             Screen::Unknown { .. } => {
-                ui.add_space(60.0);
-                ui.label(RichText::new(t(lang, Text::NotRecognised)).font(bold(40.0)));
-                ui.add_space(12.0);
-                ui.label(RichText::new(t(lang, Text::NotRecognisedHelp)).size(28.0));
-                ui.add_space(30.0);
-                if big_button(ui, t(lang, Text::FindByName)) {
-                    actions.push(Action::OpenSearch);
-                }
-                ui.add_space(20.0);
-                ui.label(RichText::new(t(lang, Text::HelpDesk)).size(24.0));
+                apology(ui, lang, (Text::NotRecognised, Text::NotRecognisedHelp), None, true, &mut actions)
             }
             Screen::BadgeInvalid { .. } => {
-                ui.add_space(60.0);
-                ui.label(RichText::new(t(lang, Text::BadgeInvalid)).font(bold(40.0)).color(WARNING));
-                ui.add_space(12.0);
-                ui.label(RichText::new(t(lang, Text::BadgeInvalidHelp)).size(28.0));
-                ui.add_space(30.0);
-                if big_button(ui, t(lang, Text::FindByName)) {
-                    actions.push(Action::OpenSearch);
-                }
-                ui.add_space(20.0);
-                ui.label(RichText::new(t(lang, Text::HelpDesk)).size(24.0));
+                apology(ui, lang, (Text::BadgeInvalid, Text::BadgeInvalidHelp), Some(WARNING), true, &mut actions)
             }
+            // A refusal offers the help desk, not the search lane.
             Screen::Refused { .. } => {
-                ui.add_space(60.0);
-                ui.label(RichText::new(t(lang, Text::NotConfirmed)).font(bold(40.0)));
-                ui.add_space(12.0);
-                ui.label(RichText::new(t(lang, Text::NotConfirmedHelp)).size(28.0));
-                ui.add_space(20.0);
-                ui.label(RichText::new(t(lang, Text::HelpDesk)).size(24.0));
+                apology(ui, lang, (Text::NotConfirmed, Text::NotConfirmedHelp), None, false, &mut actions)
             }
             Screen::NotRecorded { error, .. } => {
-                ui.add_space(60.0);
-                ui.label(RichText::new(t(lang, Text::NotRecorded)).font(bold(40.0)).color(WARNING));
-                ui.add_space(12.0);
-                ui.label(RichText::new(t(lang, Text::NotRecordedHelp)).size(28.0));
-                ui.add_space(20.0);
-                ui.label(RichText::new(t(lang, Text::HelpDesk)).size(24.0));
+                apology(ui, lang, (Text::NotRecorded, Text::NotRecordedHelp), Some(WARNING), false, &mut actions);
                 ui.add_space(30.0);
                 // For the staff who come to help: what went wrong.
                 ui.label(RichText::new(error).size(16.0).color(Color32::GRAY));
@@ -226,6 +199,34 @@ pub fn draw(ui: &mut egui::Ui, model: &Model, pictures: &Pictures) -> Vec<Action
         });
     });
     actions
+}
+
+/// A message in place of a welcome: what happened and what to do, the search
+/// lane when it may help, and where the help desk is.
+fn apology(
+    ui: &mut egui::Ui,
+    lang: Lang,
+    (title, help): (Text, Text),
+    colour: Option<Color32>,
+    search: bool,
+    actions: &mut Vec<Action>,
+) {
+    ui.add_space(60.0);
+    let title = RichText::new(t(lang, title)).font(bold(40.0));
+    ui.label(match colour {
+        Some(c) => title.color(c),
+        None => title,
+    });
+    ui.add_space(12.0);
+    ui.label(RichText::new(t(lang, help)).size(28.0));
+    if search {
+        ui.add_space(30.0);
+        if big_button(ui, t(lang, Text::FindByName)) {
+            actions.push(Action::OpenSearch);
+        }
+    }
+    ui.add_space(20.0);
+    ui.label(RichText::new(t(lang, Text::HelpDesk)).size(24.0));
 }
 
 /// Two big buttons side by side, centred.

@@ -45,7 +45,7 @@ impl Modules {
 
 /// The text of a QR code in `frame`, if one can be read. rxing (a port of
 /// ZXing) reads a tilted, blurred, JPEG-compressed badge far more often than
-/// rqrr did, in an eighth of the time (`kiosk bench --qr`).
+/// rqrr did, in a sixth of the time (`kiosk bench --qr`).
 pub fn read(frame: &RgbImage) -> Option<String> {
     let luma: Vec<u8> =
         frame.pixels().map(|p| ((77 * p[0] as u32 + 150 * p[1] as u32 + 29 * p[2] as u32) >> 8) as u8).collect();
