@@ -88,9 +88,7 @@ pub fn bench(ctx: &Ctx, args: BenchArgs) -> Result<ExitCode> {
         for (what, seconds, bytes) in bench::papers(n)? {
             println!("{what}: {seconds:.2} s, {:.1} MB", bytes as f64 / 1e6);
         }
-        if let Some(mib) = kiosk::base::stats::memory_mib("VmHWM") {
-            println!("peak memory (VmHWM) of this run: {mib:.0} MiB");
-        }
+        print_peak_memory();
         return Ok(ExitCode::SUCCESS);
     }
     if let Some(n) = args.badge_sheets {
@@ -100,9 +98,7 @@ pub fn bench(ctx: &Ctx, args: BenchArgs) -> Result<ExitCode> {
             "{n} badges (A6, photos and QR codes) in {files} PDF file(s), {:.1} MB: {seconds:.1} s",
             bytes as f64 / 1e6
         );
-        if let Some(mib) = kiosk::base::stats::memory_mib("VmHWM") {
-            println!("peak memory (VmHWM) of this run: {mib:.0} MiB");
-        }
+        print_peak_memory();
         return Ok(ExitCode::SUCCESS);
     }
     if args.qr {
@@ -137,4 +133,11 @@ pub fn bench(ctx: &Ctx, args: BenchArgs) -> Result<ExitCode> {
     }
     println!("{report}");
     Ok(ExitCode::SUCCESS)
+}
+
+/// The run's peak memory, where the system reports it.
+fn print_peak_memory() {
+    if let Some(mib) = kiosk::base::stats::memory_mib("VmHWM") {
+        println!("peak memory (VmHWM) of this run: {mib:.0} MiB");
+    }
 }

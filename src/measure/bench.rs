@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use image::{DynamicImage, Rgb, RgbImage, imageops};
 use rand::{Rng, SeedableRng};
 
+use crate::base::stats::percentile;
 use crate::checkin::staff::session_papers;
 use crate::error::{Error, Result};
 use crate::matching::gallery::Gallery;
@@ -17,6 +18,7 @@ use crate::secretariat::enroll::{Outcome, enroll};
 use crate::secretariat::export::{Paper, write_csv, write_xlsx};
 use crate::secretariat::pdf;
 use crate::secretariat::roster::{Entry, Roster};
+use crate::store::badges::{TOKEN_BYTES, Token};
 use crate::store::{Delegate, Method, Store};
 use crate::text::Lang;
 use crate::vision::align::{ARCFACE_112, align};
@@ -95,61 +97,75 @@ pub struct QrRow {
     pub p95_ms: f64,
 }
 
-/// A badge's code read from webcam-like frames made of real photos: for each
-/// size of the code (its modules, without the quiet zone), `per_size` frames, each with the code turned up to ±15°, blurred up
-/// to σ 1.2 and saved as JPEG at quality 60–90, read on one core.
-pub fn qr(faces: &Path, per_size: usize, seed: u64) -> Result<Vec<QrRow>> {
-    let gallery = faces.join("gallery");
-    let photos = image_files(&[if gallery.is_dir() { gallery } else { faces.to_path_buf() }]);
-    if photos.is_empty() {
-        return Err(Error::Input(format!("no photos in {}: pass --faces DIR", faces.display())));
+impl QrRow {
+    /// `frames` read in `ms` milliseconds each, `read` of them as they should be.
+    fn of(px: u32, read: usize, ms: &[f64]) -> QrRow {
+        QrRow { px, frames: ms.len(), read, median_ms: percentile(ms, 0.5), p95_ms: percentile(ms, 0.95) }
     }
-    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+}
+
+/// `frame` as a JPEG encoder at `quality` leaves it, as a camera's frames come.
+pub fn through_jpeg(frame: &RgbImage, quality: u8) -> Result<RgbImage> {
+    let mut jpeg = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, quality)
+        .encode_image(frame)
+        .map_err(|e| Error::output("simulated frame", e))?;
+    decode_image(&jpeg).map_err(|p| Error::Input(format!("simulated frame: {p}")))
+}
+
+/// A badge's code read from webcam-like frames made of real photos: for each
+/// size of the code (its modules, without the quiet zone), `per_size` frames,
+/// each with the code turned up to ±15°, blurred up to σ 1.2 and saved as
+/// JPEG at quality 60–90, read on one core.
+pub fn qr(faces: &Path, per_size: usize, seed: u64) -> Result<Vec<QrRow>> {
+    let photos =
+        face_photos(faces)?.iter().cycle().take(per_size).map(|p| load_image(p)).collect::<Result<Vec<_>>>()?;
+    let read_ms = |frame: &RgbImage| {
+        let t = Instant::now();
+        (crate::vision::qr::read(frame), t.elapsed().as_secs_f64() * 1000.0)
+    };
     let mut rows = Vec::new();
     let mut ms = Vec::with_capacity(per_size);
     let mut false_reads = 0;
-    for i in 0..per_size {
-        let frame = camera_frame(&load_image(&photos[i % photos.len()])?, 360)?;
-        let t = Instant::now();
-        false_reads += crate::vision::qr::read(&frame).is_some() as usize;
-        ms.push(t.elapsed().as_secs_f64() * 1000.0);
+    for photo in &photos {
+        let (found, took) = read_ms(&camera_frame(photo, 360)?);
+        false_reads += found.is_some() as usize;
+        ms.push(took);
     }
-    let (median_ms, p95_ms) = (crate::base::stats::percentile(&ms, 0.5), crate::base::stats::percentile(&ms, 0.95));
-    rows.push(QrRow { px: 0, frames: per_size, read: false_reads, median_ms, p95_ms });
+    rows.push(QrRow::of(0, false_reads, &ms));
+    // Every badge's text has the same length, so the same number of modules.
+    let modules = Modules::encode(&Token([0; TOKEN_BYTES]).qr_text())?.width as u32;
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
     for px in [60, 80, 100, 140, 200] {
         let (mut read, mut ms) = (0, Vec::with_capacity(per_size));
-        for i in 0..per_size {
-            let photo = load_image(&photos[i % photos.len()])?;
-            let token: [u8; crate::store::badges::TOKEN_BYTES] = rng.random();
-            let text = crate::store::badges::Token(token).qr_text();
+        for photo in &photos {
+            let text = Token(rng.random()).qr_text();
             let angle = rng.random_range(-15.0f32..=15.0);
-            let side = px * (modules_of(&text)? + 2 * QUIET_ZONE as u32) / modules_of(&text)?;
-            let frame = badge_frame(&photo, &text, side)?;
+            let side = px * (modules + 2 * QUIET_ZONE as u32) / modules;
+            let frame = badge_frame(photo, &text, side)?;
             let frame = turn_region(&frame, 640 - side - 10, (480 - side) / 2, side, angle);
             let frame = imageops::blur(&frame, rng.random_range(0.0f32..=1.2));
-            let mut jpeg = Vec::new();
-            image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, rng.random_range(60..=90))
-                .encode_image(&frame)
-                .map_err(|e| Error::output("bench frame", e))?;
-            let frame = decode_image(&jpeg).map_err(|p| Error::image(&photos[0], p))?;
-            let t = Instant::now();
-            let found = crate::vision::qr::read(&frame);
-            ms.push(t.elapsed().as_secs_f64() * 1000.0);
+            let (found, took) = read_ms(&through_jpeg(&frame, rng.random_range(60..=90))?);
+            ms.push(took);
             read += (found.as_deref() == Some(text.as_str())) as usize;
         }
-        rows.push(QrRow {
-            px,
-            frames: per_size,
-            read,
-            median_ms: crate::base::stats::percentile(&ms, 0.5),
-            p95_ms: crate::base::stats::percentile(&ms, 0.95),
-        });
+        rows.push(QrRow::of(px, read, &ms));
     }
     Ok(rows)
 }
 
-fn modules_of(text: &str) -> Result<u32> {
-    Ok(Modules::encode(text)?.width as u32)
+/// The photos of `faces/gallery`, or of `faces` itself.
+fn face_photos(faces: &Path) -> Result<Vec<PathBuf>> {
+    let gallery = faces.join("gallery");
+    let dir = if gallery.is_dir() { gallery } else { faces.to_path_buf() };
+    let photos = if dir.is_dir() { image_files(&[dir]) } else { Vec::new() };
+    if photos.is_empty() {
+        return Err(Error::Input(format!(
+            "no face photos in {}: pass --faces DIR with real face photos (e.g. ../shared/faces/dev)",
+            faces.display()
+        )));
+    }
+    Ok(photos)
 }
 
 /// The square at (x, y) of side `side`, turned by `degrees` about its centre
@@ -181,15 +197,7 @@ fn turn_region(img: &RgbImage, x: u32, y: u32, side: u32, degrees: f32) -> RgbIm
 }
 
 pub fn run(engine_cfg: &EngineConfig, quality: &QualityConfig, faces: &Path, max_gallery: usize) -> Result<Report> {
-    let gallery_dir = faces.join("gallery");
-    let dir = if gallery_dir.is_dir() { gallery_dir } else { faces.to_path_buf() };
-    let photos = if dir.is_dir() { image_files(&[dir]) } else { Vec::new() };
-    if photos.is_empty() {
-        return Err(Error::Input(format!(
-            "no face photos in {}: pass --faces DIR with real face photos (e.g. ../shared/faces/dev)",
-            faces.display()
-        )));
-    }
+    let photos = face_photos(faces)?;
     let start = Instant::now();
     let engine = Engine::load(engine_cfg)?;
     let photo = load_image(&photos[0])?;
@@ -347,16 +355,11 @@ pub fn secretariat(n: usize, dim: usize) -> Result<Vec<(String, Timing)>> {
 /// and QR code: (files, bytes written, seconds).
 pub fn badge_sheets(n: usize, faces: &Path) -> Result<(usize, u64, f64)> {
     let (tmp, store) = synthetic_congress(n)?;
-    let gallery = faces.join("gallery");
-    let photos = image_files(&[if gallery.is_dir() { gallery } else { faces.to_path_buf() }]);
     let mut thumbnails = Vec::new();
-    for path in photos.iter().take(50) {
+    for path in face_photos(faces)?.iter().take(50) {
         let img = load_image(path)?;
         let face = crate::vision::face::BBox { x0: 0.0, y0: 0.0, x1: img.width() as f32, y1: img.height() as f32 };
         thumbnails.push(crate::vision::decode::face_jpeg(&img, &face)?);
-    }
-    if thumbnails.is_empty() {
-        return Err(Error::Input(format!("no photos in {}: pass --faces DIR", faces.display())));
     }
     let key = crate::secretariat::badges::BadgeKey::open_or_create(&tmp.path().join("badge.key"))?;
     let delegates = store.delegates()?;

@@ -24,6 +24,7 @@ use crate::capture::Frame;
 use crate::checkin::Settings;
 use crate::checkin::station::{Event, Station};
 use crate::error::{Error, Result};
+use crate::measure::bench::through_jpeg;
 use crate::secretariat::badges::{BadgeKey, issue};
 use crate::secretariat::enroll::{audit_gallery, enroll};
 use crate::secretariat::roster::{Entry, Roster};
@@ -176,11 +177,7 @@ fn frame_of(photo: &RgbImage, spot: (i64, i64), k: u64, seed: u64, badge: Option
         let bx = if spot.0 > 0 { 8 } else { 632 - code.width() as i64 } + rng.random_range(-6..=6);
         imageops::overlay(&mut frame, code, bx, 150 + rng.random_range(-10..=10));
     }
-    let mut jpeg = Vec::new();
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, rng.random_range(70..=92))
-        .encode_image(&frame)
-        .map_err(|e| Error::output("simulated frame", e))?;
-    crate::vision::decode::decode_image(&jpeg).map_err(|p| Error::Input(format!("simulated frame: {p}")))
+    through_jpeg(&frame, rng.random_range(70..=92))
 }
 
 /// Runs a queue of `length` people (delegates and strangers in turn) past a

@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
 use crate::error::{Error, Result};
-use crate::store::Store;
 use crate::store::badges::{TOKEN_BYTES, Token};
+use crate::store::{Store, Tx};
 
 /// The `[badges]` settings.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -113,35 +113,27 @@ pub struct Issued {
 pub fn issue(store: &mut Store, key: &BadgeKey, codes: &[String]) -> Result<Vec<Issued>> {
     let codes =
         if codes.is_empty() { store.delegates()?.into_iter().map(|d| d.code).collect() } else { codes.to_vec() };
-    store.transaction(|tx| {
-        let mut out = Vec::with_capacity(codes.len());
-        for code in &codes {
-            if !tx.is_on_roster(code)? {
-                return Err(Error::Roster(format!("there is no delegate with code {code} on the roster")));
-            }
-            let serial = match tx.badge_serial(code)? {
-                Some(serial) => serial,
-                None => {
-                    let serial = tx.next_badge_serial(code)?;
-                    tx.issue_badge(code, serial, &key.token(code, serial))?;
-                    serial
-                }
-            };
-            out.push(Issued { code: code.clone(), serial, token: key.token(code, serial) });
-        }
-        Ok(out)
-    })
+    store.transaction(|tx| codes.iter().map(|code| badge_of(tx, key, code, false)).collect())
 }
 
 /// A new badge for a delegate who lost theirs: the old one is refused as replaced.
 pub fn reissue(store: &mut Store, key: &BadgeKey, code: &str) -> Result<Issued> {
-    store.transaction(|tx| {
-        if !tx.is_on_roster(code)? {
-            return Err(Error::Roster(format!("there is no delegate with code {code} on the roster")));
-        }
-        let serial = tx.next_badge_serial(code)?;
-        let token = key.token(code, serial);
+    store.transaction(|tx| badge_of(tx, key, code, true))
+}
+
+/// The delegate's valid badge; a new one when they have none, or when `anew`.
+fn badge_of(tx: &mut Tx, key: &BadgeKey, code: &str, anew: bool) -> Result<Issued> {
+    if !tx.is_on_roster(code)? {
+        return Err(Error::Roster(format!("there is no delegate with code {code} on the roster")));
+    }
+    let kept = if anew { None } else { tx.badge_serial(code)? };
+    let serial = match kept {
+        Some(serial) => serial,
+        None => tx.next_badge_serial(code)?,
+    };
+    let token = key.token(code, serial);
+    if kept.is_none() {
         tx.issue_badge(code, serial, &token)?;
-        Ok(Issued { code: code.to_string(), serial, token })
-    })
+    }
+    Ok(Issued { code: code.to_string(), serial, token })
 }

@@ -43,7 +43,6 @@ impl Token {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Badge {
     pub code: String,
-    pub serial: i64,
     /// Reissued (a lost badge): this one is refused.
     pub replaced: bool,
 }
@@ -58,9 +57,9 @@ impl Store {
     pub fn badge(&self, token: &Token) -> Result<Option<Badge>> {
         self.conn
             .query_row(
-                "SELECT delegate_code, serial, replaced_at IS NOT NULL FROM badges WHERE token_sha256 = ?1",
+                "SELECT delegate_code, replaced_at IS NOT NULL FROM badges WHERE token_sha256 = ?1",
                 [token.sha256()],
-                |r| Ok(Badge { code: r.get(0)?, serial: r.get(1)?, replaced: r.get(2)? }),
+                |r| Ok(Badge { code: r.get(0)?, replaced: r.get(1)? }),
             )
             .optional()
             .map_err(|e| self.fail(e))

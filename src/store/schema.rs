@@ -104,9 +104,10 @@ CREATE TABLE refused_snapshots (
     jpeg BLOB NOT NULL
 );
 "#,
-    // v8: delegate badges and the 1:1 threshold they are checked with, kept only as the SHA-256 of each token ever
-    // issued (a replaced one stays, to be refused as such), and the badge
-    // check-in methods. SQLite cannot change a CHECK: attendance is rebuilt.
+    // v8: delegate badges, kept only as the SHA-256 of each token ever issued
+    // (a replaced one stays, to be refused as such); the 1:1 threshold a
+    // badge's face is checked with; the badge check-in methods (SQLite cannot
+    // change a CHECK: attendance is rebuilt).
     r#"
 ALTER TABLE calibration ADD COLUMN one_to_one REAL;
 CREATE TABLE badges (
