@@ -104,7 +104,6 @@ fn pdf_text(pdf: &Path) -> String {
 /// Every page as a PNG in target/screenshots (to be looked at); returns how many.
 fn render(pdf: &Path, name: &str) -> usize {
     let out = screenshots();
-    std::fs::create_dir_all(&out).unwrap();
     let prefix = out.join(name);
     let o = Command::new("pdftoppm").args(["-r", "80", "-png"]).arg(pdf).arg(&prefix).output().unwrap();
     assert!(o.status.success(), "pdftoppm {}: {}", pdf.display(), stderr(&o));

@@ -60,11 +60,14 @@ pub fn kiosk_window(args: &[&str]) -> Output {
         .expect("xvfb-run runs")
 }
 
-/// Where screenshots of the tests go, to be looked at.
+/// Where screenshots of the tests go, to be looked at; made here, since on a
+/// clean clone the first test to save one may be any of them.
 pub fn screenshots() -> PathBuf {
-    std::env::var_os("KIOSK_SCREENSHOTS")
+    let dir = std::env::var_os("KIOSK_SCREENSHOTS")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots"))
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots"));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
 }
 
 /// `kiosk enroll` of a roster whose photo paths are absolute.
