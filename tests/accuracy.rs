@@ -21,7 +21,7 @@ fn lfw_dev_meets_the_accuracy_targets() {
     let Some(r) = eval("dev") else { return };
     assert_eq!(r.no_face, 0);
     assert!(r.verification[0].accuracy >= 0.992, "verification {}", r.verification[0].accuracy);
-    assert!(r.fnir_at_fpir <= 0.06, "FNIR {}", r.fnir_at_fpir);
+    assert!(r.fnir_at_fpir <= 0.026, "FNIR {}", r.fnir_at_fpir);
     assert!(r.rank1 >= 0.98, "rank-1 {}", r.rank1);
     assert!(r.shipped.impostor_accept <= 0.01, "impostors accepted {}", r.shipped.impostor_accept);
     assert!(r.shipped.delegate_refuse <= 0.08, "delegates refused {}", r.shipped.delegate_refuse);
@@ -31,12 +31,34 @@ fn lfw_dev_meets_the_accuracy_targets() {
     assert_eq!(one.pairs_impostor.0, 0, "different-person pairs accepted 1:1");
     assert!(one.stolen.0 as f64 <= 1.5e-4 * one.stolen.1 as f64, "stolen badges accepted {:?}", one.stolen);
     assert!(one.holders.0 as f64 >= 0.97 * one.holders.1 as f64, "badge holders accepted {:?}", one.holders);
+    calibration_lands_where_it_aims(&r);
+}
+
+/// The event's calibration, made on half the gallery, accepts strangers it
+/// never saw no more often than it aimed to (at the kiosk's 0.3%), and not
+/// hugely less at the larger aims these sets can count.
+fn calibration_lands_where_it_aims(r: &kiosk::measure::eval::Report) {
+    let at = |target: f64| r.held_out.iter().find(|h| h.target == target).expect("checked at this target");
+    let kiosk = at(0.003);
+    assert!(kiosk.accepted as f64 <= 0.003 * kiosk.strangers as f64, "{kiosk:?}");
+    assert!(kiosk.expected <= 0.003, "{kiosk:?}");
+    let three = at(0.03);
+    assert!(three.accepted as f64 <= 0.03 * three.strangers as f64, "{three:?}");
+}
+
+#[test]
+fn east_asian_portraits_meet_their_targets() {
+    let Some(r) = eval("eastasia_dev") else { return };
+    assert!(r.fnir_at_fpir <= 0.025, "FNIR {}", r.fnir_at_fpir);
+    assert_eq!(r.shipped.impostor_accept, 0.0, "identify accepts no impostor");
+    assert_eq!(r.calibrated.as_ref().unwrap().1.impostor_accept, 0.0);
+    calibration_lands_where_it_aims(&r);
 }
 
 #[test]
 fn east_asian_tight_crops_stay_at_their_measured_level() {
     let Some(r) = eval("asian_dev") else { return };
-    // Target 90%; measured 89.3% (README.md). Guard against regressions.
-    assert!(r.verification[0].accuracy >= 0.885, "verification {}", r.verification[0].accuracy);
+    // Target 91%; measured 91.17% (README.md). Guard against regressions.
+    assert!(r.verification[0].accuracy >= 0.905, "verification {}", r.verification[0].accuracy);
     assert!(r.no_face <= 10, "{} photos without a face", r.no_face);
 }

@@ -250,3 +250,40 @@ fn a_missing_onnx_runtime_says_how_to_get_it() {
     let err = stderr(&out);
     assert!(err.contains("ONNX Runtime library not found") && err.contains("tools/setup.sh"), "{err}");
 }
+
+/// Frames in a row: the first searched whole, the next ones only around the
+/// face (finding the same face, box and embedding, as a whole-frame search
+/// would), an identical frame not analysed again, a whole-frame search every
+/// fifth frame, and a face gone from its place looked for in the whole frame
+/// at once.
+#[test]
+fn followed_frames_find_what_whole_frames_find_for_less() {
+    let Some(faces) = faces("followed_frames") else { return };
+    let engine = engine();
+    let photo = load_image(&gallery(&faces, 1)[0].1).unwrap();
+    let frames: Vec<_> = (0..6).map(|i| kiosk::measure::bench::camera_frame(&photo, 440 + 8 * i).unwrap()).collect();
+    let mut follow = kiosk::vision::follow::Follow::default();
+    let mut runs = Vec::new();
+    for frame in &frames {
+        let before = engine.detector_runs();
+        let followed = follow.analyze(&engine, frame).unwrap();
+        runs.push(engine.detector_runs() - before);
+        let whole = engine.analyze_main(frame, Source::CameraFrame).unwrap();
+        let (a, b) = (followed.main().expect("a face followed"), whole.main().unwrap());
+        assert!(a.bbox.iou(&b.bbox) > 0.8, "{:?} against {:?}", a.bbox, b.bbox);
+        let s = similarity(a.embedding.as_ref().unwrap(), b.embedding.as_ref().unwrap());
+        assert!(s > 0.95, "the followed face embeds as the whole frame's: {s}");
+    }
+    assert_eq!(runs, [1, 1, 1, 1, 1, 1], "one detector run a frame, whole or region");
+    let before = engine.detector_runs();
+    follow.analyze(&engine, &frames[5]).unwrap();
+    assert_eq!(engine.detector_runs(), before, "an identical frame is not analysed again");
+    // The face moves to where the region cannot see it: the whole frame, in the same frame.
+    let mut moved = image::RgbImage::from_pixel(640, 480, image::Rgb([118, 118, 118]));
+    let small = image::imageops::resize(&photo, 120, 120, image::imageops::FilterType::Triangle);
+    image::imageops::overlay(&mut moved, &small, 520, 360);
+    let before = engine.detector_runs();
+    let scene = follow.analyze(&engine, &moved).unwrap();
+    assert_eq!(engine.detector_runs() - before, 2, "the region, then the whole frame");
+    assert!(scene.main().is_some_and(|f| f.bbox.center()[0] > 520.0), "found in its new place: {:?}", scene.main());
+}

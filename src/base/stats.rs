@@ -9,6 +9,12 @@ pub fn memory_mib(field: &str) -> Option<f64> {
     Some(kib / 1024.0)
 }
 
+/// Starts the peak (VmHWM) over from the memory in use now, so that one part
+/// of a run can be measured alone (Linux 4.0 and later; elsewhere nothing).
+pub fn reset_peak_memory() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
 /// The `p`-th percentile (0..1) of `values`, by the nearest rank; 0 for none.
 pub fn percentile(values: &[f64], p: f64) -> f64 {
     let mut v = values.to_vec();

@@ -22,7 +22,7 @@ use crate::matching::recognize::Recognizer;
 use crate::secretariat::badges::WithoutFace;
 use crate::store::time::Timestamp;
 use crate::store::{Delegate, Evidence, Store};
-use crate::vision::detect::Source;
+use crate::vision::follow::Follow;
 use crate::vision::face::BBox;
 use crate::vision::face::Face;
 use crate::vision::qr;
@@ -127,6 +127,8 @@ pub struct Station {
     /// Frames are searched for QR codes only once badges are issued (the search costs time).
     badges_issued: bool,
     badge: Option<BadgeTrack>,
+    /// Where the last frame's face was: the next frame's detector looks there first.
+    follow: Follow,
 }
 
 impl Station {
@@ -152,6 +154,7 @@ impl Station {
             without_face: settings.badges.without_face,
             badges_issued: store.badges_issued()?,
             badge: None,
+            follow: Follow::default(),
             store,
         })
     }
@@ -186,7 +189,7 @@ impl Station {
     pub fn process(&mut self, frame: &Frame) -> Result<Update> {
         let roster = self.refresh_roster()?;
         let started = Instant::now();
-        let scene = self.recognizer.engine.analyze_main(&frame.image, Source::CameraFrame)?;
+        let scene = self.follow.analyze(&self.recognizer.engine, &frame.image)?;
         let main = scene.main();
         let recognizer = &self.recognizer;
         let seen = main.map(|f| (f.bbox, recognizer.judgeable(f).ok()));

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use clap::Args;
 use serde_json::json;
 
@@ -23,6 +23,10 @@ pub struct EmbedArgs {
     /// One JSON object per image and line.
     #[arg(long)]
     json: bool,
+    /// Also save each face as the embedder sees it (aligned, PNG) into DIR:
+    /// to look at, or to calibrate a quantised model on (tools/build_models.sh).
+    #[arg(long, value_name = "DIR")]
+    crops: Option<PathBuf>,
     #[arg(required = true, value_name = "PATH")]
     paths: Vec<PathBuf>,
 }
@@ -54,10 +58,28 @@ pub struct CheckinArgs {
 
 pub fn embed(ctx: &Ctx, args: EmbedArgs) -> Result<ExitCode> {
     let engine = Engine::load(&ctx.cfg.engine.for_batch())?;
+    if let Some(dir) = &args.crops {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot make the folder {}", dir.display()))?;
+    }
+    // Photos are numbered in the order listed: names alone may repeat across folders.
+    let number: std::collections::HashMap<PathBuf, usize> = match args.crops {
+        Some(_) => image_files(&args.paths).into_iter().enumerate().map(|(i, p)| (p, i)).collect(),
+        None => Default::default(),
+    };
     Ok(each_image(
         &args.paths,
         "embedding",
-        |path| load_image(path).and_then(|img| engine.analyze(&img)),
+        |path| {
+            let img = load_image(path)?;
+            let faces = engine.analyze(&img)?;
+            if let Some(dir) = &args.crops {
+                for (i, face) in faces.iter().enumerate() {
+                    let out = dir.join(format!("{:06}-{i}.png", number.get(path).copied().unwrap_or_default()));
+                    engine.crop(&img, face).save(&out).map_err(|e| kiosk::Error::output(out.display().to_string(), e))?;
+                }
+            }
+            Ok(faces)
+        },
         |path, result| print_embedding(path, result, args.json),
     ))
 }

@@ -1,12 +1,14 @@
 //! A threshold for this event's gallery. Enrolled delegates are strangers to
-//! one another: the similarities between different delegates show how alike
-//! the strangers of this population look to the model. The upper tail of
-//! those similarities is fitted with an exponential, and the threshold is set
-//! where a stranger, compared with everyone enrolled, is expected to be
-//! accepted at most `target` of the time.
+//! one another: how alike each delegate's closest other delegate looks to
+//! the model is what a stranger at the kiosk meets. Those best scores are
+//! maxima, and maxima follow a Gumbel law: fitted to them, it puts the
+//! threshold where a stranger, compared with everyone enrolled, is accepted
+//! at most `target` of the time. (An exponential fitted to the top pair
+//! scores, before, missed both ways on strangers it never saw: 0.86%
+//! accepted on faces/dev where it aimed at 0.3%, 0.14% on eastasia_dev.)
 
-use rand::SeedableRng;
 use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
 use serde::Serialize;
 
 use crate::matching::gallery::Gallery;
@@ -22,10 +24,24 @@ const FLOOR_BELOW_SHIPPED: f32 = 0.05;
 
 /// People compared pairwise at the most; larger galleries are sampled.
 const SAMPLE: usize = 1500;
-/// The share of pairs whose scores make the fitted tail.
+/// The share of pairs whose scores make the fitted tail (of the 1:1 check).
 const TAIL: f64 = 0.01;
-/// Fewer pairs than this tell nothing about a tail.
-const MIN_PAIRS: usize = 200;
+/// Fewer people than this tell nothing about their closest strangers.
+const MIN_PEOPLE: usize = 21;
+/// Strangers at the kiosk reach a gallery's people more often than the
+/// people reach one another: on faces/dev, held-out strangers were accepted
+/// 1.4–1.7 times as often as the fit to the gallery promised. The fit aims
+/// this many times lower.
+const STRANGER_FACTOR: f64 = 2.0;
+/// The fit is redone on resampled people and the threshold taken at this
+/// quantile of the results: a small gallery's fit is uncertain, and the
+/// uncertainty must not fall on the strangers' side. Both chosen on
+/// faces/dev (half galleries of 75: 0.26% accepted at a 0.3% aim);
+/// eastasia_dev and asian_dev were not used to choose them.
+const BOOTSTRAP_QUANTILE: f64 = 0.8;
+const BOOTSTRAP_ROUNDS: usize = 200;
+/// Euler–Mascheroni: the mean of a standard Gumbel.
+const EULER_GAMMA: f64 = 0.577_215_664_901_532_9;
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Calibration {
@@ -53,28 +69,85 @@ pub fn calibrate(gallery: &Gallery, target: f64, floor: f32) -> Option<Calibrati
     chosen.shuffle(&mut rand::rngs::StdRng::seed_from_u64(7));
     chosen.truncate(SAMPLE);
     // One template a person: enrolment photos of one person are alike, and this is about different people.
-    let faces: Vec<&[f32]> = chosen.iter().filter_map(|&p| gallery.first_template(p)).collect();
-    let mut scores = Vec::with_capacity(faces.len() * faces.len() / 2);
-    for (i, a) in faces.iter().enumerate() {
-        scores.extend(faces[i + 1..].iter().map(|b| similarity(a, b) as f64));
-    }
-    if scores.len() < MIN_PAIRS {
+    let faces: Vec<Vec<f32>> = chosen.iter().filter_map(|&p| gallery.first_template(p)).collect();
+    let n = faces.len();
+    if n < MIN_PEOPLE {
         return None;
     }
+    let mut scores = Vec::with_capacity(n * (n - 1) / 2);
+    let mut closest = vec![f64::MIN; n];
+    for i in 0..n {
+        for j in i + 1..n {
+            let s = similarity(&faces[i], &faces[j]) as f64;
+            scores.push(s);
+            closest[i] = closest[i].max(s);
+            closest[j] = closest[j].max(s);
+        }
+    }
+    // Each best score is a maximum over n - 1 people; the kiosk's over all of them.
+    let gumbel = Gumbel::fit(&closest).over(people as f64 / (n - 1) as f64);
+    let mut rng = rand::rngs::StdRng::seed_from_u64(11);
+    let mut resampled: Vec<f64> = (0..BOOTSTRAP_ROUNDS)
+        .map(|_| {
+            let again: Vec<f64> = (0..n).map(|_| closest[rng.random_range(0..n)]).collect();
+            Gumbel::fit(&again).over(people as f64 / (n - 1) as f64).exceeded_by(target / STRANGER_FACTOR)
+        })
+        .collect();
+    resampled.sort_by(f64::total_cmp);
+    let bound = resampled[((BOOTSTRAP_ROUNDS as f64 * BOOTSTRAP_QUANTILE) as usize).min(BOOTSTRAP_ROUNDS - 1)];
+    let threshold = (bound as f32).max(floor).min(0.99);
+    // One comparison, not `people`: the badge names whom to compare with.
+    let one_to_one = pair_tail_threshold(&mut scores, TARGET_ONE_TO_ONE).min(threshold);
+    Some(Calibration {
+        threshold,
+        expected_fpir: (STRANGER_FACTOR * gumbel.share_above(threshold as f64)).min(1.0),
+        people,
+        pairs: scores.len(),
+        one_to_one: Some(one_to_one),
+    })
+}
+
+/// The law of a maximum: P(max < x) = exp(-exp(-(x - mu) / beta)).
+#[derive(Debug, Clone, Copy)]
+struct Gumbel {
+    mu: f64,
+    beta: f64,
+}
+
+impl Gumbel {
+    /// By the moments: the spread sets beta, the mean then sets mu.
+    fn fit(maxima: &[f64]) -> Gumbel {
+        let n = maxima.len() as f64;
+        let mean = maxima.iter().sum::<f64>() / n;
+        let sd = (maxima.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+        let beta = (sd * 6f64.sqrt() / std::f64::consts::PI).max(1e-4);
+        Gumbel { mu: mean - EULER_GAMMA * beta, beta }
+    }
+
+    /// The maximum over `k` times as many: a Gumbel stays one, shifted.
+    fn over(self, k: f64) -> Gumbel {
+        Gumbel { mu: self.mu + self.beta * k.ln(), ..self }
+    }
+
+    fn share_above(self, x: f64) -> f64 {
+        1.0 - (-(-(x - self.mu) / self.beta).exp()).exp()
+    }
+
+    /// The value exceeded with probability `p`.
+    fn exceeded_by(self, p: f64) -> f64 {
+        self.mu - self.beta * (-(1.0 - p).ln()).ln()
+    }
+}
+
+/// Where one pair of strangers scores higher with probability `rate`: an
+/// exponential fitted to the top `TAIL` of the pair scores (`scores` is sorted).
+fn pair_tail_threshold(scores: &mut [f64], rate: f64) -> f32 {
     scores.sort_by(|a, b| b.total_cmp(a));
     let tail = ((scores.len() as f64 * TAIL).ceil() as usize).max(20).min(scores.len() - 1);
     let u = scores[tail];
     let beta = (scores[..tail].iter().map(|s| s - u).sum::<f64>() / tail as f64).max(1e-4);
     let p_u = tail as f64 / scores.len() as f64;
-    // A stranger compared with `people` delegates: per-pair rate r gives 1 - (1 - r)^people.
-    let per_pair = 1.0 - (1.0 - target).powf(1.0 / people.max(1) as f64);
-    let fitted = |rate: f64| (u + beta * (p_u / rate).ln().max(0.0)) as f32;
-    let threshold = fitted(per_pair).max(floor).min(0.99);
-    // One comparison, not `people`: the badge names whom to compare with.
-    let one_to_one = fitted(TARGET_ONE_TO_ONE).min(threshold);
-    let rate_at = |t: f64| (p_u * (-(t - u) / beta).exp()).min(1.0);
-    let expected_fpir = 1.0 - (1.0 - rate_at(threshold as f64)).powi(people as i32);
-    Some(Calibration { threshold, expected_fpir, people, pairs: scores.len(), one_to_one: Some(one_to_one) })
+    (u + beta * (p_u / rate).ln().max(0.0)) as f32
 }
 
 #[cfg(test)]
@@ -104,7 +177,7 @@ mod tests {
         assert!(alike.threshold > varied.threshold + 0.05, "{alike:?} vs {varied:?}");
         let larger = calibrate(&gallery(1200, 1.0, 2), 0.003, 0.0).unwrap();
         assert!(larger.threshold > varied.threshold, "{larger:?} vs {varied:?}");
-        assert!((varied.expected_fpir - 0.003).abs() < 0.001, "{varied:?}");
+        assert!(varied.expected_fpir <= 0.003 && varied.expected_fpir > 0.001, "{varied:?}");
         assert!(calibrate(&gallery(10, 1.0, 3), 0.003, 0.0).is_none(), "45 pairs say nothing");
         assert_eq!(calibrate(&gallery(300, 1.0, 1), 0.003, 0.9).unwrap().threshold, 0.9, "the floor holds");
         let one = varied.one_to_one.unwrap();

@@ -10,9 +10,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
-use crate::matching::calibrate::{Calibration, calibrate_for};
-use crate::matching::decide::DecideConfig;
-use crate::matching::decide::Decision;
+use crate::matching::calibrate::{Calibration, calibrate, calibrate_for};
+use crate::matching::decide::{DecideConfig, Decision, Policy, decide};
 use crate::matching::gallery::Gallery;
 use crate::matching::recognize::Recognizer;
 use crate::vision::decode::{is_image_path, load_image};
@@ -63,7 +62,26 @@ pub struct Report {
     /// A face against the one person a badge names (`--one-to-one`), at the
     /// shipped 1:1 threshold and at the one calibrated on this set's gallery.
     pub one_to_one: Vec<OneToOne>,
+    /// The calibration judged on strangers it never saw, at several targets.
+    pub held_out: Vec<HeldOut>,
 }
+
+/// The gallery's people cut in two halves; each half is calibrated alone and
+/// met by strangers: the other half's probes and every impostor photo. What
+/// the calibration promised against what the kiosk's rule then accepted.
+#[derive(Debug, Clone)]
+pub struct HeldOut {
+    pub target: f64,
+    /// The calibration's own expectation, averaged over the two halves.
+    pub expected: f64,
+    pub accepted: usize,
+    pub strangers: usize,
+    pub thresholds: [f32; 2],
+}
+
+/// The targets the calibration is checked at: the kiosk's own (0.3%) and
+/// two larger ones, where these sets have enough strangers to count on.
+const HELD_OUT_TARGETS: [f64; 3] = [0.003, 0.01, 0.03];
 
 /// A face checked against one named person, at one threshold.
 #[derive(Debug, Clone)]
@@ -281,12 +299,46 @@ pub fn evaluate(
         recognizer.policy.threshold = c.threshold;
         report.calibrated = Some((c, rule(&recognizer)));
     }
+    let enrolled: Vec<(&str, Vec<f32>)> = photos
+        .iter()
+        .filter(|p| p.role == Role::Gallery)
+        .filter_map(|p| Some((p.identity.as_str(), embedding(p)?)))
+        .collect();
+    let strangers: Vec<(&str, Vec<f32>)> =
+        probes.iter().chain(&impostors).filter_map(|p| Some((p.identity.as_str(), embedding(p)?))).collect();
+    report.held_out = HELD_OUT_TARGETS
+        .iter()
+        .filter_map(|&target| held_out(&enrolled, &strangers, target, recognizer.policy))
+        .collect();
 
     if let Some(out) = scores_csv {
         let text = format!("set,path_a,path_b,same,score\n{}\n", score_rows.join("\n"));
         std::fs::write(out, text).map_err(|e| Error::io(out, e))?;
     }
     Ok(report)
+}
+
+/// `HeldOut` at one target: the calibration without its floor, so that what
+/// is judged is the model of the strangers' scores alone.
+fn held_out(enrolled: &[(&str, Vec<f32>)], strangers: &[(&str, Vec<f32>)], target: f64, policy: Policy) -> Option<HeldOut> {
+    let mut out = HeldOut { target, expected: 0.0, accepted: 0, strangers: 0, thresholds: [0.0; 2] };
+    for half in 0..2 {
+        let mut gallery = Gallery::new(enrolled.first()?.1.len());
+        let mut ids = Vec::new();
+        for (id, e) in enrolled.iter().skip(half).step_by(2) {
+            gallery.add(ids.len(), e);
+            ids.push(*id);
+        }
+        let c = calibrate(&gallery, target, f32::MIN)?;
+        let policy = Policy { threshold: c.threshold, ..policy };
+        for (_, e) in strangers.iter().filter(|(id, _)| !ids.contains(id)) {
+            out.strangers += 1;
+            out.accepted += matches!(decide(&gallery.search(e, 2), &policy), Decision::Match { .. }) as usize;
+        }
+        out.expected += c.expected_fpir / 2.0;
+        out.thresholds[half] = c.threshold;
+    }
+    Some(out)
 }
 
 fn rate(n: usize, of: usize) -> f64 {
@@ -435,6 +487,22 @@ impl fmt::Display for Report {
                     pct(c.expected_fpir)
                 ),
                 r,
+            )?;
+        }
+        if !self.held_out.is_empty() {
+            writeln!(f, "  calibration on half the gallery, met by strangers it never saw (the other half's probes, the impostors):")?;
+        }
+        for h in &self.held_out {
+            writeln!(
+                f,
+                "    target {}: expected {}, accepted {} of {} ({}), thresholds {:.3} / {:.3}",
+                pct(h.target),
+                pct(h.expected),
+                h.accepted,
+                h.strangers,
+                pct(rate(h.accepted, h.strangers)),
+                h.thresholds[0],
+                h.thresholds[1]
             )?;
         }
         Ok(())

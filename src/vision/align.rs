@@ -6,7 +6,7 @@ use image::{Rgb, RgbImage};
 use crate::vision::face::Landmarks;
 
 /// Where an embedder wants the five landmarks, in a square crop of `size` pixels.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Template {
     pub size: u32,
     pub points: Landmarks,

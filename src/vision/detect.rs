@@ -22,6 +22,8 @@ const VARIANCE: [f32; 2] = [0.1, 0.2];
 const NMS_IOU: f32 = 0.4;
 /// A face box wider than this share of the picture's shorter side marks a tight crop.
 const TIGHT_CROP: f32 = 0.55;
+/// The network's input for a region around a face found before.
+const REGION_SIDE: u32 = 160;
 
 /// Where a picture comes from, which decides how hard to look for a face.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,7 +76,7 @@ impl Detector {
     /// A photo with no face found is tried framed too (a crop so tight that
     /// the detector missed it); a camera frame with nobody in it is not.
     pub fn detect(&self, img: &RgbImage, source: Source) -> Result<Vec<Face>> {
-        let faces = self.detect_once(img, 0)?;
+        let faces = self.detect_once(img, 0, self.input_side(img))?;
         let short_side = img.width().min(img.height()) as f32;
         let tight = match faces.first() {
             Some(f) => f.bbox.width().max(f.bbox.height()) > TIGHT_CROP * short_side,
@@ -83,13 +85,28 @@ impl Detector {
         if !tight {
             return Ok(faces);
         }
-        let framed = self.detect_once(img, img.width().max(img.height()) / 2)?;
+        let framed = self.detect_once(img, img.width().max(img.height()) / 2, self.size)?;
         Ok(if framed.is_empty() { faces } else { framed })
     }
 
-    fn detect_once(&self, img: &RgbImage, pad: u32) -> Result<Vec<Face>> {
+    /// The faces of a region cut out around a face already found, which
+    /// fills about half of it: a small input (`REGION_SIDE`) is enough, a
+    /// quarter of the pixels of a whole frame.
+    pub fn detect_region(&self, region: &RgbImage) -> Result<Vec<Face>> {
+        self.detect_once(region, 0, REGION_SIDE.min(self.size))
+    }
+
+    /// A picture smaller than the network's input is not blown up: a 250 px
+    /// photo is seen at 256, not 320, which costs a third fewer pixels and
+    /// shows the detector nothing it could not see already.
+    fn input_side(&self, img: &RgbImage) -> u32 {
+        img.width().max(img.height()).div_ceil(32).saturating_mul(32).clamp(64, self.size)
+    }
+
+    /// `side`: the longer side of the picture (with its border) in the network's input.
+    fn detect_once(&self, img: &RgbImage, pad: u32, side: u32) -> Result<Vec<Face>> {
         let (w, h) = (img.width() + 2 * pad, img.height() + 2 * pad);
-        let scale = self.size as f32 / w.max(h) as f32;
+        let scale = side as f32 / w.max(h) as f32;
         let (sw, sh) = (((w as f32 * scale).round() as u32).max(1), ((h as f32 * scale).round() as u32).max(1));
         // The network's three strides want sides that are multiples of 32.
         let (cw, ch) = (sw.div_ceil(32) * 32, sh.div_ceil(32) * 32);

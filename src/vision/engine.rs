@@ -11,7 +11,7 @@ use crate::settings::within;
 use crate::vision::align::{ARCFACE_112, align};
 use crate::vision::detect::{Detector, Source};
 use crate::vision::embed::{Embedder, EmbedderKind};
-use crate::vision::face::Face;
+use crate::vision::face::{BBox, Face};
 use crate::vision::quality::Quality;
 
 /// The `[engine]` settings: which models, and how they run.
@@ -38,7 +38,7 @@ impl Default for EngineConfig {
             threads: 0,
             detect_size: 320,
             detect_score: 0.6,
-            flip_average: true,
+            flip_average: false,
             onnxruntime: PathBuf::new(),
             models_dir: PathBuf::new(),
             sessions: 1,
@@ -136,7 +136,31 @@ impl Engine {
     /// Only the most prominent face is embedded; the others are located, so
     /// that a caller can tell a crowded picture from a clear one.
     pub fn analyze_main(&self, img: &RgbImage, source: Source) -> Result<Scene> {
-        let mut faces = self.detector.detect(img, source)?;
+        let faces = self.detector.detect(img, source)?;
+        self.main_of(img, faces)
+    }
+
+    /// `analyze_main` with the detector looking only at a square twice the
+    /// size of `near` (the face of the frame before) around its centre.
+    pub fn analyze_near(&self, img: &RgbImage, near: &BBox) -> Result<Scene> {
+        let [cx, cy] = near.center();
+        let side = (2.0 * near.width().max(near.height())).max(32.0);
+        let x0 = (cx - side / 2.0).clamp(0.0, img.width() as f32) as u32;
+        let y0 = (cy - side / 2.0).clamp(0.0, img.height() as f32) as u32;
+        let (w, h) = ((side as u32).min(img.width() - x0), (side as u32).min(img.height() - y0));
+        if w < 16 || h < 16 {
+            return Ok(Scene { width: img.width(), height: img.height(), faces: Vec::new() });
+        }
+        let region = image::imageops::crop_imm(img, x0, y0, w, h).to_image();
+        let mut faces = self.detector.detect_region(&region)?;
+        for face in &mut faces {
+            face.shift(x0 as f32, y0 as f32);
+        }
+        self.main_of(img, faces)
+    }
+
+    /// The faces sorted by prominence, the first one judged and embedded.
+    fn main_of(&self, img: &RgbImage, mut faces: Vec<Face>) -> Result<Scene> {
         let (w, h) = (img.width(), img.height());
         faces.sort_by(|a, b| b.prominence(w, h).total_cmp(&a.prominence(w, h)));
         if let Some(main) = faces.first_mut() {
@@ -145,19 +169,19 @@ impl Engine {
         Ok(Scene { width: w, height: h, faces })
     }
 
+    /// The face as the embedder sees it: aligned to its template.
+    pub fn crop(&self, img: &RgbImage, face: &Face) -> RgbImage {
+        align(img, &face.landmarks, &self.embedder.template())
+    }
+
     /// Quality from the canonical 112 px crop (so that its numbers do not
     /// depend on the embedder) and the embedding from the embedder's own crop.
     pub fn describe(&self, img: &RgbImage, faces: &mut [Face]) -> Result<()> {
-        let template = self.embedder.template();
         let mut crops = Vec::with_capacity(faces.len());
         for face in faces.iter_mut() {
             let canonical = align(img, &face.landmarks, &ARCFACE_112);
             face.quality = Some(Quality::assess(&face.landmarks, &canonical));
-            crops.push(if template.size == ARCFACE_112.size && template.points == ARCFACE_112.points {
-                canonical
-            } else {
-                align(img, &face.landmarks, &template)
-            });
+            crops.push(if self.embedder.template() == ARCFACE_112 { canonical } else { self.crop(img, face) });
         }
         for (face, embedding) in faces.iter_mut().zip(self.embedder.embed(&crops)?) {
             face.embedding = Some(embedding);

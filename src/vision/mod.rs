@@ -8,6 +8,7 @@ pub mod detect;
 pub mod embed;
 pub mod engine;
 pub mod face;
+pub mod follow;
 pub mod liveness;
 pub mod qr;
 pub mod quality;
