@@ -140,7 +140,7 @@ impl Gumbel {
 }
 
 /// Where one pair of strangers scores higher with probability `rate`: an
-/// exponential fitted to the top `TAIL` of the pair scores (`scores` is sorted).
+/// exponential fitted to the top `TAIL` of the pair scores (sorted here, best first).
 fn pair_tail_threshold(scores: &mut [f64], rate: f64) -> f32 {
     scores.sort_by(|a, b| b.total_cmp(a));
     let tail = ((scores.len() as f64 * TAIL).ceil() as usize).max(20).min(scores.len() - 1);
