@@ -24,7 +24,7 @@ pub struct EmbedArgs {
     #[arg(long)]
     json: bool,
     /// Also save each face as the embedder sees it (aligned, PNG) into DIR:
-    /// to look at, or to calibrate a quantised model on (tools/build_models.sh).
+    /// to look at, or to calibrate a quantised model on.
     #[arg(long, value_name = "DIR")]
     crops: Option<PathBuf>,
     #[arg(required = true, value_name = "PATH")]
