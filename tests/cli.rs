@@ -292,6 +292,19 @@ fn embed_prints_one_json_line_per_image_with_errors_inline() {
     }
     assert!(lines[2]["path"].as_str().unwrap().ends_with("sub/broken.jpg"));
     assert!(lines[2]["error"].as_str().unwrap().contains("not an image"), "{}", lines[2]);
+
+    // A folder of links picks photos out without copying them; an empty one is a wrong path.
+    let links = tempfile::tempdir().unwrap();
+    let first = lines[0]["path"].as_str().unwrap();
+    std::os::unix::fs::symlink(first, links.path().join("picked.jpg")).unwrap();
+    let out = kiosk(&["embed", "--json", path_str(links.path())]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out).lines().count(), 1, "{}", stdout(&out));
+    assert!(stdout(&out).contains("\"error\":null"), "{}", stdout(&out));
+    let empty = tempfile::tempdir().unwrap();
+    let out = kiosk(&["embed", "--json", path_str(empty.path())]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("no image files"), "{}", stderr(&out));
 }
 
 /// kill -9 at any moment of a check-in run: the database still opens, every

@@ -27,6 +27,12 @@ find "$(realpath "$faces")" -name '*.jpg' | sort | head -n "$n" > "$work/photos.
 mkdir "$work/photos"
 while read -r p; do ln -s "$p" "$work/photos/$(basename "$(dirname "$p")")-$(basename "$p")"; done < "$work/photos.txt"
 count=$(ls "$work/photos" | wc -l)
+# A run that read nothing would look fast: both must have seen every photo.
+read_by_kiosk=$(target/release/kiosk embed --json "$work/photos" | grep -c '"error":null')
+if [ "$read_by_kiosk" -ne "$count" ]; then
+  echo "kiosk embed read $read_by_kiosk of $count photos: not comparable" >&2
+  exit 1
+fi
 cat > "$work/peer.py" <<'EOF'
 import sys, pathlib, face_recognition
 faces = 0

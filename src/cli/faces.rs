@@ -12,11 +12,11 @@ use kiosk::checkin::staff::{self, Checked, How};
 use kiosk::matching::recognize::Recognizer;
 use kiosk::matching::recognize::matched;
 use kiosk::store::{CheckIn, Delegate, Evidence, Store};
-use kiosk::vision::decode::{image_files, load_image};
+use kiosk::vision::decode::load_image;
 use kiosk::vision::engine::Engine;
 use kiosk::vision::qr;
 
-use super::{Ctx, Db, DbSession, each_image};
+use super::{Ctx, Db, DbSession, each_image, images_in};
 
 #[derive(Args)]
 pub struct EmbedArgs {
@@ -63,10 +63,10 @@ pub fn embed(ctx: &Ctx, args: EmbedArgs) -> Result<ExitCode> {
     }
     // Photos are numbered in the order listed: names alone may repeat across folders.
     let number: std::collections::HashMap<PathBuf, usize> = match args.crops {
-        Some(_) => image_files(&args.paths).into_iter().enumerate().map(|(i, p)| (p, i)).collect(),
+        Some(_) => images_in(&args.paths)?.into_iter().enumerate().map(|(i, p)| (p, i)).collect(),
         None => Default::default(),
     };
-    Ok(each_image(
+    each_image(
         &args.paths,
         "embedding",
         |path| {
@@ -81,7 +81,7 @@ pub fn embed(ctx: &Ctx, args: EmbedArgs) -> Result<ExitCode> {
             Ok(faces)
         },
         |path, result| print_embedding(path, result, args.json),
-    ))
+    )
 }
 
 fn print_embedding(path: &Path, result: kiosk::Result<Vec<kiosk::Face>>, as_json: bool) {
@@ -116,13 +116,7 @@ fn recognizer(ctx: &Ctx, store: &Store) -> Result<(Vec<Delegate>, Recognizer)> {
 pub fn identify(ctx: &Ctx, args: IdentifyArgs) -> Result<ExitCode> {
     let store = ctx.open(&args.db)?;
     let (people, recognizer) = recognizer(ctx, &store)?;
-    let files = image_files(&args.paths);
-    if files.is_empty() {
-        bail!(
-            "no image files in {}",
-            args.paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
-        );
-    }
+    let files = images_in(&args.paths)?;
     let mut failures = 0usize;
     for path in &files {
         match identify_one(ctx, &store, &people, &recognizer, path) {

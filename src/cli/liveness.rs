@@ -62,7 +62,7 @@ pub fn liveness(ctx: &Ctx, args: LivenessArgs) -> Result<ExitCode> {
         }
         (Err(e), false) => println!("{e}"),
     };
-    Ok(each_image(&args.paths, "judging", judge, show))
+    each_image(&args.paths, "judging", judge, show)
 }
 
 pub fn eval_liveness(ctx: &Ctx, args: EvalLivenessArgs) -> Result<ExitCode> {

@@ -310,6 +310,17 @@ fn progress_bar(len: usize, what: &str) -> ProgressBar {
     bar
 }
 
+/// The image files of `paths` (files, or folders walked); none at all is an
+/// error, so a wrong folder is not taken for a clean run.
+fn images_in(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let files = image_files(paths);
+    if files.is_empty() {
+        let listed = paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
+        bail!("no image files (JPEG, PNG, WebP…) in {listed}: check the path");
+    }
+    Ok(files)
+}
+
 /// Runs `work` on every image of `paths` (files, or folders walked) on all
 /// cores, in chunks so that `show` prints the results in order; fails only
 /// when every image failed.
@@ -318,8 +329,8 @@ fn each_image<T: Send>(
     what: &str,
     work: impl Fn(&Path) -> kiosk::Result<T> + Sync,
     show: impl Fn(&Path, kiosk::Result<T>),
-) -> ExitCode {
-    let files = image_files(paths);
+) -> Result<ExitCode> {
+    let files = images_in(paths)?;
     let bar = progress_bar(files.len(), what);
     let mut failures = 0usize;
     for chunk in files.chunks(64) {
@@ -340,5 +351,5 @@ fn each_image<T: Send>(
     if failures > 0 {
         eprintln!("{failures} of {} images could not be read", files.len());
     }
-    if failures == files.len() && !files.is_empty() { ExitCode::FAILURE } else { ExitCode::SUCCESS }
+    Ok(if failures == files.len() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }

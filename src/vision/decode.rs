@@ -31,7 +31,9 @@ pub fn image_files(paths: &[PathBuf]) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for p in paths {
         if p.is_dir() {
-            let walk = walkdir::WalkDir::new(p).sort_by_file_name().into_iter().filter_map(|e| e.ok());
+            // A folder of links to the photos (made to pick some out) is walked like the photos.
+            let walk =
+                walkdir::WalkDir::new(p).follow_links(true).sort_by_file_name().into_iter().filter_map(|e| e.ok());
             out.extend(walk.filter(|e| e.file_type().is_file() && is_image_path(e.path())).map(|e| e.into_path()));
         } else {
             out.push(p.clone());
