@@ -24,6 +24,11 @@ pub fn verify_pin(pin: &str, hash: &str) -> bool {
     PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(pin.as_bytes(), &h).is_ok())
 }
 
+/// Whether `hash` can open the admin screen at all: empty or mangled, no PIN can.
+pub fn pin_is_set(hash: &str) -> bool {
+    PasswordHash::new(hash).is_ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -35,6 +40,7 @@ mod tests {
         assert!(verify_pin("2468", &hash));
         assert!(!verify_pin("2469", &hash));
         assert!(!verify_pin("2468", ""), "no PIN configured: admin stays locked");
+        assert!(pin_is_set(&hash) && !pin_is_set("") && !pin_is_set("2468"));
         assert!(hash_pin("12a4").is_err() && hash_pin("12").is_err());
     }
 }

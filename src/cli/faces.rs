@@ -75,7 +75,10 @@ pub fn embed(ctx: &Ctx, args: EmbedArgs) -> Result<ExitCode> {
             if let Some(dir) = &args.crops {
                 for (i, face) in faces.iter().enumerate() {
                     let out = dir.join(format!("{:06}-{i}.png", number.get(path).copied().unwrap_or_default()));
-                    engine.crop(&img, face).save(&out).map_err(|e| kiosk::Error::output(out.display().to_string(), e))?;
+                    engine
+                        .crop(&img, face)
+                        .save(&out)
+                        .map_err(|e| kiosk::Error::output(out.display().to_string(), e))?;
                 }
             }
             Ok(faces)

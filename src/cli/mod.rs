@@ -3,6 +3,7 @@
 
 mod badges;
 mod dashboard;
+mod doctor;
 mod enrol;
 mod faces;
 mod ledger;
@@ -102,6 +103,8 @@ enum Command {
     AdminPin,
     /// Where the kiosk finds its models, settings and ONNX Runtime.
     Paths,
+    /// Check everything a kiosk needs (runtime, models, settings, database, camera, display, ledger, disk, clock, PIN, fonts): one line each, and what to do when one fails.
+    Doctor(doctor::DoctorArgs),
     /// Measure speed and memory, per stage and end to end.
     Bench(measure::BenchArgs),
     /// The shared ledger of a congress with several kiosks: set it up, see the kiosks, import a file.
@@ -238,18 +241,30 @@ impl Ctx {
     }
 }
 
-pub fn run(cli: Cli) -> Result<ExitCode> {
+/// The settings file with the command line's overrides, checked.
+fn settings(cli: &Cli) -> Result<Config> {
     let mut cfg = Config::load(cli.config.as_deref())?;
     if let Some(kind) = cli.embedder {
         cfg.engine.embedder = kind;
     }
-    if let Some(id) = cli.kiosk_id {
-        cfg.event.kiosk_id = id;
+    if let Some(id) = &cli.kiosk_id {
+        cfg.event.kiosk_id = id.clone();
     }
-    if let Some(url) = cli.ledger {
-        cfg.ledger.url = url;
+    if let Some(url) = &cli.ledger {
+        cfg.ledger.url = url.clone();
     }
     cfg.check().map_err(kiosk::Error::Config)?;
+    cfg.event.zone().map_err(kiosk::Error::Config)?;
+    Ok(cfg)
+}
+
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    // The doctor reports broken settings instead of stopping at them.
+    if let Command::Doctor(args) = &cli.command {
+        let path = cli.config.clone().unwrap_or_else(kiosk::config::default_path);
+        return Ok(doctor::doctor(settings(&cli), &path, args));
+    }
+    let cfg = settings(&cli)?;
     let zone = cfg.event.zone().map_err(kiosk::Error::Config)?;
     let ledger = Some(cfg.ledger.url.clone()).filter(|u| !u.is_empty());
     let line = RefCell::new(ledger.as_deref().map(Line::new));
@@ -281,6 +296,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Paths => window::paths(&ctx, cli.config.as_deref()),
         Command::Ledger { action } => ledger::ledger(&ctx, action),
         Command::Dashboard(args) => dashboard::dashboard(&ctx, args),
+        Command::Doctor(_) => unreachable!("the doctor runs before the settings are required"),
     };
     // What a failing command committed before it failed is sent too.
     let sent = ctx.finish();

@@ -196,6 +196,17 @@ impl Ledger {
         &self.place
     }
 
+    /// The server's clock minus this machine's, in seconds, read at the
+    /// middle of the round trip. Check-ins are ordered across kiosks by
+    /// their times, so kiosks must agree with the ledger on the time.
+    pub fn clock_offset(&mut self) -> Result<f64> {
+        let before = chrono::Utc::now();
+        let server: f64 = self.value("SELECT extract(epoch FROM clock_timestamp())::float8", &[])?;
+        let after = chrono::Utc::now();
+        let middle = (before.timestamp_micros() + after.timestamp_micros()) as f64 / 2e6;
+        Ok(server - middle)
+    }
+
     fn fail(&self, e: postgres::Error) -> Error {
         ledger_error(&self.place, e)
     }

@@ -27,7 +27,7 @@ const SAMPLE: usize = 1500;
 /// The share of pairs whose scores make the fitted tail (of the 1:1 check).
 const TAIL: f64 = 0.01;
 /// Fewer people than this tell nothing about their closest strangers.
-const MIN_PEOPLE: usize = 21;
+pub const MIN_PEOPLE: usize = 21;
 /// Strangers at the kiosk reach a gallery's people more often than the
 /// people reach one another: on faces/dev, held-out strangers were accepted
 /// 1.4–1.7 times as often as the fit to the gallery promised. The fit aims
