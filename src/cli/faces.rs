@@ -113,7 +113,11 @@ fn print_embedding(path: &Path, result: kiosk::Result<Vec<kiosk::Face>>, as_json
 
 /// The enrolled delegates of `store` and a recogniser over their faces.
 fn recognizer(ctx: &Ctx, store: &Store) -> Result<(Vec<Delegate>, Recognizer)> {
-    Ok(store.recognizer(&ctx.cfg.engine, &ctx.cfg.decide, &ctx.cfg.quality)?)
+    let (people, recognizer) = store.recognizer(&ctx.cfg.engine, &ctx.cfg.decide, &ctx.cfg.quality)?;
+    if people.is_empty() {
+        bail!("no delegate is enrolled in {} yet: run `kiosk enroll` first.", store.path().display());
+    }
+    Ok((people, recognizer))
 }
 
 pub fn identify(ctx: &Ctx, args: IdentifyArgs) -> Result<ExitCode> {

@@ -97,6 +97,8 @@ enum Command {
     Eval(measure::EvalArgs),
     /// Run the kiosk window: camera (or a folder of frames), recognition, check-in.
     Run(window::RunArgs),
+    /// Write a demo congress (about 30 delegates, no photos) to try the kiosk with.
+    Demo(window::DemoArgs),
     /// List the cameras attached.
     Cameras,
     /// Read an admin PIN (4+ digits) from standard input and print the line for the settings file.
@@ -291,6 +293,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Eval(args) => measure::eval(&ctx, args),
         Command::Bench(args) => measure::bench(&ctx, args),
         Command::Run(args) => window::run(&ctx, args),
+        Command::Demo(args) => window::demo(args),
         Command::Cameras => window::cameras(),
         Command::AdminPin => window::admin_pin(),
         Command::Paths => window::paths(&ctx, cli.config.as_deref()),

@@ -7,7 +7,9 @@ use anyhow::{Context, Result};
 use clap::Args;
 
 use kiosk::base::pin::hash_pin;
+use kiosk::config::Config;
 use kiosk::present::RunOptions;
+use kiosk::store::Store;
 
 use super::{Ctx, DbSession};
 
@@ -26,20 +28,83 @@ pub struct RunArgs {
     windowed: bool,
 }
 
+#[derive(Args)]
+pub struct DemoArgs {
+    /// The folder to write the demo into (demo.db and kiosk.toml).
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+}
+
 pub fn run(ctx: &Ctx, args: RunArgs) -> Result<ExitCode> {
-    // With a ledger the local copy is made when missing; alone, the file must exist.
-    let db = if ctx.ledger.is_some() { ctx.db_path(&args.at.db) } else { ctx.existing_db(&args.at.db)? };
+    // A fresh install has no congress yet: it shows the demo rather than an error.
+    let demo;
+    let (cfg, db) = if ctx.ledger.is_none() && args.at.db.db.is_none() && !ctx.cfg.store.database.exists() {
+        let missing = &ctx.cfg.store.database;
+        let settings = make_demo(&missing.with_file_name("kiosk-demo"))?;
+        eprintln!(
+            "no database {}: showing the demo congress ({}, admin PIN {}). For your own: kiosk enroll --db {} --roster ROSTER --photos DIR",
+            missing.display(),
+            settings.display(),
+            kiosk::secretariat::demo::PIN,
+            missing.display()
+        );
+        demo = Config::load(Some(&settings))?;
+        (&demo, demo.store.database.clone())
+    } else if ctx.ledger.is_some() {
+        // With a ledger the local copy is made when missing.
+        (&ctx.cfg, ctx.db_path(&args.at.db))
+    } else {
+        (&ctx.cfg, ctx.existing_db(&args.at.db)?)
+    };
     let opts = RunOptions {
         db,
         ledger: ctx.ledger.clone(),
-        session: ctx.session(&args.at.session),
+        session: args.at.session.clone().unwrap_or_else(|| cfg.event.session.clone()),
         frames: args.frames,
         once: args.once,
         fullscreen: !args.windowed,
     };
-    let summary = kiosk::present::run(&ctx.cfg.station(), opts)?;
+    let summary = kiosk::present::run(&cfg.station(), opts)?;
     println!("{}", summary.report());
     Ok(ExitCode::SUCCESS)
+}
+
+pub fn demo(args: DemoArgs) -> Result<ExitCode> {
+    let settings = make_demo(&args.out)?;
+    println!(
+        "demo congress: {} delegates in {}, sessions {}; admin PIN {}",
+        kiosk::secretariat::demo::delegates().len(),
+        args.out.join("demo.db").display(),
+        kiosk::secretariat::demo::SESSIONS.join(", "),
+        kiosk::secretariat::demo::PIN
+    );
+    println!("run it: kiosk run --config {}", settings.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `dir/demo.db` and `dir/kiosk.toml`, the settings that open it; returns the settings' path.
+fn make_demo(dir: &Path) -> Result<PathBuf> {
+    use kiosk::secretariat::demo;
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot make the folder {}", dir.display()))?;
+    let dir = dir.canonicalize().with_context(|| format!("cannot find {}", dir.display()))?;
+    let db = dir.join("demo.db");
+    demo::write(&mut Store::open(&db)?)?;
+    let mut settings = toml::Table::new();
+    let section = |pairs: &[(&str, &str)]| {
+        toml::Value::Table(pairs.iter().map(|(k, v)| (k.to_string(), toml::Value::String(v.to_string()))).collect())
+    };
+    let event = [("name", demo::NAME), ("session", demo::SESSIONS[0]), ("time_zone", "Asia/Ho_Chi_Minh")];
+    settings.insert("event".into(), section(&event));
+    settings.insert("store".into(), section(&[("database", &db.to_string_lossy())]));
+    settings.insert("kiosk".into(), section(&[("admin_pin_hash", &hash_pin(demo::PIN)?)]));
+    let path = dir.join("kiosk.toml");
+    let text = format!(
+        "# The demo congress of `kiosk demo`: kiosk run --config {}\n{}",
+        path.display(),
+        toml::to_string(&settings)?
+    );
+    std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(path)
 }
 
 pub fn cameras() -> Result<ExitCode> {

@@ -3,6 +3,7 @@
 
 pub mod badge_sheet;
 pub mod badges;
+pub mod demo;
 pub mod enroll;
 pub mod export;
 pub mod lookup;

@@ -151,22 +151,20 @@ impl Store {
         Ok((people, gallery))
     }
 
-    /// The gallery `kind` made, with its lookalike pairs; an error that says
-    /// what to do when nobody is enrolled with this model.
+    /// The gallery `kind` made, with its lookalike pairs. Empty when nobody
+    /// has a face yet (a new congress, the demo: the kiosk still serves the
+    /// search lane and the help desk); an error that says what to do when the
+    /// faces were enrolled with another model.
     pub fn enrolled(&self, kind: EmbedderKind) -> Result<Enrolled> {
         let (people, gallery) = self.gallery(kind.model_id(), kind.dim())?;
-        if gallery.is_empty() {
-            let others = self.template_models()?;
-            let message = if others.is_empty() {
-                format!("no delegate is enrolled in {} yet: run `kiosk enroll` first.", self.path.display())
-            } else {
-                format!(
-                    "the delegates in {} were enrolled with {} but the kiosk is set to {}: run `kiosk enroll` again to re-enrol them with this model (or switch engine.embedder back).",
-                    self.path.display(),
-                    others.iter().map(|(m, n)| format!("{m} ({n} templates)")).collect::<Vec<_>>().join(", "),
-                    kind.model_id()
-                )
-            };
+        let others = if gallery.is_empty() { self.template_models()? } else { Vec::new() };
+        if !others.is_empty() {
+            let message = format!(
+                "the delegates in {} were enrolled with {} but the kiosk is set to {}: run `kiosk enroll` again to re-enrol them with this model (or switch engine.embedder back).",
+                self.path.display(),
+                others.iter().map(|(m, n)| format!("{m} ({n} templates)")).collect::<Vec<_>>().join(", "),
+                kind.model_id()
+            );
             return Err(Error::Store { message, source: None });
         }
         let index: HashMap<&str, usize> = people.iter().enumerate().map(|(i, d)| (d.code.as_str(), i)).collect();
