@@ -32,8 +32,7 @@ pub trait FrameSource {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct CameraConfig {
-    /// V4L device index (`kiosk cameras` lists them).
-    pub device: u32,
+    pub device: Device,
     pub width: u32,
     pub height: u32,
     pub fps: u32,
@@ -41,8 +40,58 @@ pub struct CameraConfig {
 
 impl Default for CameraConfig {
     fn default() -> Self {
-        Self { device: 0, width: 640, height: 480, fps: 30 }
+        Self { device: Device::Index(0), width: 640, height: 480, fps: 30 }
     }
+}
+
+/// Which camera: a V4L index, or a `/dev/v4l/by-id/…` path, which names the
+/// camera itself and so survives re-plugging it into another USB port
+/// (the index does not: it follows the order cameras were found in).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Device {
+    Index(u32),
+    Path(PathBuf),
+}
+
+impl std::fmt::Display for Device {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Device::Index(i) => write!(f, "{i}"),
+            Device::Path(p) => write!(f, "{}", p.display()),
+        }
+    }
+}
+
+impl Device {
+    /// The V4L index now; a path is looked up at each opening.
+    pub fn index(&self) -> Result<u32> {
+        match self {
+            Device::Index(i) => Ok(*i),
+            Device::Path(p) => video_index(p).ok_or_else(|| Error::Camera {
+                message: format!(
+                    "no camera at {} (unplugged, or another camera's name). `kiosk cameras` lists the cameras with their /dev/v4l/by-id names.",
+                    p.display()
+                ),
+                source: None,
+            }),
+        }
+    }
+}
+
+/// N of the `/dev/videoN` a path is, or links to.
+fn video_index(path: &Path) -> Option<u32> {
+    let real = std::fs::canonicalize(path).ok()?;
+    real.file_name()?.to_str()?.strip_prefix("video")?.parse().ok()
+}
+
+/// The cameras' stable names, `/dev/v4l/by-id/…`, with the index each is now.
+fn by_id() -> Vec<(u32, PathBuf)> {
+    let Ok(entries) = std::fs::read_dir("/dev/v4l/by-id") else { return Vec::new() };
+    let mut found: Vec<(u32, PathBuf)> =
+        entries.filter_map(|e| e.ok()).filter_map(|e| Some((video_index(&e.path())?, e.path()))).collect();
+    found.sort();
+    found
 }
 
 impl CameraConfig {
@@ -145,7 +194,8 @@ impl Webcam {
             ),
             source: Some(e.into()),
         };
-        let mut camera = nokhwa::Camera::new(CameraIndex::Index(cfg.device), format).map_err(no_camera)?;
+        let index = cfg.device.index()?;
+        let mut camera = nokhwa::Camera::new(CameraIndex::Index(index), format).map_err(no_camera)?;
         camera.open_stream().map_err(no_camera)?;
         let name = camera.info().human_name();
         Ok(Self { camera, name, index: 0 })
@@ -175,9 +225,39 @@ impl FrameSource for Webcam {
     }
 }
 
-/// The cameras attached, as "index: name".
+/// The cameras attached, as "index: name (description)", each followed by
+/// its `/dev/v4l/by-id` names, which `camera.device` takes too.
 pub fn list_cameras() -> Result<Vec<String>> {
     let cameras = nokhwa::query(nokhwa::utils::ApiBackend::Auto)
         .map_err(|e| Error::Camera { message: format!("cannot list cameras: {e}"), source: Some(e.into()) })?;
-    Ok(cameras.iter().map(|c| format!("{}: {} ({})", c.index(), c.human_name(), c.description())).collect())
+    let stable = by_id();
+    Ok(cameras
+        .iter()
+        .map(|c| {
+            let names = stable.iter().filter(|(i, _)| c.index().as_index().ok() == Some(*i));
+            let names: Vec<String> = names.map(|(_, p)| format!("\n    device = \"{}\"", p.display())).collect();
+            format!("{}: {} ({}){}", c.index(), c.human_name(), c.description(), names.concat())
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_device_is_an_index_or_a_stable_name_looked_up_when_opened() {
+        let by_index: CameraConfig = toml::from_str("device = 2").unwrap();
+        assert_eq!(by_index.device.index().unwrap(), 2);
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("video7"), b"").unwrap();
+        let link = dir.path().join("usb-Logitech_HD_Webcam-video-index0");
+        std::os::unix::fs::symlink(dir.path().join("video7"), &link).unwrap();
+        let by_name: CameraConfig = toml::from_str(&format!("device = \"{}\"", link.display())).unwrap();
+        assert_eq!(by_name.device.index().unwrap(), 7);
+        // Unplugged: the name no longer leads to a device, and the error says where to look.
+        std::fs::remove_file(dir.path().join("video7")).unwrap();
+        let e = by_name.device.index().unwrap_err().to_string();
+        assert!(e.contains("kiosk cameras"), "{e}");
+    }
 }

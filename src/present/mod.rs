@@ -321,9 +321,11 @@ fn repaint(ctx: &Mutex<Option<egui::Context>>) {
     }
 }
 
-/// Reads frames until the source ends or the window closes. Without a frame
-/// folder it uses the webcam and, when it is missing or unplugged, tries
-/// again every two seconds.
+/// How often a missing or lost camera is tried again.
+const CAMERA_RETRY: Duration = Duration::from_secs(2);
+
+/// Reads frames until the source ends or the window closes: the frame
+/// folder if there is one, else the webcam (`pump`).
 fn spawn_capture(
     folder: Option<FolderSource>,
     camera: CameraConfig,
@@ -335,42 +337,82 @@ fn spawn_capture(
 ) -> thread::JoinHandle<()> {
     thread::spawn(move || {
         let finite = folder.is_some();
-        let mut source: Option<Box<dyn FrameSource>> = folder.map(|f| Box::new(f) as Box<dyn FrameSource>);
-        while !stop.load(Ordering::SeqCst) {
-            if source.is_none() {
-                match Webcam::open(&camera) {
-                    Ok(cam) => source = Some(Box::new(cam)),
-                    Err(e) => {
-                        let _ = tx.send(Msg::Problem(Problem::Camera(e.to_string())));
-                        repaint(&ctx);
-                        thread::sleep(Duration::from_secs(2));
-                        continue;
-                    }
-                }
+        let mut folder = folder;
+        let mut open = || -> Result<Box<dyn FrameSource>> {
+            match folder.take() {
+                Some(f) => Ok(Box::new(f)),
+                None => Ok(Box::new(Webcam::open(&camera)?)),
             }
-            let Some(src) = source.as_mut() else { continue };
-            match src.next_frame() {
-                Ok(Some(frame)) => {
+        };
+        pump(&mut open, finite, CAMERA_RETRY, &stop, &mut |pumped| {
+            match pumped {
+                Pumped::Frame(frame) => {
                     if let Err(TrySendError::Disconnected(_)) = preview.try_send(Msg::Preview(frame.image.clone())) {
-                        break;
+                        return false;
                     }
                     latest.put(Some(frame), &stop);
-                    repaint(&ctx);
                 }
-                Ok(None) => break,
-                Err(e) if finite => {
-                    let _ = tx.send(Msg::Problem(Problem::Camera(e.to_string())));
-                    break;
-                }
-                Err(e) => {
-                    tracing::warn!("{e}; reconnecting");
-                    let _ = tx.send(Msg::Problem(Problem::Camera(e.to_string())));
-                    source = None;
+                Pumped::Lost(problem) => {
+                    let _ = tx.send(Msg::Problem(Problem::Camera(problem)));
                 }
             }
-        }
+            repaint(&ctx);
+            true
+        });
         latest.put(None, &stop);
     })
+}
+
+/// What the capture loop hands on.
+enum Pumped {
+    Frame(Frame),
+    /// The camera cannot be opened or stopped giving frames; it is tried again.
+    Lost(String),
+}
+
+/// Hands the frames of `open`'s source to `on` until the source ends, `on`
+/// says false, or `stop` is set. A camera that cannot be opened, or stops
+/// giving frames (unplugged, a loose cable), is reported and opened again
+/// every `retry`, without restarting the program; a finite source (a folder
+/// of frames) ends at its first failure instead.
+fn pump(
+    open: &mut dyn FnMut() -> Result<Box<dyn FrameSource>>,
+    finite: bool,
+    retry: Duration,
+    stop: &AtomicBool,
+    on: &mut dyn FnMut(Pumped) -> bool,
+) {
+    let mut source: Option<Box<dyn FrameSource>> = None;
+    while !stop.load(Ordering::SeqCst) {
+        let src = match source.as_mut() {
+            Some(src) => src,
+            None => match open() {
+                Ok(opened) => source.insert(opened),
+                Err(e) => {
+                    if !on(Pumped::Lost(e.to_string())) || finite {
+                        return;
+                    }
+                    thread::sleep(retry);
+                    continue;
+                }
+            },
+        };
+        match src.next_frame() {
+            Ok(Some(frame)) => {
+                if !on(Pumped::Frame(frame)) {
+                    return;
+                }
+            }
+            Ok(None) => return,
+            Err(e) => {
+                tracing::warn!("{e}; reconnecting");
+                if !on(Pumped::Lost(e.to_string())) || finite {
+                    return;
+                }
+                source = None;
+            }
+        }
+    }
 }
 
 fn spawn_recognition(
@@ -542,5 +584,78 @@ impl KioskApp {
             Ok(mut child) => drop(thread::spawn(move || child.wait())),
             Err(e) => tracing::warn!("welcome sound {}: {e}", self.welcome_sound.display()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A camera that gives `frames` frames, then is unplugged.
+    struct Unplugged {
+        frames: u64,
+        given: u64,
+    }
+
+    impl FrameSource for Unplugged {
+        fn next_frame(&mut self) -> Result<Option<Frame>> {
+            if self.given == self.frames {
+                return Err(Error::Camera { message: "VIDIOC_DQBUF: No such device".into(), source: None });
+            }
+            self.given += 1;
+            let image = Arc::new(image::RgbImage::new(4, 4));
+            Ok(Some(Frame { image, index: self.given - 1, captured: Instant::now() }))
+        }
+
+        fn describe(&self) -> String {
+            "a camera that comes and goes".into()
+        }
+    }
+
+    #[test]
+    fn a_lost_camera_is_reported_and_opened_again_until_it_gives_frames() {
+        // Not there at first, then 3 frames and unplugged, then back for good.
+        let mut opened = 0;
+        let mut open = || -> Result<Box<dyn FrameSource>> {
+            opened += 1;
+            match opened {
+                1 | 2 => Err(Error::Camera { message: "no camera at device 0".into(), source: None }),
+                3 => Ok(Box::new(Unplugged { frames: 3, given: 0 })),
+                _ => Ok(Box::new(Unplugged { frames: u64::MAX, given: 0 })),
+            }
+        };
+        let stop = AtomicBool::new(false);
+        let mut seen = Vec::new();
+        pump(&mut open, false, Duration::from_millis(1), &stop, &mut |p| {
+            seen.push(match p {
+                Pumped::Frame(f) => format!("frame {}", f.index),
+                Pumped::Lost(why) => format!("lost: {why}"),
+            });
+            seen.len() < 10
+        });
+        let expected = [
+            "lost: no camera at device 0",
+            "lost: no camera at device 0",
+            "frame 0",
+            "frame 1",
+            "frame 2",
+            "lost: VIDIOC_DQBUF: No such device",
+            "frame 0",
+            "frame 1",
+            "frame 2",
+            "frame 3",
+        ];
+        assert_eq!(seen, expected.map(String::from));
+    }
+
+    #[test]
+    fn a_frame_folder_ends_at_its_first_failure() {
+        let mut open = || -> Result<Box<dyn FrameSource>> { Ok(Box::new(Unplugged { frames: 2, given: 0 })) };
+        let mut seen = 0;
+        pump(&mut open, true, Duration::from_millis(1), &AtomicBool::new(false), &mut |_| {
+            seen += 1;
+            true
+        });
+        assert_eq!(seen, 3, "two frames and the failure, then no retry");
     }
 }

@@ -554,6 +554,16 @@ mod tests {
     }
 
     #[test]
+    fn the_camera_lost_message_goes_with_the_first_frame_after_it() {
+        let mut m = Model::new(Lang::Vi, "Đại hội", "Phiên 1", delegates(), Duration::from_secs(3));
+        m.problem = Some(Problem::Camera("VIDIOC_DQBUF: No such device".into()));
+        let shown = crate::present::i18n::t(m.lang, crate::present::i18n::Text::CameraLost);
+        assert!(shown.starts_with("Mất tín hiệu camera"), "{shown}");
+        m.on_update(&update(0, None), Instant::now());
+        assert_eq!(m.problem, None);
+    }
+
+    #[test]
     fn the_header_shows_the_figures_of_the_stats() {
         let mut m = Model::new(Lang::Vi, "Đại hội", "Phiên 1", delegates(), Duration::from_secs(3));
         assert_eq!((m.checked_in, m.total), (0, 3));

@@ -251,7 +251,7 @@ fn big_button(ui: &mut egui::Ui, label: &str) -> bool {
 fn camera_view(ui: &mut egui::Ui, model: &Model, preview: &Preview, actions: &mut Vec<Action>) {
     let lang = model.lang;
     let message = match (&model.problem, model.guidance, &model.screen) {
-        (Some(Problem::Camera(_)), _, _) => t(lang, Text::NoCamera),
+        (Some(Problem::Camera(_)), _, _) => t(lang, Text::CameraLost),
         (Some(Problem::Recognition(_)), _, _) => t(lang, Text::RecognitionDown),
         (None, _, Screen::Challenge) => t(lang, Text::TurnHead),
         (None, Some(g), _) => t(lang, Text::Guidance(g)),
