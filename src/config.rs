@@ -34,8 +34,13 @@ pub struct Config {
     pub badges: BadgeConfig,
 }
 
-/// The settings file used when none is named, inside the kiosk's folder.
+/// The settings file used when none is named: inside the kiosk's folder,
+/// or for the Debian package `/etc/kiosk/kiosk.toml` (a conffile: an
+/// upgrade keeps the venue's edits).
 pub fn default_path() -> PathBuf {
+    if crate::home::installed() {
+        return PathBuf::from("/etc/kiosk/kiosk.toml");
+    }
     crate::home::path("kiosk-config/default.toml")
 }
 

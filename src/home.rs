@@ -6,8 +6,9 @@
 //! 2. the folder of the `kiosk` executable, then its parent and grandparent
 //!    (`/opt/kiosk/bin/kiosk` finds `/opt/kiosk/models`, `target/release/kiosk`
 //!    finds the checkout);
-//! 3. the current folder;
-//! 4. the checkout the binary was built from.
+//! 3. `/usr/share/kiosk`, where the Debian package puts them;
+//! 4. the current folder;
+//! 5. the checkout the binary was built from.
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -27,11 +28,21 @@ fn candidates() -> Vec<(PathBuf, &'static str)> {
     if let Some(exe_dir) = std::env::current_exe().ok().and_then(|e| e.parent().map(Path::to_path_buf)) {
         out.extend(exe_dir.ancestors().take(3).map(|d| (d.to_path_buf(), "next to the kiosk program")));
     }
+    out.push((PathBuf::from(INSTALLED), INSTALLED_BY));
     if let Ok(cwd) = std::env::current_dir() {
         out.push((cwd, "the current folder"));
     }
     out.push((PathBuf::from(env!("CARGO_MANIFEST_DIR")), "the folder the program was built in"));
     out
+}
+
+/// The Debian package's place for the models, assets and shipped settings.
+pub const INSTALLED: &str = "/usr/share/kiosk";
+const INSTALLED_BY: &str = "the installed package";
+
+/// Whether this kiosk runs from the Debian package (its settings are then in /etc/kiosk).
+pub fn installed() -> bool {
+    home().found_by == INSTALLED_BY
 }
 
 /// Looked up once per process.

@@ -13,7 +13,9 @@ ORT_SHA256=6c1585d1bbf45b0712ea4a21b705c5fcb4ba04ff2e30f1fbf81a49faf658638f
 # aplay for the welcome sound; GNU time for tools/bench_enrolment.sh; PostgreSQL
 # (the shared ledger: the tests start their own throw-away server), Chromium and
 # its driver (the dashboard's test), iproute2 (the network-cut test) and
-# poppler-utils (pdftoppm, pdftotext: the printed papers' tests).
+# poppler-utils (pdftoppm, pdftotext: the printed papers' tests); dpkg-dev, lintian,
+# cage and systemd (tools/package.sh builds the Debian package, tests/package.rs
+# checks it and its units).
 APT_PACKAGES=(
   build-essential pkg-config python3 python3-pip unzip
   libclang-dev clang libv4l-dev
@@ -21,6 +23,7 @@ APT_PACKAGES=(
   libgl1-mesa-dev libegl1 libgl1-mesa-dri libwayland-dev
   xvfb x11-utils imagemagick fonts-noto-core alsa-utils time
   postgresql chromium chromium-driver iproute2 poppler-utils
+  dpkg-dev lintian cage systemd
 )
 
 missing=()

@@ -8,4 +8,6 @@ faces="${KIOSK_FACES:-../shared/faces}"
 if [ ! -d "$faces/dev/gallery" ]; then
   echo "NOTE: no real face photos at $faces (set KIOSK_FACES): the tests that need them will say SKIPPED and pass." >&2
 fi
+# The package's own tests (tests/package.rs) check what this builds.
+tools/package.sh >/dev/null
 cargo test --release "$@"

@@ -281,6 +281,7 @@ pub fn run(settings: &Settings, opts: RunOptions) -> Result<Summary> {
         summary: summary.clone(),
         link,
         link_pulled: 0,
+        told_alive: None,
     };
     let mut viewport = egui::ViewportBuilder::default().with_title("Kiosk").with_inner_size([1280.0, 800.0]);
     if opts.fullscreen {
@@ -479,12 +480,15 @@ struct KioskApp {
     link: Option<LinkWatch>,
     /// The link's pull count the header's figures were last read at.
     link_pulled: u64,
+    /// When systemd was last told the window is alive (`alive`).
+    told_alive: Option<Instant>,
 }
 
 impl eframe::App for KioskApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         let now = Instant::now();
         self.fps.tick(now);
+        self.alive(now);
         let ctx = ui.ctx().clone();
         if let Some(logo) = self.logo.take() {
             self.pictures.logo.set_rgba(&ctx, &logo);
@@ -551,6 +555,22 @@ fn load_logo(path: &std::path::Path) -> Option<image::RgbaImage> {
 }
 
 impl KioskApp {
+    /// Under systemd (the kiosk unit, `Type=notify`, `WatchdogSec`): ready at
+    /// the first frame drawn, then a watchdog ping at most once a second from
+    /// this loop, so that a hung window is restarted. Without systemd
+    /// (no `NOTIFY_SOCKET`) nothing is sent.
+    fn alive(&mut self, now: Instant) {
+        let state = match self.told_alive {
+            None => sd_notify::NotifyState::Ready,
+            Some(at) if now - at >= Duration::from_secs(1) => sd_notify::NotifyState::Watchdog,
+            Some(_) => return,
+        };
+        if let Err(e) = sd_notify::notify(false, &[state]) {
+            tracing::warn!("cannot tell systemd the kiosk is alive: {e}");
+        }
+        self.told_alive = Some(now);
+    }
+
     fn on_reply(&mut self, reply: Reply, now: Instant) {
         match reply {
             Reply::CheckedIn { delegate, at, already, photo } => {

@@ -28,6 +28,8 @@ pub fn library_candidates(configured: &Path) -> Vec<PathBuf> {
         out.push(dir.join(ORT_LIBRARY));
     }
     out.push(crate::home::path(".ort").join(ORT_LIBRARY));
+    // Where the Debian package puts it: architecture-dependent, so not with the models.
+    out.push(PathBuf::from("/usr/lib/kiosk").join(ORT_LIBRARY));
     out
 }
 
