@@ -15,13 +15,7 @@ fn with_no_database_the_window_opens_the_demo_congress() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let frames = dir.path().join("frames");
-    std::fs::create_dir(&frames).unwrap();
-    let mut live: Vec<_> = std::fs::read_dir(pad.join("live")).unwrap().map(|e| e.unwrap().path()).collect();
-    live.sort();
-    for p in live.iter().take(12) {
-        std::fs::copy(p, frames.join(p.file_name().unwrap())).unwrap();
-    }
+    live_frames(&pad, dir.path(), 12);
     let out = Command::new("xvfb-run")
         .args(["-a", "-s", "-screen 0 1280x800x24", env!("CARGO_BIN_EXE_kiosk"), "run", "--frames", "frames", "--once"])
         .current_dir(dir.path())

@@ -117,13 +117,7 @@ fn the_window_tells_systemd_it_is_ready_and_alive() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let frames = dir.path().join("frames");
-    std::fs::create_dir(&frames).unwrap();
-    let mut live: Vec<_> = std::fs::read_dir(pad.join("live")).unwrap().map(|e| e.unwrap().path()).collect();
-    live.sort();
-    for p in live.iter().take(8) {
-        std::fs::copy(p, frames.join(p.file_name().unwrap())).unwrap();
-    }
+    live_frames(&pad, dir.path(), 8);
     let socket_path = dir.path().join("notify.sock");
     let socket = UnixDatagram::bind(&socket_path).unwrap();
     socket.set_nonblocking(true).unwrap();

@@ -142,6 +142,18 @@ pub fn frame_folder(out: &Path, sequence: &[Vec<PathBuf>], per_person: usize) ->
     out.to_path_buf()
 }
 
+/// `dir/frames` with the first `n` live webcam frames of pad/dev, in order.
+pub fn live_frames(pad: &Path, dir: &Path, n: usize) -> PathBuf {
+    let frames = dir.join("frames");
+    std::fs::create_dir_all(&frames).unwrap();
+    let mut live: Vec<PathBuf> = std::fs::read_dir(pad.join("live")).unwrap().map(|e| e.unwrap().path()).collect();
+    live.sort();
+    for p in live.iter().take(n) {
+        std::fs::copy(p, frames.join(p.file_name().unwrap())).unwrap();
+    }
+    frames
+}
+
 /// Frames made of press photos are pictures of faces, and the liveness check
 /// rightly refuses them (tests/liveness.rs tests it on webcam frames): tests
 /// of recognition, recording and sync on such frames turn it off.
