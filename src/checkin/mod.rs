@@ -4,6 +4,7 @@
 //! all call, so that a check-in, an undo or the papers mean one thing.
 
 pub mod badge;
+pub mod enrolment;
 pub mod gate;
 pub mod staff;
 pub mod station;

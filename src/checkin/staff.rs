@@ -8,11 +8,13 @@ use std::sync::Arc;
 
 use image::RgbImage;
 
+use crate::checkin::enrolment::Candidate;
 use crate::error::{Error, Result};
 use crate::ledger::Line;
 use crate::secretariat::EventConfig;
 use crate::secretariat::papers::Papers;
 use crate::store::time::Zone;
+use crate::store::delegates::DESK_PHOTO;
 use crate::store::{AuditHead, CheckIn, Delegate, DelegationCount, Evidence, ListRow, Method, Store};
 use crate::text::Lang;
 
@@ -68,6 +70,21 @@ impl How<'_> {
             How::Face { .. } | How::Search | How::Badge { .. } => None,
         }
     }
+}
+
+/// Enrols the face staff approved at the kiosk's help desk: its template,
+/// and `enrolled_at_desk` in the audit log with the kiosk (and the lookalike
+/// staff were shown, if any). With a ledger the kiosk's copy sends both on,
+/// and the other kiosks take the face like any enrolment.
+pub fn enrol_at_desk(store: &mut Store, candidate: &Candidate, kiosk: &str) -> Result<()> {
+    let code = &candidate.delegate.code;
+    let photo = format!("{DESK_PHOTO}{}", store.zone().now());
+    let lookalike = candidate.lookalike.as_ref().map(|(d, score)| serde_json::json!({"code": d.code, "score": score}));
+    let detail = serde_json::json!({"code": code, "kiosk": kiosk, "model": candidate.model, "lookalike": lookalike});
+    store.transaction(|tx| {
+        tx.put_template(code, &photo, &candidate.model, &candidate.template)?;
+        tx.audit("enrolled_at_desk", &detail.to_string())
+    })
 }
 
 /// A check-in made (or found made earlier in the session).

@@ -3,6 +3,7 @@
 //! delegate is greeted. Runs on the recognition thread, never on the UI's.
 
 use std::collections::HashMap;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -11,6 +12,7 @@ use serde::Serialize;
 
 use crate::capture::Frame;
 use crate::checkin::badge::{BadgeDecision, BadgeSeen, Problem, decide, judge};
+use crate::checkin::enrolment::{Capture, Captured, DeskLink};
 use crate::checkin::gate::{LivenessGate, Vouch};
 use crate::checkin::staff::{self, Checked, How, enrolled_photo};
 use crate::checkin::{KioskConfig, Settings};
@@ -22,7 +24,10 @@ use crate::matching::recognize::Recognizer;
 use crate::secretariat::badges::WithoutFace;
 use crate::store::time::Timestamp;
 use crate::store::{Delegate, Evidence, Store};
+use crate::vision::detect::Source;
+use crate::vision::engine::EngineConfig;
 use crate::vision::follow::Follow;
+use crate::vision::liveness::LivenessConfig;
 use crate::vision::face::BBox;
 use crate::vision::face::Face;
 use crate::vision::qr;
@@ -68,6 +73,9 @@ pub enum Event {
     AskCode { candidates: Vec<Delegate>, evidence: Evidence },
     /// Recognised, but the check-in could not be written: nothing was recorded.
     NotRecorded { error: String },
+    /// The face the help desk asked for (`DeskLink`), for staff to approve.
+    #[serde(skip_serializing)]
+    Captured(Box<Captured>),
     /// A QR code that is not a valid badge of this congress (the face still counts).
     BadgeInvalid { problem: Problem },
     /// A valid badge held by someone whose face is not its delegate's, or a
@@ -129,6 +137,14 @@ pub struct Station {
     badge: Option<BadgeTrack>,
     /// Where the last frame's face was: the next frame's detector looks there first.
     follow: Follow,
+    /// The help desk's requests, and the count of its enrolments last seen.
+    desk: DeskLink,
+    desk_seen: u64,
+    /// A face being captured for the help desk: recognition waits meanwhile.
+    capture: Option<Capture>,
+    /// For the liveness gate of each capture.
+    liveness: LivenessConfig,
+    engine: EngineConfig,
 }
 
 impl Station {
@@ -156,7 +172,20 @@ impl Station {
             badge: None,
             follow: Follow::default(),
             store,
+            desk: DeskLink::default(),
+            desk_seen: 0,
+            capture: None,
+            liveness: settings.liveness.clone(),
+            engine: settings.engine.clone(),
         })
+    }
+
+    /// The kiosk's help desk: faces it asks for are captured here, and
+    /// faces it enrolled join the gallery at the next frame.
+    pub fn with_desk(mut self, desk: DeskLink) -> Self {
+        self.desk_seen = desk.enrolled.load(Ordering::SeqCst);
+        self.desk = desk;
+        self
     }
 
     /// Check-ins are sent to the ledger as soon as they are written, and
@@ -167,19 +196,26 @@ impl Station {
         self
     }
 
-    /// Rebuilds the recogniser when the ledger brought a new roster; returns it.
+    /// Rebuilds the recogniser when the ledger brought a new roster, or the
+    /// help desk enrolled a face; returns the roster.
     fn refresh_roster(&mut self) -> Result<Option<Vec<Delegate>>> {
-        let Some((link, seen)) = &mut self.link else { return Ok(None) };
-        let now = link.status().roster_version;
-        if now == *seen {
+        let desk = self.desk.enrolled.load(Ordering::SeqCst);
+        let linked = match &mut self.link {
+            Some((link, seen)) => {
+                let now = link.status().roster_version;
+                // Once per change, even when it fails: the old gallery stays in use.
+                std::mem::replace(seen, now) != now
+            }
+            None => false,
+        };
+        if !linked && desk == self.desk_seen {
             return Ok(None);
         }
-        // Once per change, even when it fails: the old gallery stays in use.
-        *seen = now;
+        self.desk_seen = desk;
         let kind = self.recognizer.engine.embedder();
         let enrolled = self.store.enrolled(kind)?;
         let policy = self.decide.policy(kind, enrolled.calibrated.as_ref());
-        tracing::info!(delegates = enrolled.people.len(), "roster changed in the ledger: gallery reloaded");
+        tracing::info!(delegates = enrolled.people.len(), "roster changed: gallery reloaded");
         self.recognizer.replace_gallery(enrolled.gallery, policy, &enrolled.lookalikes);
         self.agreement = Agreement::new(self.settings.frames_to_agree, self.settings.unknown_after_frames, policy);
         self.people = enrolled.people;
@@ -189,6 +225,10 @@ impl Station {
     pub fn process(&mut self, frame: &Frame) -> Result<Update> {
         let roster = self.refresh_roster()?;
         let started = Instant::now();
+        if self.capturing()? {
+            let (event, faces) = self.capture_frame(frame)?;
+            return Ok(Update { frame_index: frame.index, faces, guidance: None, event, processing: started.elapsed(), roster });
+        }
         let scene = self.follow.analyze(&self.recognizer.engine, &frame.image)?;
         let main = scene.main();
         let recognizer = &self.recognizer;
@@ -236,6 +276,35 @@ impl Station {
             processing: started.elapsed(),
             roster,
         })
+    }
+
+    /// Whether the help desk is capturing a face: frames then go to the
+    /// capture, not to recognition. Starts the capture it asked for.
+    fn capturing(&mut self) -> Result<bool> {
+        if self.capture.is_none() {
+            let asked = self.desk.capture.lock().unwrap_or_else(|p| p.into_inner()).take();
+            let Some(delegate) = asked else { return Ok(false) };
+            let gate = LivenessGate::load(&self.liveness, &self.engine)?;
+            self.capture = Some(Capture::new(delegate, gate));
+        }
+        Ok(true)
+    }
+
+    /// One frame of the capture: the faces seen, and at its end what it came to.
+    fn capture_frame(&mut self, frame: &Frame) -> Result<(Option<Event>, Vec<BBox>)> {
+        let scene = self.recognizer.engine.analyze_main(&frame.image, Source::CameraFrame)?;
+        let faces = scene.faces.iter().map(|f| f.bbox).collect();
+        let Some(capture) = self.capture.as_mut() else { return Ok((None, faces)) };
+        if !capture.add(frame, &scene, self.recognizer.quality())? {
+            return Ok((None, faces));
+        }
+        let Some(capture) = self.capture.take() else { return Ok((None, faces)) };
+        let lookalike = self.decide.lookalike(self.recognizer.engine.embedder());
+        let captured = capture.finish(&self.recognizer, &self.people, lookalike)?;
+        // Whoever stands there next is a new face to recognition.
+        self.agreement =
+            Agreement::new(self.settings.frames_to_agree, self.settings.unknown_after_frames, self.recognizer.policy);
+        Ok((Some(Event::Captured(Box::new(captured))), faces))
     }
 
     /// A check-in decided on: through the liveness gate when there is one.

@@ -26,8 +26,12 @@ pub struct Delegate {
     pub extra: BTreeMap<String, String>,
 }
 
+/// What a template's photo name starts with when the face was taken at a
+/// kiosk's help desk (the rest is when): no roster names such a photo.
+pub const DESK_PHOTO: &str = "desk:";
+
 /// A face template as enrolment makes it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct NewTemplate {
     pub photo_sha256: String,
     pub embedding: Vec<f32>,
@@ -256,12 +260,13 @@ impl Tx<'_> {
 
     /// Drops the templates `model` made for `code` from photos other than
     /// `keep`: the roster is the truth about which photos a delegate has.
+    /// Faces enrolled at a kiosk's help desk are not on any roster: they stay.
     pub fn keep_only_templates(&mut self, code: &str, model: &str, keep: &[String]) -> Result<usize> {
         let keep = serde_json::to_string(keep).unwrap_or_else(|_| "[]".into());
         self.execute(
             "DELETE FROM templates WHERE delegate_code = ?1 AND model = ?2
-             AND photo NOT IN (SELECT value FROM json_each(?3))",
-            params![code, model, keep],
+             AND photo NOT IN (SELECT value FROM json_each(?3)) AND substr(photo, 1, length(?4)) != ?4",
+            params![code, model, keep, DESK_PHOTO],
         )
     }
 

@@ -33,7 +33,7 @@ impl QualityConfig {
     }
 }
 
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Quality {
     /// Distance between the eyes in the original picture, in pixels.
     pub eye_distance: f32,

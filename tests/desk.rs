@@ -1,0 +1,91 @@
+//! Enrolment at the help desk, on real webcam frames: staff ask for a
+//! delegate's face, the station captures the best frame, staff approve,
+//! and the next frames of that person check them in.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, RwLock};
+use std::time::Instant;
+
+use common::*;
+use kiosk::capture::Frame;
+use kiosk::checkin::enrolment::{Captured, DeskLink};
+use kiosk::checkin::staff;
+use kiosk::checkin::station::{Event, Station};
+use kiosk::config::Config;
+use kiosk::store::Store;
+
+fn frames_of(pad: &Path, prefix: &str) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = std::fs::read_dir(pad.join("live"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with(prefix))
+        .collect();
+    out.sort();
+    out
+}
+
+/// The events of `photos` played through `station` as camera frames, from frame number `first`.
+fn play(station: &mut Station, photos: &[PathBuf], first: u64) -> Vec<Event> {
+    let mut events = Vec::new();
+    for (i, p) in photos.iter().enumerate() {
+        let image = Arc::new(image::open(p).unwrap().to_rgb8());
+        let frame = Frame { image, index: first + i as u64, captured: Instant::now() };
+        events.extend(station.process(&frame).unwrap().event);
+    }
+    events
+}
+
+#[test]
+fn a_face_captured_and_approved_at_the_desk_checks_its_delegate_in() {
+    let Some(pad) = pad("desk enrolment") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.db");
+    kiosk::secretariat::demo::write(&mut Store::open(&db).unwrap()).unwrap();
+    // The liveness check on, as at a congress: these are real webcam frames.
+    let cfg = Config::default();
+    let session = Arc::new(RwLock::new("Phiên khai mạc".to_string()));
+    let desk = DeskLink::default();
+    let mut station = Station::new(&cfg.station(), Store::open(&db).unwrap(), session).unwrap().with_desk(desk.clone());
+    let person = frames_of(&pad, "apfol_real2");
+    let stranger = frames_of(&pad, "lestari_real");
+    assert!(person.len() >= 40 && stranger.len() >= 20, "pad/dev/live has the captures this test plays");
+
+    // Before: nobody has a face, so this person is not recognised.
+    let before = play(&mut station, &person[..20], 0);
+    assert!(before.iter().all(|e| !matches!(e, Event::Welcome { .. })), "{before:?}");
+
+    let delegate = kiosk::secretariat::demo::delegates()[0].clone();
+    *desk.capture.lock().unwrap() = Some(delegate.clone());
+    let capture: Vec<PathBuf> = person.iter().cycle().take(kiosk::checkin::enrolment::CAPTURE_FRAMES).cloned().collect();
+    let events = play(&mut station, &capture, 100);
+    let [Event::Captured(captured)] = events.as_slice() else { panic!("one capture at its end: {events:?}") };
+    let Captured::Face(candidate) = captured.as_ref() else { panic!("a good live face: {captured:?}") };
+    assert_eq!(candidate.delegate, delegate);
+    assert_eq!(candidate.lookalike, None, "nobody else has a face yet");
+    assert_eq!(candidate.face.height(), 240);
+
+    let mut desk_store = Store::open(&db).unwrap();
+    staff::enrol_at_desk(&mut desk_store, candidate, "kiosk-1").unwrap();
+    desk.enrolled.fetch_add(1, Ordering::SeqCst);
+    let entries = desk_store.audit_entries().unwrap();
+    let (action, detail) = entries.last().unwrap();
+    assert_eq!(action, "enrolled_at_desk");
+    assert!(detail.contains(&delegate.code) && detail.contains("kiosk-1"), "{detail}");
+
+    // The gallery takes the face at the next frame: the person is checked in, the stranger is not.
+    let after = play(&mut station, &person[20..], 200);
+    let welcomed: Vec<&str> =
+        after.iter().filter_map(|e| if let Event::Welcome { delegate, .. } = e { Some(delegate.code.as_str()) } else { None }).collect();
+    assert_eq!(welcomed, [delegate.code.as_str()], "{after:?}");
+    let strangers = play(&mut station, &stranger, 300);
+    assert!(strangers.iter().all(|e| !matches!(e, Event::Welcome { .. })), "{strangers:?}");
+    assert!(desk_store.attendance("Phiên khai mạc", &delegate.code).unwrap().is_some());
+
+    // A roster enrolment later keeps the face taken at the desk.
+    desk_store.transaction(|tx| tx.keep_only_templates(&delegate.code, &candidate.model, &[])).unwrap();
+    let (people, _) = desk_store.gallery(&candidate.model, candidate.template.embedding.len()).unwrap();
+    assert_eq!(people.len(), 1);
+}
