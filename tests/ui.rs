@@ -1,6 +1,7 @@
 //! The kiosk screens, driven through egui_kittest: what a person sees and
 //! what their touches do, without a window or a camera.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
@@ -317,4 +318,74 @@ fn badge_screens_say_what_to_do_and_name_no_one_on_a_refusal() {
     h.get_by_label("English").click();
     h.run();
     h.get_by_label("We could not confirm your check-in");
+}
+
+#[test]
+fn staff_enrol_a_face_at_the_desk_seeing_whom_it_looks_like_first() {
+    use kiosk::checkin::enrolment::{Candidate, Captured};
+    use kiosk::present::model::AdminView;
+
+    let mut h = harness(Lang::Vi);
+    h.state_mut().model.on_pin_checked(Some(AdminView { sessions: vec!["Phiên khai mạc".into()], ..AdminView::default() }));
+    h.run();
+    h.get_by_label("Đăng ký khuôn mặt").click();
+    h.run();
+    h.get_by_label_contains("Đăng ký khuôn mặt cho đại biểu nào?");
+    for c in "Bình".chars() {
+        h.state_mut().model.act(kiosk::present::model::Action::Type(c), Instant::now());
+    }
+    h.run();
+    h.get_by_label_contains("Nguyễn Thị Bình").click();
+    h.run();
+    let binh = delegates()[1].clone();
+    assert_eq!(h.state().effects, [Effect::CaptureFace(binh.clone())]);
+    assert_eq!(h.state().model.screen, Screen::Capturing { delegate: binh.clone() });
+    h.get_by_label_contains("Xin mời nhìn thẳng vào camera");
+
+    // Nothing usable first: said, and tried again.
+    let nothing = Event::Captured(Box::new(Captured::NoGoodFrame));
+    h.state_mut().model.on_update(&update(Some(nothing)), Instant::now());
+    h.run();
+    h.get_by_label_contains("Không có ảnh đạt yêu cầu");
+    h.get_by_label("Chụp lại").click();
+    h.run();
+    assert_eq!(h.state().effects[1], Effect::CaptureFace(binh.clone()));
+
+    let template = kiosk::store::NewTemplate {
+        photo_sha256: "00".repeat(32),
+        embedding: vec![0.0; 128],
+        quality: kiosk::vision::quality::Quality { eye_distance: 60.0, sharpness: 90.0, yaw: 0.05, brightness: 120.0 },
+        thumbnail: Vec::new(),
+    };
+    let candidate = Candidate {
+        delegate: binh.clone(),
+        model: "sface-128-v1".into(),
+        template,
+        face: Arc::new(image::RgbImage::new(180, 240)),
+        lookalike: Some((delegates()[2].clone(), 0.51)),
+    };
+    let face = Event::Captured(Box::new(Captured::Face(Box::new(candidate.clone()))));
+    h.state_mut().model.on_update(&update(Some(face)), Instant::now());
+    h.run();
+    h.get_by_label("Đây có đúng là đại biểu này không?");
+    h.get_by_label_contains("Cảnh báo: rất giống đại biểu Trần Đức Cường (D003, 0.51)");
+    h.get_by_label("Đúng, đăng ký").click();
+    h.run();
+    assert_eq!(h.state().effects[2], Effect::EnrolFace(Box::new(candidate)));
+    h.state_mut().model.on_enrolled(binh);
+    h.run();
+    assert_eq!(h.state().model.screen, Screen::Admin);
+    h.get_by_label_contains("Đã đăng ký khuôn mặt: Nguyễn Thị Bình (D002)");
+}
+
+#[test]
+fn a_face_captured_when_nobody_asked_changes_nothing() {
+    let mut h = harness(Lang::En);
+    let nothing = Event::Captured(Box::new(kiosk::checkin::enrolment::Captured::NoGoodFrame));
+    h.state_mut().model.on_update(&update(Some(nothing)), Instant::now());
+    h.run();
+    assert_eq!(h.state().model.screen, Screen::Live);
+    // Without the admin screen open, the enrolment actions do nothing.
+    assert_eq!(h.state_mut().model.act(kiosk::present::model::Action::EnrolFace, Instant::now()), None);
+    assert_eq!(h.state().model.screen, Screen::Live);
 }

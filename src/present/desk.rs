@@ -9,6 +9,7 @@ use std::thread;
 use crossbeam_channel::{Receiver, Sender};
 
 use crate::base::pin::verify_pin;
+use crate::checkin::enrolment::DeskLink;
 use crate::checkin::staff::{self, Checked, How, enrolled_photo};
 use crate::error::{Error, Result};
 use crate::ledger::Line;
@@ -37,6 +38,10 @@ pub enum Reply {
     Counts(Vec<DelegationCount>),
     /// The papers written, as paths.
     Papers(Vec<String>),
+    /// The camera was asked for this delegate's face; the station answers with the capture.
+    Capturing,
+    /// The approved face was enrolled: the gallery has it from the next frame.
+    Enrolled(Delegate),
     /// A write or a query failed: nothing was recorded.
     Failed(String),
 }
@@ -54,6 +59,8 @@ pub struct Desk {
     pub event: EventConfig,
     /// Where the admin screen's papers go.
     pub papers_dir: PathBuf,
+    /// Shared with the station: faces to capture, faces enrolled.
+    pub faces: DeskLink,
 }
 
 impl Desk {
@@ -106,6 +113,15 @@ impl Desk {
             }
             Effect::Recount => Ok(Reply::Counts(self.store.counts_by_delegation(&session)?)),
             Effect::PrintPapers => self.print_papers(&session),
+            Effect::CaptureFace(delegate) => {
+                *self.faces.capture.lock().unwrap_or_else(|p| p.into_inner()) = Some(delegate);
+                Ok(Reply::Capturing)
+            }
+            Effect::EnrolFace(candidate) => {
+                staff::enrol_at_desk(&mut self.store, &candidate, &self.kiosk_id)?;
+                self.faces.enrolled.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                Ok(Reply::Enrolled(candidate.delegate))
+            }
         }
     }
 
@@ -168,6 +184,7 @@ mod tests {
             kiosk_id: "k".into(),
             event: EventConfig::default(),
             papers_dir: dir.path().join("papers"),
+            faces: DeskLink::default(),
         };
         let (jobs, desk_jobs) = crossbeam_channel::unbounded();
         let (replies, answers) = crossbeam_channel::unbounded();

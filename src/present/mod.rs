@@ -20,6 +20,7 @@ use image::RgbImage;
 use crate::base::stats::{memory_mib, percentile};
 use crate::capture::{CameraConfig, FolderSource, Frame, FrameSource, Webcam};
 use crate::checkin::Settings;
+use crate::checkin::enrolment::{Captured, DeskLink};
 use crate::checkin::station::{Event, Station, Update};
 use crate::error::{Error, Result};
 use crate::ledger::sync::follow;
@@ -208,7 +209,8 @@ pub fn run(settings: &Settings, opts: RunOptions) -> Result<Summary> {
     let badges = store.badges_issued()?;
     let counts = store.counts_by_delegation(&opts.session)?;
     let session = Arc::new(RwLock::new(opts.session.clone()));
-    let mut station = Station::new(settings, store, session.clone())?;
+    let faces = DeskLink::default();
+    let mut station = Station::new(settings, store, session.clone())?.with_desk(faces.clone());
     if let Some(link) = &link {
         station = station.with_link(link.clone());
     }
@@ -222,6 +224,7 @@ pub fn run(settings: &Settings, opts: RunOptions) -> Result<Summary> {
         event: settings.event.clone(),
         // Beside the kiosk's file, where staff look for what the kiosk keeps.
         papers_dir: opts.db.parent().unwrap_or(std::path::Path::new(".")).join("papers"),
+        faces,
     };
 
     let (tx, rx) = crossbeam_channel::unbounded::<Msg>();
@@ -521,8 +524,14 @@ impl eframe::App for KioskApp {
             }
             ctx.request_repaint_after(Duration::from_secs(1));
         }
-        if let Screen::Welcome { photo: Some(photo), .. } = &self.model.screen {
-            self.pictures.portrait.show(&ctx, photo);
+        match &self.model.screen {
+            Screen::Welcome { photo: Some(photo), .. } => self.pictures.portrait.show(&ctx, photo),
+            Screen::Approve { captured, .. } => {
+                if let Captured::Face(candidate) = captured.as_ref() {
+                    self.pictures.candidate.show(&ctx, &candidate.face);
+                }
+            }
+            _ => {}
         }
         for action in ui::draw(ui, &self.model, &self.pictures) {
             if let Some(effect) = self.model.act(action, now)
@@ -584,6 +593,8 @@ impl KioskApp {
             Reply::Failed(error) => self.model.on_not_recorded(error, now),
             Reply::Counts(counts) => self.model.set_counts(&counts),
             Reply::Papers(files) => self.model.on_papers(files),
+            Reply::Capturing => {}
+            Reply::Enrolled(delegate) => self.model.on_enrolled(delegate),
         }
     }
 

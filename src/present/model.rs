@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use image::RgbImage;
 
+use crate::checkin::enrolment::{Candidate, Captured};
 use crate::checkin::staff::UndoReason;
 use crate::checkin::station::{Event, Update};
 use crate::matching::agreement::Guidance;
@@ -73,6 +74,26 @@ pub enum Screen {
     /// Staff only: the PIN pad, then the admin screen.
     Pin,
     Admin,
+    /// Staff asked for this delegate's face: they look at the camera.
+    Capturing {
+        delegate: Delegate,
+    },
+    /// The face captured (or why none was), for staff to approve or retake.
+    Approve {
+        delegate: Delegate,
+        captured: Box<Captured>,
+    },
+}
+
+/// Who the search lane is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SearchFor {
+    /// A delegate checking themselves in.
+    Delegate,
+    /// Staff checking someone in from the admin screen.
+    StaffCheckIn,
+    /// Staff choosing whose face to enrol.
+    Enrolment,
 }
 
 /// What the admin screen shows, loaded from the store when it opens.
@@ -100,6 +121,12 @@ pub enum Action {
     StaffCheckIn,
     PrintPapers,
     Undo { code: String, reason: UndoReason },
+    /// Staff: enrol a delegate's face with the kiosk's camera (the search picks whom).
+    EnrolFace,
+    /// Staff: the captured face is this delegate's; enrol it.
+    Approve,
+    /// Staff: capture the face again.
+    Retake,
 }
 
 /// Work the model asks of the application (it owns the store).
@@ -125,6 +152,10 @@ pub enum Effect {
     Recount,
     /// The session's attendance list and credentials report, as PDF files.
     PrintPapers,
+    /// The help desk asks the camera for this delegate's face.
+    CaptureFace(Delegate),
+    /// Staff approved the face: enrol it.
+    EnrolFace(Box<Candidate>),
 }
 
 pub struct Model {
@@ -148,8 +179,9 @@ pub struct Model {
     pub link: Option<(bool, usize)>,
     /// Badges were issued: the screens say a badge's QR code checks in too.
     pub badges: bool,
-    /// The search lane was opened from the admin screen.
-    staff_search: bool,
+    /// The delegate whose face was just enrolled at the desk, for the admin screen to say.
+    pub enrolled_now: Option<Delegate>,
+    search_for: SearchFor,
     delegates: Vec<Delegate>,
     welcome_for: Duration,
     last_touch: Instant,
@@ -184,7 +216,8 @@ impl Model {
             admin: None,
             link: None,
             badges: false,
-            staff_search: false,
+            enrolled_now: None,
+            search_for: SearchFor::Delegate,
             delegates,
             welcome_for,
             last_touch: Instant::now(),
@@ -205,6 +238,11 @@ impl Model {
         }
         self.problem = None;
         match &update.event {
+            Some(Event::Captured(captured)) if matches!(self.screen, Screen::Capturing { .. }) => {
+                if let Screen::Capturing { delegate } = &self.screen {
+                    self.screen = Screen::Approve { delegate: delegate.clone(), captured: captured.clone() };
+                }
+            }
             Some(Event::Welcome { delegate, at, already, photo, .. }) => {
                 self.on_check_in(delegate.clone(), *at, *already, photo.clone(), now);
             }
@@ -257,7 +295,13 @@ impl Model {
     fn is_busy(&self) -> bool {
         matches!(
             self.screen,
-            Screen::Search | Screen::Confirm { .. } | Screen::AskCode { .. } | Screen::Pin | Screen::Admin
+            Screen::Search
+                | Screen::Confirm { .. }
+                | Screen::AskCode { .. }
+                | Screen::Pin
+                | Screen::Admin
+                | Screen::Capturing { .. }
+                | Screen::Approve { .. }
         )
     }
 
@@ -266,7 +310,8 @@ impl Model {
         self.pin.clear();
         self.query.clear();
         self.admin = None;
-        self.staff_search = false;
+        self.enrolled_now = None;
+        self.search_for = SearchFor::Delegate;
         self.screen = Screen::Idle;
     }
 
@@ -275,7 +320,7 @@ impl Model {
         self.last_touch = now;
         match action {
             Action::ToggleLanguage => self.lang = self.lang.other(),
-            Action::OpenSearch => self.open_search(false),
+            Action::OpenSearch => self.open_search(SearchFor::Delegate),
             Action::Type(c) if self.screen == Screen::Pin => {
                 if c.is_ascii_digit() && self.pin.len() < 12 {
                     self.pin.push(c);
@@ -293,13 +338,17 @@ impl Model {
                 self.refresh_results();
             }
             Action::Pick(code) => {
-                if let Some(d) = self.delegates.iter().find(|d| d.code == code) {
-                    self.screen = Screen::Confirm { delegate: d.clone() };
+                let delegate = self.delegates.iter().find(|d| d.code == code)?.clone();
+                if self.search_for == SearchFor::Enrolment && self.admin.is_some() {
+                    self.screen = Screen::Capturing { delegate: delegate.clone() };
+                    return Some(Effect::CaptureFace(delegate));
                 }
+                self.screen = Screen::Confirm { delegate };
             }
             Action::Confirm => match &mut self.screen {
                 Screen::Confirm { delegate } => {
-                    return Some(Effect::ManualCheckIn { code: delegate.code.clone(), by_staff: self.staff_search });
+                    let by_staff = self.search_for == SearchFor::StaffCheckIn;
+                    return Some(Effect::ManualCheckIn { code: delegate.code.clone(), by_staff });
                 }
                 Screen::AskCode { candidates, evidence, wrong } => {
                     if let Some(d) = candidates.iter().find(|d| same_code(&self.query, &d.code)) {
@@ -313,6 +362,11 @@ impl Model {
                 }
                 _ => {}
             },
+            // Staff leaving an enrolment go back to the admin screen, not to the camera.
+            Action::Cancel if self.admin.is_some() && self.search_for == SearchFor::Enrolment => {
+                self.search_for = SearchFor::Delegate;
+                self.screen = Screen::Admin;
+            }
             Action::Cancel => self.leave(),
             Action::OpenAdmin => {
                 self.pin.clear();
@@ -321,19 +375,56 @@ impl Model {
             }
             Action::SubmitPin => return Some(Effect::CheckPin(std::mem::take(&mut self.pin))),
             Action::SelectSession(name) if self.admin.is_some() => return Some(Effect::SwitchSession(name)),
-            Action::StaffCheckIn if self.admin.is_some() => self.open_search(true),
+            Action::StaffCheckIn if self.admin.is_some() => self.open_search(SearchFor::StaffCheckIn),
+            Action::EnrolFace if self.admin.is_some() => {
+                self.enrolled_now = None;
+                self.open_search(SearchFor::Enrolment);
+            }
+            Action::Approve => {
+                if let Screen::Approve { captured, .. } = &self.screen
+                    && let Captured::Face(candidate) = captured.as_ref()
+                    && self.admin.is_some()
+                {
+                    return Some(Effect::EnrolFace(candidate.clone()));
+                }
+            }
+            Action::Retake => {
+                if let Screen::Approve { delegate, .. } = &self.screen
+                    && self.admin.is_some()
+                {
+                    let delegate = delegate.clone();
+                    self.screen = Screen::Capturing { delegate: delegate.clone() };
+                    return Some(Effect::CaptureFace(delegate));
+                }
+            }
             Action::PrintPapers if self.admin.is_some() => return Some(Effect::PrintPapers),
             Action::Undo { code, reason } if self.admin.is_some() => return Some(Effect::Undo { code, reason }),
-            Action::SelectSession(_) | Action::StaffCheckIn | Action::PrintPapers | Action::Undo { .. } => {}
+            Action::SelectSession(_)
+            | Action::StaffCheckIn
+            | Action::PrintPapers
+            | Action::Undo { .. }
+            | Action::EnrolFace => {}
         }
         None
     }
 
-    fn open_search(&mut self, by_staff: bool) {
+    fn open_search(&mut self, search_for: SearchFor) {
         self.query.clear();
         self.results.clear();
-        self.staff_search = by_staff;
+        self.search_for = search_for;
         self.screen = Screen::Search;
+    }
+
+    /// Staff are choosing, capturing or approving a face to enrol.
+    pub fn enrolling(&self) -> bool {
+        self.search_for == SearchFor::Enrolment
+    }
+
+    /// The desk enrolled the face staff approved: back to the admin screen, which says so.
+    pub fn on_enrolled(&mut self, delegate: Delegate) {
+        self.search_for = SearchFor::Delegate;
+        self.enrolled_now = Some(delegate);
+        self.screen = Screen::Admin;
     }
 
     /// The application checked the PIN; `view` is the admin data when it was right.
@@ -357,8 +448,8 @@ impl Model {
         self.session = session.to_string();
         self.set_counts(&view.counts);
         self.admin = Some(view);
-        if self.staff_search {
-            self.staff_search = false;
+        if self.search_for == SearchFor::StaffCheckIn {
+            self.search_for = SearchFor::Delegate;
             self.screen = Screen::Admin;
         }
     }
@@ -371,7 +462,7 @@ impl Model {
 
     /// A check-in could not be written: say so, and where to go instead.
     pub fn on_not_recorded(&mut self, error: String, now: Instant) {
-        self.staff_search = false;
+        self.search_for = SearchFor::Delegate;
         self.screen = Screen::NotRecorded { until: now + self.welcome_for * 2, error };
     }
 

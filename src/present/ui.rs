@@ -11,8 +11,9 @@ use image::RgbImage;
 
 use crate::checkin::staff::UndoReason;
 use crate::present::i18n::{Lang, Text, t};
+use crate::checkin::enrolment::Captured;
 use crate::present::model::{Action, Model, Problem, Screen};
-use crate::store::percent;
+use crate::store::{Delegate, percent};
 use crate::text::fonts::{NOTO, NOTO_BOLD};
 
 const ACCENT: Color32 = Color32::from_rgb(176, 24, 32);
@@ -88,6 +89,8 @@ pub struct Pictures {
     pub camera: Preview,
     /// The enrolled photo on the welcome screen.
     pub portrait: Preview,
+    /// The face captured at the help desk, for staff to approve.
+    pub candidate: Preview,
     pub logo: Preview,
 }
 
@@ -187,6 +190,18 @@ pub fn draw(ui: &mut egui::Ui, model: &Model, pictures: &Pictures) -> Vec<Action
             Screen::AskCode { wrong, .. } => ask_code_view(ui, model, *wrong, &mut actions),
             Screen::Pin => pin_view(ui, model, &mut actions),
             Screen::Admin => admin_view(ui, model, &mut actions),
+            Screen::Capturing { delegate } => {
+                ui.add_space(12.0);
+                ui.label(RichText::new(&delegate.name).font(bold(40.0)).color(ACCENT));
+                ui.label(RichText::new(t(lang, Text::Capturing)).size(28.0));
+                ui.add_space(8.0);
+                pictures.camera.draw(ui, 400.0);
+                ui.add_space(12.0);
+                if big_button(ui, t(lang, Text::Cancel)) {
+                    actions.push(Action::Cancel);
+                }
+            }
+            Screen::Approve { delegate, captured } => approve_view(ui, lang, delegate, captured, pictures, &mut actions),
             Screen::Confirm { delegate } => {
                 ui.add_space(60.0);
                 ui.label(RichText::new(t(lang, Text::ConfirmQuestion)).size(32.0));
@@ -315,8 +330,9 @@ fn or_show_badge(ui: &mut egui::Ui, lang: Lang) {
 fn search_view(ui: &mut egui::Ui, model: &Model, actions: &mut Vec<Action>) {
     let lang = model.lang;
     ui.add_space(12.0);
-    ui.label(RichText::new(t(lang, Text::SearchPrompt)).size(28.0));
-    if model.badges {
+    let prompt = if model.enrolling() { Text::EnrolWhom } else { Text::SearchPrompt };
+    ui.label(RichText::new(t(lang, prompt)).size(28.0));
+    if model.badges && !model.enrolling() {
         ui.label(RichText::new(t(lang, Text::OrShowBadge)).size(22.0));
     }
     let shown = if model.query.is_empty() { "…".to_string() } else { model.query.clone() };
@@ -333,6 +349,44 @@ fn search_view(ui: &mut egui::Ui, model: &Model, actions: &mut Vec<Action>) {
     }
     ui.add_space(16.0);
     keyboard(ui, lang, actions);
+}
+
+/// The face the desk captured, with whom it looks like, for staff to approve;
+/// or why there is none, and another try.
+fn approve_view(
+    ui: &mut egui::Ui,
+    lang: Lang,
+    delegate: &Delegate,
+    captured: &Captured,
+    pictures: &Pictures,
+    actions: &mut Vec<Action>,
+) {
+    ui.add_space(20.0);
+    let Captured::Face(candidate) = captured else {
+        let why = if *captured == Captured::NotLive { Text::NotLiveAtDesk } else { Text::NoGoodFrame };
+        ui.label(RichText::new(&delegate.name).font(bold(40.0)).color(ACCENT));
+        ui.add_space(12.0);
+        ui.label(RichText::new(t(lang, why)).font(bold(30.0)).color(WARNING));
+        ui.add_space(30.0);
+        button_pair(ui, lang, [(Text::Retake, Action::Retake), (Text::Cancel, Action::Cancel)], actions);
+        return;
+    };
+    ui.label(RichText::new(t(lang, Text::ApproveFace)).size(30.0));
+    ui.add_space(8.0);
+    pictures.candidate.draw(ui, 240.0);
+    ui.add_space(8.0);
+    ui.label(RichText::new(&delegate.name).font(bold(48.0)).color(ACCENT));
+    ui.label(RichText::new(format!("{} · {}", delegate.code, delegate.delegation)).size(26.0));
+    if let Some((other, score)) = &candidate.lookalike {
+        let warning = format!("{} {} ({}, {score:.2})", t(lang, Text::LooksLike), other.name, other.code);
+        ui.label(RichText::new(warning).font(bold(24.0)).color(WARNING));
+    }
+    ui.add_space(20.0);
+    button_pair(ui, lang, [(Text::Approve, Action::Approve), (Text::Retake, Action::Retake)], actions);
+    ui.add_space(12.0);
+    if ui.button(RichText::new(t(lang, Text::Cancel)).size(22.0)).clicked() {
+        actions.push(Action::Cancel);
+    }
 }
 
 /// The lookalike check: the person proves who they are with their code. The
@@ -491,9 +545,15 @@ fn admin_view(ui: &mut egui::Ui, model: &Model, actions: &mut Vec<Action>) {
         });
     });
     ui.add_space(8.0);
+    if let Some(d) = &model.enrolled_now {
+        ui.label(RichText::new(format!("{} {} ({})", t(lang, Text::FaceEnrolled), d.name, d.code)).font(bold(22.0)));
+    }
     ui.horizontal(|ui| {
         if ui.button(RichText::new(t(lang, Text::PrintPapers)).size(20.0)).clicked() {
             actions.push(Action::PrintPapers);
+        }
+        if ui.button(RichText::new(t(lang, Text::EnrolFace)).size(20.0)).clicked() {
+            actions.push(Action::EnrolFace);
         }
         if !view.papers.is_empty() {
             ui.label(RichText::new(format!("{} {}", t(lang, Text::PapersWritten), view.papers.join(" · "))).size(16.0));
