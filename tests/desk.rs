@@ -84,6 +84,26 @@ fn a_face_captured_and_approved_at_the_desk_checks_its_delegate_in() {
     assert!(strangers.iter().all(|e| !matches!(e, Event::Welcome { .. })), "{strangers:?}");
     assert!(desk_store.attendance("Phiên khai mạc", &delegate.code).unwrap().is_some());
 
+    // Through a ledger, the face taken at one door reaches the others.
+    if let Some(pg) = common::pg::Cluster::start("desk enrolment through the ledger") {
+        let url = pg.url();
+        run_ok(&["ledger", "init", "--ledger", &url]);
+        let demo = dir.path().join("demo-for-ledger.db");
+        kiosk::secretariat::demo::write(&mut Store::open(&demo).unwrap()).unwrap();
+        run_ok(&["ledger", "import", "--db", path_str(&demo), "--ledger", &url]);
+        let mut ledger = kiosk::ledger::Ledger::connect(&url).unwrap();
+        let mut door_a = Store::open(&dir.path().join("door-a.db")).unwrap();
+        kiosk::ledger::sync::follow(&mut door_a, &mut ledger).unwrap();
+        staff::enrol_at_desk(&mut door_a, candidate, "door-a").unwrap();
+        kiosk::ledger::sync::push_all(&mut door_a, &mut ledger, "door-a").unwrap();
+        let mut door_b = Store::open(&dir.path().join("door-b.db")).unwrap();
+        kiosk::ledger::sync::follow(&mut door_b, &mut ledger).unwrap();
+        let (people, _) = door_b.gallery(&candidate.model, candidate.template.embedding.len()).unwrap();
+        assert_eq!(people.iter().map(|d| d.code.as_str()).collect::<Vec<_>>(), [delegate.code.as_str()]);
+        let audited = pg.count("SELECT count(*) FROM audit WHERE action = 'enrolled_at_desk' AND detail LIKE '%door-a%'");
+        assert_eq!(audited, 1);
+    }
+
     // A roster enrolment later keeps the face taken at the desk.
     desk_store.transaction(|tx| tx.keep_only_templates(&delegate.code, &candidate.model, &[])).unwrap();
     let (people, _) = desk_store.gallery(&candidate.model, candidate.template.embedding.len()).unwrap();
