@@ -109,3 +109,21 @@ fn a_face_captured_and_approved_at_the_desk_checks_its_delegate_in() {
     let (people, _) = desk_store.gallery(&candidate.model, candidate.template.embedding.len()).unwrap();
     assert_eq!(people.len(), 1);
 }
+
+#[test]
+fn a_delegate_added_at_the_desk_is_audited_and_no_one_is_overwritten() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("demo.db")).unwrap();
+    kiosk::secretariat::demo::write(&mut store).unwrap();
+    let taken = kiosk::secretariat::demo::delegates()[0].clone();
+    let impostor = kiosk::store::Delegate { name: "Someone Else".into(), ..taken.clone() };
+    let e = staff::add_delegate(&mut store, &impostor, "kiosk-1").unwrap_err().to_string();
+    assert!(e.contains("already") && e.contains(&taken.code), "{e}");
+    assert_eq!(store.delegate(&taken.code).unwrap().unwrap().name, taken.name);
+    let new = kiosk::store::Delegate { code: "DB031".into(), name: "Phạm Thị Lụa".into(), ..Default::default() };
+    staff::add_delegate(&mut store, &new, "kiosk-1").unwrap();
+    assert_eq!(store.delegate("DB031").unwrap().unwrap().name, "Phạm Thị Lụa");
+    let (action, detail) = store.audit_entries().unwrap().pop().unwrap();
+    assert_eq!(action, "added_at_desk");
+    assert!(detail.contains("DB031") && detail.contains("kiosk-1"), "{detail}");
+}

@@ -374,6 +374,7 @@ fn staff_enrol_a_face_at_the_desk_seeing_whom_it_looks_like_first() {
     assert_eq!(h.state().effects[2], Effect::EnrolFace(Box::new(candidate)));
     h.state_mut().model.on_enrolled(binh);
     h.run();
+    assert_eq!(h.state().model.desk_done, Some(kiosk::present::model::DeskDone::FaceEnrolled(delegates()[1].clone())));
     assert_eq!(h.state().model.screen, Screen::Admin);
     h.get_by_label_contains("Đã đăng ký khuôn mặt: Nguyễn Thị Bình (D002)");
 }
@@ -388,4 +389,55 @@ fn a_face_captured_when_nobody_asked_changes_nothing() {
     // Without the admin screen open, the enrolment actions do nothing.
     assert_eq!(h.state_mut().model.act(kiosk::present::model::Action::EnrolFace, Instant::now()), None);
     assert_eq!(h.state().model.screen, Screen::Live);
+}
+
+#[test]
+fn staff_add_a_delegate_missing_from_the_roster() {
+    use kiosk::present::model::{Action, AdminView, DeskDone};
+
+    let mut h = harness(Lang::Vi);
+    h.state_mut().model.on_pin_checked(Some(AdminView { sessions: vec!["Phiên khai mạc".into()], ..AdminView::default() }));
+    h.run();
+    h.get_by_label("Thêm đại biểu").click();
+    h.run();
+    h.get_by_label("Xác nhận").click();
+    h.run();
+    h.get_by_label("Cần có mã và họ tên");
+    let type_in = |h: &mut Harness<'static, State>, field: usize, text: &str| {
+        h.state_mut().model.act(Action::Focus(field), Instant::now());
+        for c in text.chars() {
+            h.state_mut().model.act(Action::Type(c), Instant::now());
+        }
+        h.run();
+    };
+    type_in(&mut h, 0, "d001");
+    type_in(&mut h, 1, "Phạm Thị Lụa");
+    h.get_by_label("Xác nhận").click();
+    h.run();
+    h.get_by_label("Mã này đã có đại biểu khác dùng");
+    assert!(h.state().effects.is_empty(), "nothing is sent while the form is wrong");
+    h.get_by_label("Mã: d001").click();
+    h.run();
+    for _ in 0..4 {
+        h.get_by_label("Xóa").click();
+        h.run();
+    }
+    type_in(&mut h, 0, "D031");
+    type_in(&mut h, 2, "Công đoàn cơ sở Cảng Đà Nẵng");
+    type_in(&mut h, 3, "G-04");
+    h.get_by_label("Xác nhận").click();
+    h.run();
+    let added = kiosk::store::Delegate {
+        code: "D031".into(),
+        name: "Phạm Thị Lụa".into(),
+        delegation: "Công đoàn cơ sở Cảng Đà Nẵng".into(),
+        seat: "G-04".into(),
+        ..Default::default()
+    };
+    assert_eq!(h.state().effects, [Effect::AddDelegate(added.clone())]);
+    h.state_mut().model.on_delegate_added(added.clone());
+    h.run();
+    assert_eq!(h.state().model.desk_done, Some(DeskDone::DelegateAdded(added)));
+    h.get_by_label_contains("Đã thêm đại biểu: Phạm Thị Lụa (D031)");
+    assert_eq!(h.state().model.total, 4);
 }

@@ -87,6 +87,20 @@ pub fn enrol_at_desk(store: &mut Store, candidate: &Candidate, kiosk: &str) -> R
     })
 }
 
+/// Adds a delegate missing from the roster, typed in at the help desk;
+/// `added_at_desk` in the audit log with the kiosk. A code already in use
+/// is refused: nobody is overwritten from a kiosk.
+pub fn add_delegate(store: &mut Store, delegate: &Delegate, kiosk: &str) -> Result<()> {
+    if store.delegate(&delegate.code)?.is_some() {
+        return Err(Error::Input(format!("the code {} is already a delegate's: use another", delegate.code)));
+    }
+    let detail = serde_json::json!({"code": delegate.code, "name": delegate.name, "kiosk": kiosk});
+    store.transaction(|tx| {
+        tx.upsert_delegate(delegate)?;
+        tx.audit("added_at_desk", &detail.to_string())
+    })
+}
+
 /// A check-in made (or found made earlier in the session).
 #[derive(Debug, Clone)]
 pub struct Checked {

@@ -42,6 +42,7 @@ pub enum Reply {
     Capturing,
     /// The approved face was enrolled: the gallery has it from the next frame.
     Enrolled(Delegate),
+    DelegateAdded(Delegate),
     /// A write or a query failed: nothing was recorded.
     Failed(String),
 }
@@ -116,6 +117,10 @@ impl Desk {
             Effect::CaptureFace(delegate) => {
                 *self.faces.capture.lock().unwrap_or_else(|p| p.into_inner()) = Some(delegate);
                 Ok(Reply::Capturing)
+            }
+            Effect::AddDelegate(delegate) => {
+                staff::add_delegate(&mut self.store, &delegate, &self.kiosk_id)?;
+                Ok(Reply::DelegateAdded(delegate))
             }
             Effect::EnrolFace(candidate) => {
                 staff::enrol_at_desk(&mut self.store, &candidate, &self.kiosk_id)?;

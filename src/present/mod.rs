@@ -595,6 +595,7 @@ impl KioskApp {
             Reply::Papers(files) => self.model.on_papers(files),
             Reply::Capturing => {}
             Reply::Enrolled(delegate) => self.model.on_enrolled(delegate),
+            Reply::DelegateAdded(delegate) => self.model.on_delegate_added(delegate),
         }
     }
 

@@ -83,6 +83,48 @@ pub enum Screen {
         delegate: Delegate,
         captured: Box<Captured>,
     },
+    /// Staff add a delegate missing from the roster.
+    NewDelegate {
+        form: DelegateForm,
+    },
+}
+
+/// A delegate typed in at the help desk: code, name, delegation, seat.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DelegateForm {
+    pub fields: [String; 4],
+    /// The field the keys type into.
+    pub focus: usize,
+    pub problem: Option<FormProblem>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FormProblem {
+    /// A code and a name are needed.
+    Missing,
+    /// Another delegate has this code.
+    CodeTaken,
+}
+
+impl DelegateForm {
+    /// The delegate, or what is wrong with the form; `roster`: the delegates there are.
+    fn delegate(&self, roster: &[Delegate]) -> Result<Delegate, FormProblem> {
+        let [code, name, delegation, seat] = self.fields.clone().map(|f| crate::text::normalize(f.trim()).0);
+        if code.is_empty() || name.is_empty() {
+            return Err(FormProblem::Missing);
+        }
+        if roster.iter().any(|d| same_code(&code, &d.code)) {
+            return Err(FormProblem::CodeTaken);
+        }
+        Ok(Delegate { code, name, delegation, seat, ..Delegate::default() })
+    }
+}
+
+/// Done at the help desk.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DeskDone {
+    FaceEnrolled(Delegate),
+    DelegateAdded(Delegate),
 }
 
 /// Who the search lane is for.
@@ -127,6 +169,10 @@ pub enum Action {
     Approve,
     /// Staff: capture the face again.
     Retake,
+    /// Staff: add a delegate missing from the roster.
+    AddDelegate,
+    /// The field of the new delegate's form the keys type into.
+    Focus(usize),
 }
 
 /// Work the model asks of the application (it owns the store).
@@ -156,6 +202,8 @@ pub enum Effect {
     CaptureFace(Delegate),
     /// Staff approved the face: enrol it.
     EnrolFace(Box<Candidate>),
+    /// Staff typed in a delegate missing from the roster.
+    AddDelegate(Delegate),
 }
 
 pub struct Model {
@@ -179,8 +227,8 @@ pub struct Model {
     pub link: Option<(bool, usize)>,
     /// Badges were issued: the screens say a badge's QR code checks in too.
     pub badges: bool,
-    /// The delegate whose face was just enrolled at the desk, for the admin screen to say.
-    pub enrolled_now: Option<Delegate>,
+    /// What the help desk just did, for the admin screen to say.
+    pub desk_done: Option<DeskDone>,
     search_for: SearchFor,
     delegates: Vec<Delegate>,
     welcome_for: Duration,
@@ -216,7 +264,7 @@ impl Model {
             admin: None,
             link: None,
             badges: false,
-            enrolled_now: None,
+            desk_done: None,
             search_for: SearchFor::Delegate,
             delegates,
             welcome_for,
@@ -302,6 +350,7 @@ impl Model {
                 | Screen::Admin
                 | Screen::Capturing { .. }
                 | Screen::Approve { .. }
+                | Screen::NewDelegate { .. }
         )
     }
 
@@ -310,7 +359,7 @@ impl Model {
         self.pin.clear();
         self.query.clear();
         self.admin = None;
-        self.enrolled_now = None;
+        self.desk_done = None;
         self.search_for = SearchFor::Delegate;
         self.screen = Screen::Idle;
     }
@@ -326,16 +375,29 @@ impl Model {
                     self.pin.push(c);
                 }
             }
-            Action::Type(c) => {
-                self.query.push(c);
-                self.refresh_results();
-            }
+            Action::Type(c) => match &mut self.screen {
+                Screen::NewDelegate { form } => form.fields[form.focus].push(c),
+                _ => {
+                    self.query.push(c);
+                    self.refresh_results();
+                }
+            },
             Action::Backspace if self.screen == Screen::Pin => {
                 self.pin.pop();
             }
-            Action::Backspace => {
-                self.query.pop();
-                self.refresh_results();
+            Action::Backspace => match &mut self.screen {
+                Screen::NewDelegate { form } => {
+                    form.fields[form.focus].pop();
+                }
+                _ => {
+                    self.query.pop();
+                    self.refresh_results();
+                }
+            },
+            Action::Focus(field) => {
+                if let Screen::NewDelegate { form } = &mut self.screen {
+                    form.focus = field.min(form.fields.len() - 1);
+                }
             }
             Action::Pick(code) => {
                 let delegate = self.delegates.iter().find(|d| d.code == code)?.clone();
@@ -346,6 +408,10 @@ impl Model {
                 self.screen = Screen::Confirm { delegate };
             }
             Action::Confirm => match &mut self.screen {
+                Screen::NewDelegate { form } if self.admin.is_some() => match form.delegate(&self.delegates) {
+                    Ok(delegate) => return Some(Effect::AddDelegate(delegate)),
+                    Err(problem) => form.problem = Some(problem),
+                },
                 Screen::Confirm { delegate } => {
                     let by_staff = self.search_for == SearchFor::StaffCheckIn;
                     return Some(Effect::ManualCheckIn { code: delegate.code.clone(), by_staff });
@@ -362,8 +428,12 @@ impl Model {
                 }
                 _ => {}
             },
-            // Staff leaving an enrolment go back to the admin screen, not to the camera.
-            Action::Cancel if self.admin.is_some() && self.search_for == SearchFor::Enrolment => {
+            // Staff leaving an enrolment or the form go back to the admin screen, not to the camera.
+            Action::Cancel
+                if self.admin.is_some()
+                    && (self.search_for == SearchFor::Enrolment
+                        || matches!(self.screen, Screen::NewDelegate { .. })) =>
+            {
                 self.search_for = SearchFor::Delegate;
                 self.screen = Screen::Admin;
             }
@@ -377,8 +447,12 @@ impl Model {
             Action::SelectSession(name) if self.admin.is_some() => return Some(Effect::SwitchSession(name)),
             Action::StaffCheckIn if self.admin.is_some() => self.open_search(SearchFor::StaffCheckIn),
             Action::EnrolFace if self.admin.is_some() => {
-                self.enrolled_now = None;
+                self.desk_done = None;
                 self.open_search(SearchFor::Enrolment);
+            }
+            Action::AddDelegate if self.admin.is_some() => {
+                self.desk_done = None;
+                self.screen = Screen::NewDelegate { form: DelegateForm::default() };
             }
             Action::Approve => {
                 if let Screen::Approve { captured, .. } = &self.screen
@@ -403,7 +477,8 @@ impl Model {
             | Action::StaffCheckIn
             | Action::PrintPapers
             | Action::Undo { .. }
-            | Action::EnrolFace => {}
+            | Action::EnrolFace
+            | Action::AddDelegate => {}
         }
         None
     }
@@ -415,6 +490,14 @@ impl Model {
         self.screen = Screen::Search;
     }
 
+    /// The desk added the delegate: the search finds them, and the admin
+    /// screen says so (their face is enrolled next, with Enrol a face).
+    pub fn on_delegate_added(&mut self, delegate: Delegate) {
+        self.delegates.push(delegate.clone());
+        self.total += 1;
+        self.back_to_admin(DeskDone::DelegateAdded(delegate));
+    }
+
     /// Staff are choosing, capturing or approving a face to enrol.
     pub fn enrolling(&self) -> bool {
         self.search_for == SearchFor::Enrolment
@@ -422,8 +505,12 @@ impl Model {
 
     /// The desk enrolled the face staff approved: back to the admin screen, which says so.
     pub fn on_enrolled(&mut self, delegate: Delegate) {
+        self.back_to_admin(DeskDone::FaceEnrolled(delegate));
+    }
+
+    fn back_to_admin(&mut self, done: DeskDone) {
         self.search_for = SearchFor::Delegate;
-        self.enrolled_now = Some(delegate);
+        self.desk_done = Some(done);
         self.screen = Screen::Admin;
     }
 

@@ -12,7 +12,7 @@ use image::RgbImage;
 use crate::checkin::staff::UndoReason;
 use crate::present::i18n::{Lang, Text, t};
 use crate::checkin::enrolment::Captured;
-use crate::present::model::{Action, Model, Problem, Screen};
+use crate::present::model::{Action, DelegateForm, DeskDone, FormProblem, Model, Problem, Screen};
 use crate::store::{Delegate, percent};
 use crate::text::fonts::{NOTO, NOTO_BOLD};
 
@@ -202,6 +202,7 @@ pub fn draw(ui: &mut egui::Ui, model: &Model, pictures: &Pictures) -> Vec<Action
                 }
             }
             Screen::Approve { delegate, captured } => approve_view(ui, lang, delegate, captured, pictures, &mut actions),
+            Screen::NewDelegate { form } => new_delegate_view(ui, lang, form, &mut actions),
             Screen::Confirm { delegate } => {
                 ui.add_space(60.0);
                 ui.label(RichText::new(t(lang, Text::ConfirmQuestion)).size(32.0));
@@ -389,6 +390,42 @@ fn approve_view(
     }
 }
 
+/// Staff type in a delegate missing from the roster: tap a field, type
+/// (on screen or on a keyboard), confirm.
+fn new_delegate_view(ui: &mut egui::Ui, lang: Lang, form: &DelegateForm, actions: &mut Vec<Action>) {
+    ui.add_space(12.0);
+    ui.label(RichText::new(t(lang, Text::AddDelegate)).font(bold(34.0)));
+    let labels = [Text::Code, Text::Name, Text::Delegation, Text::Seat];
+    egui::Grid::new("new-delegate").num_columns(2).spacing([16.0, 8.0]).show(ui, |ui| {
+        for (i, (label, value)) in labels.into_iter().zip(&form.fields).enumerate() {
+            ui.label(RichText::new(t(lang, label)).size(24.0));
+            let shown = RichText::new(if i == form.focus { format!("{value}|") } else { value.clone() }).size(28.0);
+            let field = egui::Button::new(shown).min_size(Vec2::new(560.0, 48.0)).selected(i == form.focus);
+            let response = ui.add(field);
+            // An empty field is still named, for screen readers (and the tests).
+            let name = format!("{}: {value}", t(lang, label));
+            response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::TextInput, true, &name));
+            if response.clicked() {
+                actions.push(Action::Focus(i));
+            }
+            ui.end_row();
+        }
+    });
+    if let Some(problem) = form.problem {
+        let text = match problem {
+            FormProblem::Missing => Text::CodeAndNameNeeded,
+            FormProblem::CodeTaken => Text::CodeTaken,
+        };
+        ui.label(RichText::new(t(lang, text)).font(bold(24.0)).color(WARNING));
+    }
+    ui.add_space(8.0);
+    if big_button(ui, t(lang, Text::Confirm)) {
+        actions.push(Action::Confirm);
+    }
+    ui.add_space(8.0);
+    keyboard(ui, lang, actions);
+}
+
 /// The lookalike check: the person proves who they are with their code. The
 /// candidates' names and codes are never shown.
 fn ask_code_view(ui: &mut egui::Ui, model: &Model, wrong: u8, actions: &mut Vec<Action>) {
@@ -545,8 +582,12 @@ fn admin_view(ui: &mut egui::Ui, model: &Model, actions: &mut Vec<Action>) {
         });
     });
     ui.add_space(8.0);
-    if let Some(d) = &model.enrolled_now {
-        ui.label(RichText::new(format!("{} {} ({})", t(lang, Text::FaceEnrolled), d.name, d.code)).font(bold(22.0)));
+    if let Some(done) = &model.desk_done {
+        let (text, d) = match done {
+            DeskDone::FaceEnrolled(d) => (Text::FaceEnrolled, d),
+            DeskDone::DelegateAdded(d) => (Text::DelegateAdded, d),
+        };
+        ui.label(RichText::new(format!("{} {} ({})", t(lang, text), d.name, d.code)).font(bold(22.0)));
     }
     ui.horizontal(|ui| {
         if ui.button(RichText::new(t(lang, Text::PrintPapers)).size(20.0)).clicked() {
@@ -554,6 +595,9 @@ fn admin_view(ui: &mut egui::Ui, model: &Model, actions: &mut Vec<Action>) {
         }
         if ui.button(RichText::new(t(lang, Text::EnrolFace)).size(20.0)).clicked() {
             actions.push(Action::EnrolFace);
+        }
+        if ui.button(RichText::new(t(lang, Text::AddDelegate)).size(20.0)).clicked() {
+            actions.push(Action::AddDelegate);
         }
         if !view.papers.is_empty() {
             ui.label(RichText::new(format!("{} {}", t(lang, Text::PapersWritten), view.papers.join(" · "))).size(16.0));
