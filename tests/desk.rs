@@ -127,3 +127,174 @@ fn a_delegate_added_at_the_desk_is_audited_and_no_one_is_overwritten() {
     assert_eq!(action, "added_at_desk");
     assert!(detail.contains("DB031") && detail.contains("kiosk-1"), "{detail}");
 }
+
+/// A real window under Xvfb, worked with the mouse and keyboard (xdotool).
+struct Screen {
+    xvfb: std::process::Child,
+    display: String,
+}
+
+impl Screen {
+    fn start() -> Screen {
+        use std::io::BufRead;
+        let mut xvfb = std::process::Command::new("Xvfb")
+            .args(["-displayfd", "1", "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("Xvfb runs");
+        let mut line = String::new();
+        std::io::BufReader::new(xvfb.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        Screen { xvfb, display: format!(":{}", line.trim()) }
+    }
+
+    fn xdotool(&self, args: &[&str]) {
+        let ok = std::process::Command::new("xdotool")
+            .args(args)
+            .env("DISPLAY", &self.display)
+            .stdout(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        assert!(ok.success(), "xdotool {args:?}");
+    }
+
+    fn click(&self, x: u32, y: u32) {
+        self.xdotool(&["mousemove", &x.to_string(), &y.to_string(), "click", "1"]);
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
+
+    fn screenshot(&self, name: &str) -> PathBuf {
+        let path = screenshots().join(name);
+        std::process::Command::new("import")
+            .args(["-window", "root", path_str(&path)])
+            .env("DISPLAY", &self.display)
+            .status()
+            .unwrap();
+        path
+    }
+}
+
+impl Drop for Screen {
+    fn drop(&mut self) {
+        let _ = self.xvfb.kill();
+        let _ = self.xvfb.wait();
+    }
+}
+
+/// The kiosk's log lines as they come, kept for the failure messages.
+struct Log {
+    lines: std::sync::mpsc::Receiver<String>,
+    seen: Vec<String>,
+}
+
+impl Log {
+    /// Whether a line containing every one of `needles` came within `secs`.
+    fn wait_for(&mut self, needles: &[&str], secs: u64) -> bool {
+        let until = Instant::now() + std::time::Duration::from_secs(secs);
+        while let Some(left) = until.checked_duration_since(Instant::now()) {
+            let Ok(line) = self.lines.recv_timeout(left) else { return false };
+            self.seen.push(line.clone());
+            if needles.iter().all(|n| line.contains(n)) {
+                return true;
+            }
+        }
+        false
+    }
+
+    fn text(&self) -> String {
+        self.seen.join("\n")
+    }
+}
+
+#[test]
+fn the_demo_congress_enrols_a_face_at_the_desk_and_checks_it_in_in_one_window_run() {
+    use std::io::BufRead;
+    let Some(pad) = pad("desk enrolment in the window") else { return };
+    if !xvfb_ok("desk enrolment in the window") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    run_ok(&["demo", "--out", path_str(&dir.path().join("demo"))]);
+    let settings = dir.path().join("demo/kiosk.toml");
+    // One person stays in front of the camera: the same capture, played over and over.
+    let frames = dir.path().join("frames");
+    std::fs::create_dir_all(&frames).unwrap();
+    for p in frames_of(&pad, "apfol_real2") {
+        std::fs::copy(&p, frames.join(p.file_name().unwrap())).unwrap();
+    }
+
+    let screen = Screen::start();
+    let mut kiosk = std::process::Command::new(env!("CARGO_BIN_EXE_kiosk"))
+        .args(["run", "--config", path_str(&settings), "--frames", path_str(&frames), "--loop"])
+        .env("DISPLAY", &screen.display)
+        .env("LIBGL_ALWAYS_SOFTWARE", "1")
+        .env("KIOSK_LOG", "kiosk=info")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, lines) = std::sync::mpsc::channel();
+    let stderr = kiosk.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr).lines().map_while(|l| l.ok()) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut log = Log { lines, seen: Vec::new() };
+    screen.xdotool(&["search", "--sync", "--name", "Kiosk"]);
+
+    // Each step is tried again if the window had not taken the touch yet:
+    // what happened is read from the kiosk's log, not from the clock.
+    // Places on the 1280×800 screen, as the demo congress lays them out.
+    let step = |log: &mut Log, what: &str, act: &dyn Fn(), done: &[&str], secs: u64| {
+        for _ in 0..3 {
+            act();
+            if log.wait_for(done, secs) {
+                return;
+            }
+        }
+        let shot = screen.screenshot("desk-window-failed.png");
+        panic!("{what}: no {done:?} in the log (screen in {}):\n{}", shot.display(), log.text());
+    };
+    step(
+        &mut log,
+        "the admin screen",
+        &|| {
+            screen.xdotool(&["key", "Escape"]);
+            screen.click(1141, 20); // Quản trị
+            for (x, y) in [(636, 224), (538, 317), (734, 317), (636, 410), (734, 503)] {
+                screen.click(x, y); // 2 4 6 8 OK
+            }
+        },
+        &["admin screen opened"],
+        10,
+    );
+    step(
+        &mut log,
+        "enrol a face for DB001",
+        &|| {
+            screen.click(413, 362); // Đăng ký khuôn mặt
+            screen.xdotool(&["type", "--delay", "100", "DB001"]);
+            screen.click(640, 192); // Nguyễn Văn An · DB001 · …
+        },
+        &["help desk: capturing a face", "DB001"],
+        10,
+    );
+    assert!(log.wait_for(&["help desk: face captured", "DB001"], 300), "{}", log.text());
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    screen.screenshot("desk-window-approve.png");
+    step(&mut log, "approve", &|| screen.click(490, 533), &["help desk: face enrolled", "DB001"], 10);
+    screen.xdotool(&["key", "Escape"]);
+    let checked_in = log.wait_for(&["check-in", "DB001"], 300);
+    screen.screenshot("desk-window-welcome.png");
+    let _ = kiosk.kill();
+    let _ = kiosk.wait();
+    assert!(checked_in, "{}", log.text());
+
+    let store = Store::open(&dir.path().join("demo/demo.db")).unwrap();
+    let (_, method, evidence) = store.attendance("Phiên khai mạc", "DB001").unwrap().expect("DB001 checked in");
+    assert_eq!(method, kiosk::store::Method::Face);
+    assert!(evidence.is_some_and(|e| e.score > 0.0), "{evidence:?}");
+    assert_eq!(store.attendance_count("Phiên khai mạc").unwrap(), 1, "nobody else");
+    let audit = store.audit_entries().unwrap();
+    assert_eq!(audit.iter().filter(|(action, _)| action == "enrolled_at_desk").count(), 1, "{audit:?}");
+}

@@ -216,6 +216,13 @@ fn the_admin_screen_opens_only_with_the_pin_and_can_undo_and_switch_sessions() {
     h.run();
     assert_eq!(h.state().model.screen, Screen::Idle);
     assert!(h.state().model.admin.is_none(), "closing the admin screen locks it again");
+    // The help desk's keyboard: Escape closes it too.
+    submit(&mut h, "2468");
+    assert_eq!(h.state().model.screen, Screen::Admin);
+    h.key_press(eframe::egui::Key::Escape);
+    h.run();
+    assert_eq!(h.state().model.screen, Screen::Idle);
+    assert!(h.state().model.admin.is_none());
 }
 
 #[test]

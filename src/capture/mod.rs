@@ -110,6 +110,7 @@ pub struct FolderSource {
     interval: Duration,
     next_due: Option<Instant>,
     index: u64,
+    repeat: bool,
 }
 
 impl FolderSource {
@@ -135,7 +136,14 @@ impl FolderSource {
             interval: Duration::from_secs_f32(1.0 / fps),
             next_due: None,
             index: 0,
+            repeat: false,
         })
+    }
+
+    /// Starts again after the last image, for ever: a demo camera, or a
+    /// person who stays in front of it while staff work the screen.
+    pub fn repeating(self) -> Self {
+        Self { repeat: true, ..self }
     }
 
     pub fn len(&self) -> usize {
@@ -149,7 +157,13 @@ impl FolderSource {
 
 impl FrameSource for FolderSource {
     fn next_frame(&mut self) -> Result<Option<Frame>> {
-        while let Some(path) = self.files.get(self.position) {
+        loop {
+            // Around again only if a pass gave a frame: a folder of damaged
+            // images would otherwise spin for ever.
+            if self.position == self.files.len() && self.repeat && self.index > 0 {
+                self.position = 0;
+            }
+            let Some(path) = self.files.get(self.position) else { return Ok(None) };
             self.position += 1;
             let due = self.next_due.unwrap_or_else(Instant::now);
             if let Some(wait) = due.checked_duration_since(Instant::now()) {
@@ -166,7 +180,6 @@ impl FrameSource for FolderSource {
                 Err(e) => tracing::warn!("skipping frame: {e}"),
             }
         }
-        Ok(None)
     }
 
     fn describe(&self) -> String {
@@ -259,5 +272,24 @@ mod tests {
         std::fs::remove_file(dir.path().join("video7")).unwrap();
         let e = by_name.device.index().unwrap_err().to_string();
         assert!(e.contains("kiosk cameras"), "{e}");
+    }
+
+    #[test]
+    fn a_repeating_folder_plays_again_unless_no_image_in_it_opens() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["a.png", "b.png"] {
+            RgbImage::new(8, 8).save(dir.path().join(name)).unwrap();
+        }
+        let mut once = FolderSource::open(dir.path(), 1000.0).unwrap();
+        let played = std::iter::from_fn(|| once.next_frame().unwrap()).count();
+        assert_eq!(played, 2);
+        let mut again = FolderSource::open(dir.path(), 1000.0).unwrap().repeating();
+        let indices: Vec<u64> = (0..5).map(|_| again.next_frame().unwrap().unwrap().index).collect();
+        assert_eq!(indices, [0, 1, 2, 3, 4]);
+        // Damaged images only: the end, not a spin for ever.
+        let broken = tempfile::tempdir().unwrap();
+        std::fs::write(broken.path().join("a.jpg"), b"not a picture").unwrap();
+        let mut broken = FolderSource::open(broken.path(), 1000.0).unwrap().repeating();
+        assert!(broken.next_frame().unwrap().is_none());
     }
 }

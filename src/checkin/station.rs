@@ -284,6 +284,7 @@ impl Station {
         if self.capture.is_none() {
             let asked = self.desk.capture.lock().unwrap_or_else(|p| p.into_inner()).take();
             let Some(delegate) = asked else { return Ok(false) };
+            tracing::info!(code = %delegate.code, "help desk: capturing a face");
             let gate = LivenessGate::load(&self.liveness, &self.engine)?;
             self.capture = Some(Capture::new(delegate, gate));
         }
@@ -301,6 +302,10 @@ impl Station {
         let Some(capture) = self.capture.take() else { return Ok((None, faces)) };
         let lookalike = self.decide.lookalike(self.recognizer.engine.embedder());
         let captured = capture.finish(&self.recognizer, &self.people, lookalike)?;
+        match &captured {
+            Captured::Face(c) => tracing::info!(code = %c.delegate.code, "help desk: face captured, waiting for staff"),
+            other => tracing::info!(outcome = ?other, "help desk: capture gave no face to enrol"),
+        }
         // Whoever stands there next is a new face to recognition.
         self.agreement =
             Agreement::new(self.settings.frames_to_agree, self.settings.unknown_after_frames, self.recognizer.policy);

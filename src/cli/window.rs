@@ -23,6 +23,9 @@ pub struct RunArgs {
     /// With --frames: process every frame (the player waits for the kiosk instead of skipping), then exit.
     #[arg(long, requires = "frames")]
     once: bool,
+    /// With --frames: play the images over and over, until the window is closed.
+    #[arg(long = "loop", requires = "frames", conflicts_with = "once")]
+    repeat: bool,
     /// A window instead of the full screen.
     #[arg(long)]
     windowed: bool,
@@ -62,6 +65,7 @@ pub fn run(ctx: &Ctx, args: RunArgs) -> Result<ExitCode> {
         session: args.at.session.clone().unwrap_or_else(|| cfg.event.session.clone()),
         frames: args.frames,
         once: args.once,
+        repeat: args.repeat,
         fullscreen: !args.windowed,
     };
     let summary = kiosk::present::run(&cfg.station(), opts)?;

@@ -101,7 +101,13 @@ impl Desk {
             Effect::ManualCheckIn { code, by_staff: false } => self.check_in(&session, &code, How::Search),
             Effect::CodeConfirmed { code, evidence } => self.check_in(&session, &code, How::CodeConfirmed { evidence }),
             Effect::CheckPin(pin) => {
-                let view = if verify_pin(&pin, &self.pin_hash) { Some(self.admin_view(&session)?) } else { None };
+                let view = if verify_pin(&pin, &self.pin_hash) {
+                    tracing::info!("admin screen opened");
+                    Some(self.admin_view(&session)?)
+                } else {
+                    tracing::warn!("wrong admin PIN");
+                    None
+                };
                 Ok(Reply::PinChecked(view))
             }
             Effect::SwitchSession(name) => {
@@ -125,6 +131,7 @@ impl Desk {
             Effect::EnrolFace(candidate) => {
                 staff::enrol_at_desk(&mut self.store, &candidate, &self.kiosk_id)?;
                 self.faces.enrolled.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                tracing::info!(code = %candidate.delegate.code, "help desk: face enrolled");
                 Ok(Reply::Enrolled(candidate.delegate))
             }
         }

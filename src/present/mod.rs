@@ -41,6 +41,8 @@ pub struct RunOptions {
     pub frames: Option<PathBuf>,
     /// Exit once the last frame of `frames` has been processed.
     pub once: bool,
+    /// Play `frames` over and over.
+    pub repeat: bool,
     pub fullscreen: bool,
 }
 
@@ -235,7 +237,10 @@ pub fn run(settings: &Settings, opts: RunOptions) -> Result<Summary> {
     let egui_ctx: Arc<Mutex<Option<egui::Context>>> = Arc::default();
 
     let folder = match &opts.frames {
-        Some(dir) => Some(FolderSource::open(dir, settings.kiosk.frames_fps)?),
+        Some(dir) => {
+            let folder = FolderSource::open(dir, settings.kiosk.frames_fps)?;
+            Some(if opts.repeat { folder.repeating() } else { folder })
+        }
         None => None,
     };
     let capture = spawn_capture(

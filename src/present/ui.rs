@@ -104,6 +104,10 @@ pub fn draw(ui: &mut egui::Ui, model: &Model, pictures: &Pictures) -> Vec<Action
     if ui.input(|i| i.key_pressed(egui::Key::Backspace)) {
         actions.push(Action::Backspace);
     }
+    // A help desk's keyboard: Escape is the screen's own Cancel or Close.
+    if ui.input(|i| i.key_pressed(egui::Key::Escape)) {
+        actions.push(Action::Cancel);
+    }
     let lang = model.lang;
     egui::Panel::top("top").show(ui, |ui| {
         ui.horizontal(|ui| {
