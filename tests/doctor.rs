@@ -112,6 +112,14 @@ fn each_broken_part_fails_with_its_name_and_what_to_do() {
     assert!(line(&text, "settings").starts_with("FAIL") && text.contains("unknown field `frames_to_agre`"), "{text}");
     assert!(line(&text, "admin PIN").starts_with("FAIL") && text.contains("kiosk admin-pin"), "{text}");
 
+    // A PIN written where its hash belongs is refused with the settings, by name.
+    let mangled = dir.path().join("mangled.toml");
+    std::fs::write(&mangled, "[kiosk]\nadmin_pin_hash = \"2468\"\n").unwrap();
+    let out = kiosk(&["doctor", "--config", path_str(&mangled), "--db", &db, "--skip", "camera,display"]);
+    let text = stdout(&out);
+    let settings_line = line(&text, "settings");
+    assert!(settings_line.starts_with("FAIL") && settings_line.contains("kiosk.admin_pin_hash"), "{text}");
+
     // No camera on this machine: the camera check fails and says how to fix it.
     let out = kiosk(&["doctor", "--config", &settings, "--db", &db, "--skip", "display"]);
     assert!(line(&stdout(&out), "camera").starts_with("FAIL"), "{}", stdout(&out));

@@ -73,6 +73,12 @@ impl KioskConfig {
         if !["vi", "en"].contains(&self.language.as_str()) {
             return Err(format!("kiosk.language = \"{}\": it must be \"vi\" or \"en\"", self.language));
         }
+        // A mangled hash would lock staff out with no word why.
+        if !self.admin_pin_hash.is_empty() && !crate::base::pin::pin_is_set(&self.admin_pin_hash) {
+            return Err("kiosk.admin_pin_hash is not an Argon2 hash: make one with `kiosk admin-pin` \
+                        (type the PIN, 6 digits or more) and put the line it prints under [kiosk]"
+                .into());
+        }
         Ok(())
     }
 }

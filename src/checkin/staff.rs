@@ -101,6 +101,15 @@ pub fn add_delegate(store: &mut Store, delegate: &Delegate, kiosk: &str) -> Resu
     })
 }
 
+/// A wrong admin PIN, or any PIN from a client shut out for too many
+/// (`base::pin::PinGate`): `pin_refused` in the audit log, with the client
+/// (an address, or the kiosk's own screen) and where it was typed.
+pub fn pin_refused(store: &mut Store, client: &str, kiosk: &str, shut_out: bool) -> Result<()> {
+    let why = if shut_out { "shut out after too many wrong PINs" } else { "wrong PIN" };
+    let detail = serde_json::json!({"client": client, "kiosk": kiosk, "why": why});
+    store.transaction(|tx| tx.audit("pin_refused", &detail.to_string()))
+}
+
 /// A check-in made (or found made earlier in the session).
 #[derive(Debug, Clone)]
 pub struct Checked {

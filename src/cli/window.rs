@@ -126,6 +126,9 @@ pub fn admin_pin() -> Result<ExitCode> {
     let mut pin = String::new();
     std::io::stdin().read_line(&mut pin).context("reading the PIN from standard input")?;
     let hash = hash_pin(pin.trim())?;
+    if pin.trim().len() < 6 {
+        eprintln!("note: a PIN of 6 digits or more is much harder to guess; the demo's 4 are for trying out only");
+    }
     println!("# put this line in the [kiosk] section of your settings file:");
     println!("admin_pin_hash = \"{hash}\"");
     Ok(ExitCode::SUCCESS)

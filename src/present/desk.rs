@@ -5,10 +5,11 @@
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 use std::thread;
+use std::time::Instant;
 
 use crossbeam_channel::{Receiver, Sender};
 
-use crate::base::pin::verify_pin;
+use crate::base::pin::{PinCheck, PinGate};
 use crate::checkin::enrolment::DeskLink;
 use crate::checkin::staff::{self, Checked, How, enrolled_photo};
 use crate::error::{Error, Result};
@@ -23,6 +24,7 @@ use crate::store::{Delegate, DelegationCount, Store};
 use crate::text::Lang;
 
 /// What the desk did.
+#[derive(Debug)]
 pub enum Reply {
     CheckedIn {
         delegate: Delegate,
@@ -31,6 +33,8 @@ pub enum Reply {
         photo: Option<Arc<image::RgbImage>>,
     },
     PinChecked(Option<AdminView>),
+    /// Too many wrong PINs were typed here: none is taken for a while.
+    PinShutOut,
     AdminRefreshed {
         session: String,
         view: AdminView,
@@ -47,10 +51,15 @@ pub enum Reply {
     Failed(String),
 }
 
+/// The client a PIN typed on the kiosk's own screen comes from.
+const SCREEN: &str = "the kiosk's screen";
+
 pub struct Desk {
     pub store: Store,
     pub session: Arc<RwLock<String>>,
     pub pin_hash: String,
+    /// Wrong PINs typed on this screen: too many shut it for a while.
+    pub pins: PinGate,
     pub kiosk_id: String,
     /// The shared ledger, told of each write so that it is sent at once.
     pub link: Option<LinkWatch>,
@@ -100,16 +109,22 @@ impl Desk {
             }
             Effect::ManualCheckIn { code, by_staff: false } => self.check_in(&session, &code, How::Search),
             Effect::CodeConfirmed { code, evidence } => self.check_in(&session, &code, How::CodeConfirmed { evidence }),
-            Effect::CheckPin(pin) => {
-                let view = if verify_pin(&pin, &self.pin_hash) {
+            Effect::CheckPin(pin) => match self.pins.check(SCREEN, &pin, &self.pin_hash, Instant::now()) {
+                PinCheck::Right => {
                     tracing::info!("admin screen opened");
-                    Some(self.admin_view(&session)?)
-                } else {
-                    tracing::warn!("wrong admin PIN");
-                    None
-                };
-                Ok(Reply::PinChecked(view))
-            }
+                    Ok(Reply::PinChecked(Some(self.admin_view(&session)?)))
+                }
+                PinCheck::Wrong { left } => {
+                    tracing::warn!(left, "wrong admin PIN");
+                    staff::pin_refused(&mut self.store, SCREEN, &self.kiosk_id, false)?;
+                    Ok(Reply::PinChecked(None))
+                }
+                PinCheck::ShutOut(out) => {
+                    tracing::warn!(seconds_left = out.seconds_left, "admin PIN refused: too many wrong ones");
+                    staff::pin_refused(&mut self.store, SCREEN, &self.kiosk_id, true)?;
+                    Ok(Reply::PinShutOut)
+                }
+            },
             Effect::SwitchSession(name) => {
                 *self.session.write().unwrap_or_else(|p| p.into_inner()) = name.clone();
                 self.refreshed(name)
@@ -179,25 +194,56 @@ impl Desk {
 mod tests {
     use super::*;
 
+    fn desk(dir: &std::path::Path) -> Desk {
+        let mut store = Store::open(&dir.join("desk.db")).unwrap();
+        let d = Delegate { code: "D1".into(), name: "Lê Thị Hà".into(), ..Delegate::default() };
+        store.transaction(|tx| tx.upsert_delegate(&d)).unwrap();
+        Desk {
+            store,
+            session: Arc::new(RwLock::new("Phiên 1".into())),
+            pin_hash: crate::base::pin::hash_pin("2468").unwrap(),
+            pins: PinGate::default(),
+            link: None,
+            ledger: None,
+            kiosk_id: "k".into(),
+            event: EventConfig::default(),
+            papers_dir: dir.join("papers"),
+            faces: DeskLink::default(),
+        }
+    }
+
+    /// Everything the desk answers to `effects`, in order.
+    fn answers(desk: Desk, effects: Vec<Effect>) -> Vec<Reply> {
+        let (jobs, desk_jobs) = crossbeam_channel::unbounded();
+        let (replies, answers) = crossbeam_channel::unbounded();
+        let worker = desk.spawn(desk_jobs, replies, || ());
+        effects.into_iter().for_each(|e| jobs.send(e).unwrap());
+        drop(jobs);
+        let got = answers.iter().collect();
+        worker.join().unwrap();
+        got
+    }
+
+    #[test]
+    fn five_wrong_pins_shut_the_admin_screen_for_a_while_and_each_refusal_is_audited() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut effects: Vec<Effect> = (0..6).map(|_| Effect::CheckPin("1111".into())).collect();
+        effects.push(Effect::CheckPin("2468".into()));
+        let got = answers(desk(dir.path()), effects);
+        assert!(got[..5].iter().all(|r| matches!(r, Reply::PinChecked(None))), "{got:?}");
+        assert!(got[5..].iter().all(|r| matches!(r, Reply::PinShutOut)), "the right PIN too: {got:?}");
+        let audit = Store::open(&dir.path().join("desk.db")).unwrap().audit_entries().unwrap();
+        let refused: Vec<&String> = audit.iter().filter(|(a, _)| a == "pin_refused").map(|(_, d)| d).collect();
+        assert_eq!(refused.len(), 7);
+        assert!(refused[0].contains("wrong PIN") && refused[6].contains("shut out"), "{refused:?}");
+    }
+
     /// The desk answers on its own thread, in order, with a real file and a
     /// real Argon2 check: the window only sends and receives.
     #[test]
     fn the_desk_checks_the_pin_and_records_check_ins_on_its_own_thread() {
         let dir = tempfile::tempdir().unwrap();
-        let mut store = Store::open(&dir.path().join("desk.db")).unwrap();
-        let d = Delegate { code: "D1".into(), name: "Lê Thị Hà".into(), ..Delegate::default() };
-        store.transaction(|tx| tx.upsert_delegate(&d)).unwrap();
-        let desk = Desk {
-            store,
-            session: Arc::new(RwLock::new("Phiên 1".into())),
-            pin_hash: crate::base::pin::hash_pin("2468").unwrap(),
-            link: None,
-            ledger: None,
-            kiosk_id: "k".into(),
-            event: EventConfig::default(),
-            papers_dir: dir.path().join("papers"),
-            faces: DeskLink::default(),
-        };
+        let desk = desk(dir.path());
         let (jobs, desk_jobs) = crossbeam_channel::unbounded();
         let (replies, answers) = crossbeam_channel::unbounded();
         let window = thread::current().id();

@@ -17,6 +17,7 @@ use crossbeam_channel::{Receiver, Sender, TrySendError};
 use eframe::egui;
 use image::RgbImage;
 
+use crate::base::pin::PinGate;
 use crate::base::stats::{memory_mib, percentile};
 use crate::capture::{CameraConfig, FolderSource, Frame, FrameSource, Webcam};
 use crate::checkin::Settings;
@@ -220,6 +221,7 @@ pub fn run(settings: &Settings, opts: RunOptions) -> Result<Summary> {
         store: Store::open(&opts.db)?.with_zone(zone),
         session: session.clone(),
         pin_hash: settings.kiosk.admin_pin_hash.clone(),
+        pins: PinGate::default(),
         kiosk_id: settings.event.kiosk_id.clone(),
         link: link.clone(),
         ledger: opts.ledger.as_deref().map(Line::new),
@@ -594,6 +596,7 @@ impl KioskApp {
                 self.model.on_check_in(delegate, at, already, photo, now);
             }
             Reply::PinChecked(view) => self.model.on_pin_checked(view),
+            Reply::PinShutOut => self.model.on_pin_shut_out(),
             Reply::AdminRefreshed { session, view } => self.model.on_admin_refreshed(&session, view),
             Reply::Failed(error) => self.model.on_not_recorded(error, now),
             Reply::Counts(counts) => self.model.set_counts(&counts),

@@ -222,6 +222,8 @@ pub struct Model {
     pub zone: Zone,
     pub pin: String,
     pub pin_rejected: bool,
+    /// Refused because too many wrong PINs came before.
+    pub pin_shut_out: bool,
     pub admin: Option<AdminView>,
     /// With a shared ledger: whether it is reachable, and the check-ins waiting for it.
     pub link: Option<(bool, usize)>,
@@ -261,6 +263,7 @@ impl Model {
             zone: Zone::default(),
             pin: String::new(),
             pin_rejected: false,
+            pin_shut_out: false,
             admin: None,
             link: None,
             badges: false,
@@ -441,6 +444,7 @@ impl Model {
             Action::OpenAdmin => {
                 self.pin.clear();
                 self.pin_rejected = false;
+                self.pin_shut_out = false;
                 self.screen = Screen::Pin;
             }
             Action::SubmitPin => return Some(Effect::CheckPin(std::mem::take(&mut self.pin))),
@@ -517,10 +521,17 @@ impl Model {
     /// The application checked the PIN; `view` is the admin data when it was right.
     pub fn on_pin_checked(&mut self, view: Option<AdminView>) {
         self.pin_rejected = view.is_none();
+        self.pin_shut_out = false;
         if view.is_some() {
             self.screen = Screen::Admin;
         }
         self.admin = view;
+    }
+
+    /// Too many wrong PINs were typed: the screen says to wait.
+    pub fn on_pin_shut_out(&mut self) {
+        self.pin_rejected = true;
+        self.pin_shut_out = true;
     }
 
     /// Fresh admin data (after a session switch, an undo or a staff check-in).

@@ -497,7 +497,8 @@ fn pin_view(ui: &mut egui::Ui, model: &Model, actions: &mut Vec<Action>) {
     ui.label(RichText::new(t(lang, Text::EnterPin)).size(30.0));
     ui.label(RichText::new("*".repeat(model.pin.len()) + " ").size(40.0));
     if model.pin_rejected {
-        ui.label(RichText::new(t(lang, Text::WrongPin)).size(22.0).color(ACCENT));
+        let said = if model.pin_shut_out { Text::PinShutOut } else { Text::WrongPin };
+        ui.label(RichText::new(t(lang, said)).size(22.0).color(ACCENT));
     }
     for row in ["123", "456", "789"] {
         ui.horizontal(|ui| {
