@@ -100,7 +100,8 @@ fn frames(faces: &Path, out: &Path, identities: &[&str], per_person: usize) -> P
 fn serve(cmd: &mut Command, ready: &str, what: &str) -> Child {
     let child = cmd.stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
     let until = Instant::now() + Duration::from_secs(30);
-    while ureq::get(ready).call().is_err() {
+    // Up once it answers at all: an answer of 401 is an answer.
+    while matches!(ureq::get(ready).call(), Err(ureq::Error::Io(_) | ureq::Error::ConnectionFailed)) {
         assert!(Instant::now() < until, "{what} did not start");
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -390,24 +391,36 @@ impl Drop for Browser {
     }
 }
 
-/// `kiosk dashboard` in the background, stopped when dropped.
+/// `kiosk dashboard` in the background, stopped when dropped; `key` is
+/// its viewer key, as `kiosk dashboard key` prints it.
 struct Dashboard {
     child: Child,
     pub base: String,
+    pub key: String,
 }
 
 impl Dashboard {
+    /// `args` name the database (`--db`) or the ledger and the local copy.
     fn start(args: &[&str]) -> Dashboard {
         let listen = format!("127.0.0.1:{}", free_port());
         let base = format!("http://{listen}");
+        let said = run_ok(&[&["dashboard", "key"], args, &["--listen", &listen]].concat());
+        let link = said.lines().find_map(|l| l.strip_prefix("link for the secretariat: ")).expect("a link");
+        assert!(link.starts_with(&format!("{base}/?key=")), "{said}");
+        let key = link.rsplit('=').next().unwrap().to_string();
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_kiosk"));
         cmd.arg("dashboard").args(args).args(["--listen", &listen]);
-        let child = serve(&mut cmd, &format!("{base}/api/stats"), "the dashboard");
-        Dashboard { child, base }
+        let child = serve(&mut cmd, &format!("{base}/page.js"), "the dashboard");
+        Dashboard { child, base, key }
+    }
+
+    /// A GET with the viewer key's cookie.
+    fn get(&self, path: &str) -> ureq::http::Response<ureq::Body> {
+        ureq::get(&format!("{}{path}", self.base)).header("Cookie", &format!("kiosk_view={}", self.key)).call().unwrap()
     }
 
     fn stats(&self) -> serde_json::Value {
-        ureq::get(&format!("{}/api/stats", self.base)).call().unwrap().body_mut().read_json().unwrap()
+        self.get("/api/stats").body_mut().read_json().unwrap()
     }
 }
 
@@ -432,7 +445,21 @@ fn the_dashboard_follows_check_ins_live_in_chromium() {
     let cfg = dir.path().join("desk.toml");
     let pin_hash = kiosk::base::pin::hash_pin("2468").unwrap();
     std::fs::write(&cfg, format!("[kiosk]\nadmin_pin_hash = \"{pin_hash}\"\n")).unwrap();
-    let dash = Dashboard::start(&["--ledger", &url, "--session", "Phiên 1", "--config", path_str(&cfg)]);
+    let copy = dir.path().join("dashboard-copy.db");
+    let dash =
+        Dashboard::start(&["--ledger", &url, "--db", path_str(&copy), "--session", "Phiên 1", "--config", path_str(&cfg)]);
+
+    // Without the viewer key: 401 and how to get in, for the page and the figures alike.
+    for path in ["/", "/api/stats", "/events", "/list.csv?session=Phi%C3%AAn%201", "/?key=0123"] {
+        let response = ureq::get(&format!("{}{path}", dash.base)).config().http_status_as_error(false).build().call();
+        let mut response = response.unwrap();
+        assert_eq!(response.status(), 401, "{path}");
+        let body = response.body_mut().read_to_string().unwrap();
+        assert!(body.contains("kiosk dashboard key") && !body.contains("Đoàn"), "{path}: {body}");
+    }
+    let key_file = dir.path().join("dashboard.key");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(&key_file).unwrap().permissions().mode() & 0o777, 0o600);
 
     // The figures as JSON, in the documented shape.
     let stats = dash.stats();
@@ -445,8 +472,12 @@ fn the_dashboard_follows_check_ins_live_in_chromium() {
     assert!(stats["by_delegation"][0]["delegation"].as_str().unwrap().starts_with("Đoàn"));
     assert!(stats["kiosks"].is_array() && stats["latest"].is_array() && stats["quorum_percent"].is_number());
 
-    browser.go(&format!("{}/?session=Phi%C3%AAn%201", dash.base));
+    // The link with the key, once: the browser keeps a cookie and the address loses the key.
+    browser.go(&format!("{}/?key={}&session=Phi%C3%AAn%201", dash.base, dash.key));
     assert_eq!(browser.text("present"), "0");
+    let address = browser.js("return location.href").as_str().unwrap().to_string();
+    assert!(!address.contains("key=") && address.contains("session="), "{address}");
+    assert_eq!(browser.js("return document.cookie"), "", "the cookie is HttpOnly");
     browser.js("window.stillTheSamePage = true; return 1");
     let checkin = |code: &str| {
         run_ok(&[
@@ -498,19 +529,48 @@ fn the_dashboard_follows_check_ins_live_in_chromium() {
     assert_eq!(browser.text("verdict"), "QUORUM MET");
     browser.screenshot(&screenshots().join("dashboard-projector.png"));
 
-    // Staff actions need the PIN; reading does not.
-    let post = |path: &str, code: &str, pin: &str| -> String {
-        ureq::post(&format!("{}{path}", dash.base))
+    // Staff actions need the PIN, and come only from the page itself.
+    let post_from = |origin: &str, path: &str, code: &str, pin: &str| -> (u16, String) {
+        let mut response = ureq::post(&format!("{}{path}", dash.base))
+            .header("Cookie", &format!("kiosk_view={}", dash.key))
+            .header("Origin", origin)
+            .config()
+            .http_status_as_error(false)
+            .build()
             .send_form([("session", "Phiên 1"), ("code", code), ("pin", pin), ("reason", "test"), ("lang", "en")])
-            .unwrap()
-            .body_mut()
-            .read_to_string()
-            .unwrap()
+            .unwrap();
+        (response.status().as_u16(), response.body_mut().read_to_string().unwrap())
     };
-    assert!(post("/checkin", &people[4].0, "1111").contains("wrong admin PIN"));
+    let post = |path: &str, code: &str, pin: &str| post_from(&dash.base, path, code, pin);
+    let (status, body) = post_from("http://evil.example", "/checkin", &people[4].0, "2468");
+    assert_eq!(status, 403, "{body}");
+    let (status, body) = post("/checkin", &people[4].0, "1111");
+    assert!(status == 403 && body.contains("Wrong PIN"), "{status} {body}");
     assert_eq!(dash.stats()["present"], 4);
-    assert!(post("/checkin", &people[4].0, "2468").contains("checked in"));
-    assert!(post("/undo", &people[0].0, "2468").contains("removed"));
+    assert!(post("/checkin", &people[4].0, "2468").1.contains("checked in"));
+    assert!(post("/undo", &people[0].0, "2468").1.contains("removed"));
+    // Five wrong PINs from one address, and then not even the right one is taken, for five minutes.
+    for _ in 0..5 {
+        assert_eq!(post("/undo", &people[4].0, "0000").0, 403);
+    }
+    let (status, body) = post("/undo", &people[4].0, "2468");
+    assert!(status == 429 && body.contains("Too many wrong PINs"), "{status} {body}");
+    let until = Instant::now() + Duration::from_secs(10);
+    while pg.count("SELECT count(*) FROM audit WHERE action = 'pin_refused' AND detail LIKE '%127.0.0.1%'") != 7 {
+        assert!(Instant::now() < until, "each refusal reaches the ledger's audit log");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // What every answer says to the browser about itself.
+    let page = dash.get("/");
+    for (name, value) in [
+        ("x-frame-options", "DENY"),
+        ("x-content-type-options", "nosniff"),
+        ("referrer-policy", "no-referrer"),
+    ] {
+        assert_eq!(page.headers().get(name).and_then(|v| v.to_str().ok()), Some(value), "{name}");
+    }
+    let policy = page.headers().get("content-security-policy").unwrap().to_str().unwrap().to_string();
+    assert!(policy.contains("script-src 'self'") && policy.contains("frame-ancestors 'none'"), "{policy}");
     let until = Instant::now() + Duration::from_secs(10);
     while pg.count("SELECT count(*) FROM attendance") != 4 || dash.stats()["present"] != 4 {
         assert!(Instant::now() < until, "the dashboard's own writes reach the ledger");
@@ -519,25 +579,22 @@ fn the_dashboard_follows_check_ins_live_in_chromium() {
     assert_eq!(pg.count("SELECT count(*) FROM attendance WHERE kiosk = 'secretariat'"), 1);
 
     // The lists to download.
-    let csv = ureq::get(&format!("{}/list.csv?session=Phi%C3%AAn%201", dash.base))
-        .call()
-        .unwrap()
+    let csv = dash
+        .get("/list.csv?session=Phi%C3%AAn%201")
         .body_mut()
         .read_to_string()
         .unwrap();
     assert_eq!(csv.lines().count(), 7, "a header and six delegates: {csv}");
-    let xlsx = ureq::get(&format!("{}/list.xlsx?session=Phi%C3%AAn%201", dash.base))
-        .call()
-        .unwrap()
+    let xlsx = dash
+        .get("/list.xlsx?session=Phi%C3%AAn%201")
         .body_mut()
         .read_to_vec()
         .unwrap();
     assert!(xlsx.starts_with(b"PK"), "an XLSX file is a zip");
     for paper in ["list.pdf", "report.pdf"] {
-        let page = format!("{}/?session=Phi%C3%AAn%201", dash.base);
-        let html = ureq::get(&page).call().unwrap().body_mut().read_to_string().unwrap();
+        let html = dash.get("/?session=Phi%C3%AAn%201").body_mut().read_to_string().unwrap();
         assert!(html.contains(&format!("/{paper}?session=")), "the page links {paper}");
-        let response = ureq::get(&format!("{}/{paper}?session=Phi%C3%AAn%201", dash.base)).call().unwrap();
+        let response = dash.get(&format!("/{paper}?session=Phi%C3%AAn%201"));
         let disposition = response.headers().get("content-disposition").unwrap().to_str().unwrap().to_string();
         assert!(disposition.contains("phien_1.pdf"), "{disposition}");
         let pdf = response.into_body().read_to_vec().unwrap();

@@ -9,8 +9,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, RecvTimeoutError};
 use tokio::sync::{oneshot, watch};
 
-use crate::base::pin::verify_pin;
-use crate::checkin::staff::{self, How};
+use crate::checkin::staff::{self, How, SessionPapers};
 use crate::dashboard::figures::Figures;
 use crate::error::{Error, Result};
 use crate::ledger::sync::follow;
@@ -45,16 +44,19 @@ type Answer<T> = oneshot::Sender<std::result::Result<T, String>>;
 pub enum Job {
     Figures { session: String, answer: Answer<Figures> },
     Sessions { answer: Answer<Vec<String>> },
-    List { session: String, format: ListFormat, lang: Lang, answer: Answer<Vec<u8>> },
-    CheckIn { session: String, code: String, pin: String, answer: Answer<String> },
-    Undo { session: String, code: String, pin: String, reason: String, answer: Answer<String> },
+    /// What a list or report says; drawn off this thread (`render`), so
+    /// that a PDF of thousands of pages never holds up the figures.
+    Papers { session: String, answer: Answer<SessionPapers> },
+    /// The PIN was checked before these reach the clerk.
+    CheckIn { session: String, code: String, answer: Answer<String> },
+    Undo { session: String, code: String, reason: String, answer: Answer<String> },
+    PinRefused { client: String, shut_out: bool, answer: Answer<()> },
 }
 
 pub struct Clerk {
     store: Store,
     event: EventConfig,
     zone: Zone,
-    pin_hash: String,
     /// With a ledger: the link that keeps the copy in step, and the line
     /// for the kiosks' status and the papers' audit head.
     ledger: Option<(Syncer, Line)>,
@@ -66,7 +68,7 @@ pub struct Clerk {
 impl Clerk {
     /// On a single file, or on a copy of the ledger at `url` (`db`, or a
     /// scratch file) brought up to date now and kept so in the background.
-    pub fn open(db: PathBuf, url: Option<String>, event: EventConfig, pin_hash: String) -> Result<Clerk> {
+    pub fn open(db: PathBuf, url: Option<String>, event: EventConfig) -> Result<Clerk> {
         let zone = event.zone().map_err(Error::Config)?;
         let mut store = Store::open(&db)?.with_zone(zone);
         let ledger = match url {
@@ -78,7 +80,7 @@ impl Clerk {
             }
             None => None,
         };
-        Ok(Clerk { store, event, zone, pin_hash, ledger, kiosks: Vec::new(), ledger_online: true })
+        Ok(Clerk { store, event, zone, ledger, kiosks: Vec::new(), ledger_online: true })
     }
 
     /// Answers jobs until every sender is gone.
@@ -114,9 +116,9 @@ impl Clerk {
         match job {
             Job::Figures { session, answer } => send(answer, self.figures(&session)),
             Job::Sessions { answer } => send(answer, self.store.sessions()),
-            Job::List { session, format, lang, answer } => send(answer, self.list(&session, format, lang)),
-            Job::CheckIn { session, code, pin, answer } => {
-                let out = self.guarded(&pin, |c| {
+            Job::Papers { session, answer } => send(answer, self.papers(&session)),
+            Job::CheckIn { session, code, answer } => {
+                let out = self.staff(|c| {
                     let how = How::Staff { reason: "checked in by the secretariat (dashboard)" };
                     let (at, already) = staff::check_in(&mut c.store, &session, &code, how, DESK)?.outcome.when();
                     Ok(if already {
@@ -128,8 +130,8 @@ impl Clerk {
                 send(answer, out);
                 return true;
             }
-            Job::Undo { session, code, pin, reason, answer } => {
-                let out = self.guarded(&pin, |c| {
+            Job::Undo { session, code, reason, answer } => {
+                let out = self.staff(|c| {
                     Ok(if staff::undo(&mut c.store, &session, &code, DESK, &reason)? {
                         format!("{code}: check-in removed")
                     } else {
@@ -139,15 +141,16 @@ impl Clerk {
                 send(answer, out);
                 return true;
             }
+            Job::PinRefused { client, shut_out, answer } => {
+                send(answer, self.staff(|c| staff::pin_refused(&mut c.store, &client, DESK, shut_out)));
+                return true;
+            }
         }
         false
     }
 
-    /// A write for staff only; sent to the ledger at once.
-    fn guarded(&mut self, pin: &str, write: impl FnOnce(&mut Self) -> Result<String>) -> Result<String> {
-        if !verify_pin(pin, &self.pin_hash) {
-            return Err(Error::Input("wrong admin PIN (or none set: kiosk admin-pin)".into()));
-        }
+    /// A write of the staff's; sent to the ledger at once.
+    fn staff<T>(&mut self, write: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
         let out = write(self)?;
         if let Some((syncer, _)) = &self.ledger {
             syncer.watch().nudge();
@@ -179,21 +182,22 @@ impl Clerk {
         }
     }
 
-    fn list(&mut self, session: &str, format: ListFormat, lang: Lang) -> Result<Vec<u8>> {
+    fn papers(&mut self, session: &str) -> Result<SessionPapers> {
         self.store.require_session(session)?;
-        let dir = tempfile::tempdir().map_err(|e| Error::io(std::path::Path::new("temporary folder"), e))?;
-        let path = dir.path().join("list");
-        if format == ListFormat::Csv {
-            write_csv(&path, &self.store.attendance_list(session)?, &self.zone, None)?;
-        } else {
-            let read = staff::session_papers(&self.store, self.ledger.as_mut().map(|(_, line)| line), session)?;
-            let papers = read.papers(lang, &self.event);
-            match format {
-                ListFormat::Xlsx => write_xlsx(&path, &papers, Paper::List)?,
-                ListFormat::Pdf => pdf::write_list(&path, &papers)?,
-                _ => pdf::write_report(&path, &papers)?,
-            }
-        }
-        std::fs::read(&path).map_err(|e| Error::io(&path, e))
+        staff::session_papers(&self.store, self.ledger.as_mut().map(|(_, line)| line), session)
     }
+}
+
+/// A list or report as a file's bytes.
+pub fn render(read: &SessionPapers, format: ListFormat, lang: Lang, event: &EventConfig) -> Result<Vec<u8>> {
+    let dir = tempfile::tempdir().map_err(|e| Error::io(std::path::Path::new("temporary folder"), e))?;
+    let path = dir.path().join("list");
+    let papers = read.papers(lang, event);
+    match format {
+        ListFormat::Csv => write_csv(&path, &read.rows, &read.zone, None)?,
+        ListFormat::Xlsx => write_xlsx(&path, &papers, Paper::List)?,
+        ListFormat::Pdf => pdf::write_list(&path, &papers)?,
+        ListFormat::Report => pdf::write_report(&path, &papers)?,
+    }
+    std::fs::read(&path).map_err(|e| Error::io(&path, e))
 }

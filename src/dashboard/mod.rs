@@ -1,33 +1,46 @@
 //! `kiosk dashboard`: the secretariat's live page, on a ledger or on a single
 //! file. Server-rendered HTML with a few lines of script that take the
 //! figures pushed as server-sent events, so the page changes within a second
-//! of a check-in without a reload, and no build step is needed. Reading
-//! needs no login; check-in and undo need the admin PIN.
+//! of a check-in without a reload, and no build step is needed. The hall's
+//! network is shared with strangers: reading needs the viewer key (`key`),
+//! check-in and undo need the admin PIN as well, and a client that guesses
+//! PINs is shut out (`base::pin::PinGate`).
 
 pub mod clerk;
 pub mod figures;
+pub mod key;
 pub mod page;
 
 use std::convert::Infallible;
+use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::extract::{Form, Query, State};
-use axum::http::{StatusCode, header};
+use axum::extract::{ConnectInfo, Form, Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
 use axum::response::sse::{Event, KeepAlive, Sse};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use crossbeam_channel::Sender;
 use futures_util::Stream;
 use serde::Deserialize;
 use tokio::sync::{oneshot, watch};
 
+use crate::base::pin::{PinGate, verify_pin};
 use crate::error::{Error, Result};
 use crate::secretariat::{EventConfig, papers};
 use crate::text::Lang;
 use clerk::{Clerk, Job, ListFormat};
 use figures::Figures;
+
+/// A request's headers must all arrive within this: half-sent requests
+/// left open by a client do not pile up.
+const HEADERS_WITHIN: Duration = Duration::from_secs(10);
+/// The cookie that keeps the viewer key after `?key=`.
+const COOKIE: &str = "kiosk_view";
 
 pub struct Options {
     /// The single file, or the ledger's local copy (a scratch file when None).
@@ -38,13 +51,21 @@ pub struct Options {
     pub listen: String,
     pub event: EventConfig,
     pub pin_hash: String,
+    /// The file of the viewer key every reader must bring (`key`), read
+    /// at each request so that a new key shuts the old links out at once;
+    /// None serves the page to anyone who reaches the port (`--open`, a
+    /// projector on a closed network).
+    pub key_file: Option<PathBuf>,
 }
 
 struct Shared {
     clerk: Sender<Job>,
     ticks: watch::Receiver<u64>,
     session: String,
-    event_name: String,
+    event: EventConfig,
+    key_file: Option<PathBuf>,
+    pin_hash: String,
+    pins: Mutex<PinGate>,
 }
 
 type App = Arc<Shared>;
@@ -60,17 +81,25 @@ pub fn serve(opts: Options) -> Result<()> {
     if opts.ledger.is_none() && !db.is_file() {
         return Err(Error::Input(format!("database {} does not exist: enrol a roster into it first", db.display())));
     }
-    let clerk = Clerk::open(db, opts.ledger.clone(), opts.event.clone(), opts.pin_hash.clone())?;
+    let clerk = Clerk::open(db, opts.ledger.clone(), opts.event.clone())?;
     let (jobs, inbox) = crossbeam_channel::unbounded();
     let (ring, ticks) = watch::channel(0u64);
     let worker = std::thread::Builder::new()
         .name("clerk".into())
         .spawn(move || clerk.work(inbox, ring))
         .map_err(|e| Error::io(std::path::Path::new("clerk thread"), e))?;
-    let app =
-        Arc::new(Shared { clerk: jobs, ticks, session: opts.session.clone(), event_name: opts.event.name.clone() });
+    let app = Arc::new(Shared {
+        clerk: jobs,
+        ticks,
+        session: opts.session.clone(),
+        event: opts.event.clone(),
+        key_file: opts.key_file.clone(),
+        pin_hash: opts.pin_hash.clone(),
+        pins: Mutex::default(),
+    });
     let router = Router::new()
         .route("/", get(home))
+        .route("/page.js", get(script))
         .route("/api/stats", get(stats))
         .route("/events", get(events))
         .route("/list.csv", get(list_csv))
@@ -79,6 +108,7 @@ pub fn serve(opts: Options) -> Result<()> {
         .route("/report.pdf", get(report_pdf))
         .route("/checkin", post(check_in))
         .route("/undo", post(undo))
+        .layer(middleware::from_fn_with_state(app.clone(), guard))
         .with_state(app);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -86,15 +116,133 @@ pub fn serve(opts: Options) -> Result<()> {
         .build()
         .map_err(|e| Error::io(std::path::Path::new("web server"), e))?;
     let listen = opts.listen.clone();
+    let open = opts.key_file.is_none();
     let served: std::io::Result<()> = runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(&listen).await?;
-        eprintln!("dashboard: http://{}/ (Ctrl-C stops it)", listener.local_addr()?);
-        axum::serve(listener, router).await
+        let address = listener.local_addr()?;
+        if open {
+            eprintln!("dashboard: http://{address}/ — OPEN: anyone who reaches this port sees the names (Ctrl-C stops it)");
+        } else {
+            eprintln!(
+                "dashboard: http://{address}/ — readers need the viewer key: `kiosk dashboard key` prints the link (Ctrl-C stops it)"
+            );
+        }
+        accept(listener, router).await
     });
     drop(worker);
     served.map_err(|e| {
         Error::Input(format!("cannot serve on {}: {e} (is the port taken? try another --listen)", opts.listen))
     })
+}
+
+/// Serves each connection with a bound on reading its headers (hyper's,
+/// which `axum::serve` does not set).
+async fn accept(listener: tokio::net::TcpListener, router: Router) -> std::io::Result<()> {
+    use tower::Service;
+    let mut make = router.into_make_service_with_connect_info::<SocketAddr>();
+    loop {
+        let (stream, address) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            // Out of file handles, say: wait rather than spin.
+            Err(e) => {
+                tracing::warn!("dashboard: cannot accept a connection: {e}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let Ok(service) = make.call(address).await;
+        tokio::spawn(async move {
+            let served = hyper::server::conn::http1::Builder::new()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(HEADERS_WITHIN)
+                .serve_connection(
+                    hyper_util::rt::TokioIo::new(stream),
+                    hyper_util::service::TowerToHyperService::new(service),
+                )
+                .await;
+            if let Err(e) = served {
+                tracing::debug!("dashboard: connection from {address}: {e}");
+            }
+        });
+    }
+}
+
+/// Every answer: the viewer key asked for (unless the page is open), a
+/// POST only from the page itself, and headers that keep the page from
+/// being framed, sniffed or leaking its address.
+async fn guard(State(app): State<App>, request: Request, next: Next) -> Response {
+    let mut response = match admitted(&app, &request) {
+        Admission::In => next.run(request).await,
+        Admission::KeyGiven { key, back_to } => {
+            let mut r = Redirect::to(&back_to).into_response();
+            let cookie = format!("{COOKIE}={key}; HttpOnly; SameSite=Strict; Path=/");
+            if let Ok(v) = HeaderValue::from_str(&cookie) {
+                r.headers_mut().insert(header::SET_COOKIE, v);
+            }
+            r
+        }
+        Admission::NoKey => (StatusCode::UNAUTHORIZED, Html(page::key_needed())).into_response(),
+        Admission::OtherOrigin => {
+            failure(StatusCode::FORBIDDEN, "refused: a form must be sent from the dashboard's own page".into())
+        }
+    };
+    let headers = response.headers_mut();
+    let fixed = [
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; img-src 'self' data:; \
+             form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+    ];
+    for (name, value) in fixed {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+    response
+}
+
+enum Admission {
+    In,
+    /// The right `?key=`: kept in a cookie, and the address shown again without it.
+    KeyGiven {
+        key: String,
+        back_to: String,
+    },
+    NoKey,
+    OtherOrigin,
+}
+
+fn admitted(app: &Shared, request: &Request) -> Admission {
+    if request.method() == Method::POST && !same_origin(request.headers()) {
+        return Admission::OtherOrigin;
+    }
+    let Some(file) = &app.key_file else { return Admission::In };
+    // Unreadable (removed, or replaced by hand with something else): nobody gets in.
+    let Ok(key) = key::open_or_create(file, false) else { return Admission::NoKey };
+    let query: Vec<(String, String)> = request
+        .uri()
+        .query()
+        .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+        .unwrap_or_default();
+    if query.iter().any(|(k, v)| k == "key" && key::matches(v, &key)) {
+        let rest: Vec<&(String, String)> = query.iter().filter(|(k, _)| k != "key").collect();
+        let rest = form_urlencoded::Serializer::new(String::new()).extend_pairs(rest).finish();
+        let path = request.uri().path();
+        let back_to = if rest.is_empty() { path.to_string() } else { format!("{path}?{rest}") };
+        return Admission::KeyGiven { key, back_to };
+    }
+    let cookies = request.headers().get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok());
+    let brought = cookies.flat_map(|c| c.split(';')).filter_map(|c| c.trim().strip_prefix(COOKIE)?.strip_prefix('='));
+    if brought.into_iter().any(|v| key::matches(v, &key)) { Admission::In } else { Admission::NoKey }
+}
+
+/// A browser names the page a form was sent from: it must be this server's.
+fn same_origin(headers: &HeaderMap) -> bool {
+    let (Some(origin), Some(host)) = (headers.get(header::ORIGIN), headers.get(header::HOST)) else { return false };
+    let (Ok(origin), Ok(host)) = (origin.to_str(), host.to_str()) else { return false };
+    origin.strip_prefix("http://").or_else(|| origin.strip_prefix("https://")) == Some(host)
 }
 
 #[derive(Deserialize, Default)]
@@ -134,7 +282,7 @@ async fn home(State(app): State<App>, Query(p): Query<Params>) -> Response {
     let projector = p.view.as_deref() == Some("projector");
     let sessions = ask(&app, |answer| Job::Sessions { answer }).await.unwrap_or_default();
     match figures(&app, session).await {
-        Ok(f) => Html(page::render(&app.event_name, &f, &sessions, lang, projector)).into_response(),
+        Ok(f) => Html(page::render(&app.event.name, &f, &sessions, lang, projector)).into_response(),
         Err(e) => failure(StatusCode::SERVICE_UNAVAILABLE, e),
     }
 }
@@ -182,8 +330,14 @@ async fn list(app: App, p: Params, format: ListFormat) -> Response {
     };
     let file = papers::file_name(name, &session, ext);
     let lang = Lang::parse(p.lang.as_deref().unwrap_or("vi"));
-    match ask(&app, |answer| Job::List { session, format, lang, answer }).await {
-        Ok(bytes) => (
+    let read = match ask(&app, |answer| Job::Papers { session, answer }).await {
+        Ok(read) => read,
+        Err(e) => return failure(StatusCode::NOT_FOUND, e),
+    };
+    let event = app.event.clone();
+    let drawn = tokio::task::spawn_blocking(move || clerk::render(&read, format, lang, &event)).await;
+    match drawn {
+        Ok(Ok(bytes)) => (
             [
                 (header::CONTENT_TYPE, mime.to_string()),
                 (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file}\"")),
@@ -191,7 +345,8 @@ async fn list(app: App, p: Params, format: ListFormat) -> Response {
             bytes,
         )
             .into_response(),
-        Err(e) => failure(StatusCode::NOT_FOUND, e),
+        Ok(Err(e)) => failure(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+        Err(e) => failure(StatusCode::INTERNAL_SERVER_ERROR, format!("the papers could not be drawn: {e}")),
     }
 }
 
@@ -222,17 +377,53 @@ struct StaffForm {
     lang: String,
 }
 
-async fn check_in(State(app): State<App>, Form(f): Form<StaffForm>) -> Response {
+/// The admin PIN of a staff form from `client`, checked off the runtime's
+/// threads (Argon2 is slow on purpose). A wrong one, or any one from a
+/// client shut out for too many, is audited and answered here.
+async fn pin_checked(app: &Shared, client: SocketAddr, pin: String, session: &str, lang: Lang) -> Option<Response> {
+    let who = client.ip().to_string();
+    let begun = app.pins.lock().unwrap_or_else(|p| p.into_inner()).begin(&who, Instant::now());
+    let refusal = match begun {
+        Err(_) => Some((StatusCode::TOO_MANY_REQUESTS, true)),
+        Ok(()) => {
+            let hash = app.pin_hash.clone();
+            let right = tokio::task::spawn_blocking(move || verify_pin(&pin, &hash)).await.unwrap_or(false);
+            app.pins.lock().unwrap_or_else(|p| p.into_inner()).end(&who, right, Instant::now());
+            (!right).then_some((StatusCode::FORBIDDEN, false))
+        }
+    };
+    let (status, shut_out) = refusal?;
+    tracing::warn!(client = %who, shut_out, "dashboard: admin PIN refused");
+    let _ = ask(app, |answer| Job::PinRefused { client: who, shut_out, answer }).await;
+    let said = if shut_out { page::Refusal::ShutOut } else { page::Refusal::WrongPin };
+    Some((status, Html(page::outcome(session, lang, Err(page::refusal(said, lang))))).into_response())
+}
+
+async fn check_in(
+    State(app): State<App>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    Form(f): Form<StaffForm>,
+) -> Response {
     let lang = Lang::parse(&f.lang);
+    if let Some(refused) = pin_checked(&app, client, f.pin, &f.session, lang).await {
+        return refused;
+    }
     let code = f.code.trim().to_string();
-    let out = ask(&app, |answer| Job::CheckIn { session: f.session.clone(), code, pin: f.pin, answer }).await;
+    let out = ask(&app, |answer| Job::CheckIn { session: f.session.clone(), code, answer }).await;
     Html(page::outcome(&f.session, lang, out)).into_response()
 }
 
-async fn undo(State(app): State<App>, Form(f): Form<StaffForm>) -> Response {
+async fn undo(State(app): State<App>, ConnectInfo(client): ConnectInfo<SocketAddr>, Form(f): Form<StaffForm>) -> Response {
     let lang = Lang::parse(&f.lang);
+    if let Some(refused) = pin_checked(&app, client, f.pin, &f.session, lang).await {
+        return refused;
+    }
     let reason = if f.reason.trim().is_empty() { "undone by the secretariat (dashboard)".into() } else { f.reason };
     let code = f.code.trim().to_string();
-    let out = ask(&app, |answer| Job::Undo { session: f.session.clone(), code, pin: f.pin, reason, answer }).await;
+    let out = ask(&app, |answer| Job::Undo { session: f.session.clone(), code, reason, answer }).await;
     Html(page::outcome(&f.session, lang, out)).into_response()
+}
+
+async fn script() -> Response {
+    ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], page::SCRIPT).into_response()
 }

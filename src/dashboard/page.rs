@@ -213,7 +213,7 @@ pub fn render(event: &str, f: &Figures, sessions: &[String], lang: Lang, project
         "waiting": w.waiting, "none_yet": w.none_yet, "single_file": w.single_file, "no_kiosk": w.no_kiosk,
         "methods": Method::ALL.iter().map(|&m| (m.as_str(), lang.method(m))).collect::<std::collections::BTreeMap<_, _>>(),
     });
-    let figures_json = serde_json::to_string(f).unwrap_or_default().replace("</", "<\\/");
+    let data = json_in_html(&serde_json::json!({"words": words_json, "session": f.session, "figures": f}));
     let body_class = if projector { "projector" } else { "desk" };
     let desk_only = if projector {
         String::new()
@@ -295,43 +295,8 @@ body.projector .total {{ font-size: 5em; }}
 <section class="card"><h2>{kiosks}</h2><ul id=kiosks>{kiosk_rows}</ul></section>
 {desk_only}
 </main>
-<script>
-const W = {words_json};
-const S = {session_json};
-function el(tag, text, cls) {{ const e = document.createElement(tag); e.textContent = text; if (cls) e.className = cls; return e; }}
-function show(f) {{
-  document.getElementById('present').textContent = f.present;
-  document.getElementById('summoned').textContent = f.summoned;
-  document.getElementById('percent').textContent = f.quorum_percent.toFixed(1) + '%';
-  const v = document.getElementById('verdict');
-  v.textContent = f.quorum_met ? W.met : W.not_met;
-  v.className = 'verdict ' + (f.quorum_met ? 'met' : 'not_met');
-  document.getElementById('lost').style.display = f.ledger_online ? 'none' : 'block';
-  const d = document.getElementById('delegations'); d.replaceChildren();
-  for (const x of f.by_delegation) {{
-    const tr = document.createElement('tr');
-    const pct = x.summoned ? (100 * x.present / x.summoned) : 0;
-    tr.append(el('td', x.delegation), el('td', x.present, 'n'), el('td', x.summoned, 'n'), el('td', pct.toFixed(1) + '%', 'n'));
-    d.append(tr);
-  }}
-  const l = document.getElementById('latest'); l.replaceChildren();
-  if (!f.latest.length) l.append(el('li', W.none_yet, 'muted'));
-  for (const x of f.latest) {{
-    const li = document.createElement('li');
-    li.append(el('b', x.time), ' ' + x.name + ' — ' + x.delegation + ' ', el('span', '(' + x.code + ', ' + W.methods[x.method] + ')', 'muted'));
-    l.append(li);
-  }}
-  const k = document.getElementById('kiosks'); k.replaceChildren();
-  if (!f.kiosks.length) k.append(el('li', f.shared ? W.no_kiosk : W.single_file, 'muted'));
-  for (const x of f.kiosks) {{
-    k.append(el('li', '● ' + x.id + ' — ' + (x.online ? W.online : W.offline) + ', ' + W.waiting + ' ' + x.waiting, x.online ? 'on' : 'off'));
-  }}
-  document.body.dataset.updates = (Number(document.body.dataset.updates || 0) + 1).toString();
-}}
-show({figures_json});
-const source = new EventSource('/events?session=' + encodeURIComponent(S));
-source.addEventListener('figures', e => show(JSON.parse(e.data)));
-</script>
+<script type="application/json" id=page-data>{data}</script>
+<script src="/page.js"></script>
 </body></html>
 "#,
         lang = w.lang,
@@ -364,8 +329,96 @@ source.addEventListener('figures', e => show(JSON.parse(e.data)));
         latest_rows = latest_rows(f, &w, lang),
         kiosks = w.kiosks,
         kiosk_rows = kiosk_rows(f, &w),
-        session_json = serde_json::to_string(&f.session).unwrap_or_default().replace("</", "<\\/"),
     )
+}
+
+/// The page's script, served as `/page.js`: one fixed file, so that the
+/// Content-Security-Policy can allow it and no script written into a page.
+/// It reads the page's words and figures from the `page-data` block.
+pub const SCRIPT: &str = r#"const DATA = JSON.parse(document.getElementById('page-data').textContent);
+const W = DATA.words;
+const S = DATA.session;
+function el(tag, text, cls) { const e = document.createElement(tag); e.textContent = text; if (cls) e.className = cls; return e; }
+function show(f) {
+  document.getElementById('present').textContent = f.present;
+  document.getElementById('summoned').textContent = f.summoned;
+  document.getElementById('percent').textContent = f.quorum_percent.toFixed(1) + '%';
+  const v = document.getElementById('verdict');
+  v.textContent = f.quorum_met ? W.met : W.not_met;
+  v.className = 'verdict ' + (f.quorum_met ? 'met' : 'not_met');
+  document.getElementById('lost').style.display = f.ledger_online ? 'none' : 'block';
+  const d = document.getElementById('delegations'); d.replaceChildren();
+  for (const x of f.by_delegation) {
+    const tr = document.createElement('tr');
+    const pct = x.summoned ? (100 * x.present / x.summoned) : 0;
+    tr.append(el('td', x.delegation), el('td', x.present, 'n'), el('td', x.summoned, 'n'), el('td', pct.toFixed(1) + '%', 'n'));
+    d.append(tr);
+  }
+  const l = document.getElementById('latest'); l.replaceChildren();
+  if (!f.latest.length) l.append(el('li', W.none_yet, 'muted'));
+  for (const x of f.latest) {
+    const li = document.createElement('li');
+    li.append(el('b', x.time), ' ' + x.name + ' — ' + x.delegation + ' ', el('span', '(' + x.code + ', ' + W.methods[x.method] + ')', 'muted'));
+    l.append(li);
+  }
+  const k = document.getElementById('kiosks'); k.replaceChildren();
+  if (!f.kiosks.length) k.append(el('li', f.shared ? W.no_kiosk : W.single_file, 'muted'));
+  for (const x of f.kiosks) {
+    k.append(el('li', '● ' + x.id + ' — ' + (x.online ? W.online : W.offline) + ', ' + W.waiting + ' ' + x.waiting, x.online ? 'on' : 'off'));
+  }
+  document.body.dataset.updates = (Number(document.body.dataset.updates || 0) + 1).toString();
+}
+show(DATA.figures);
+const source = new EventSource('/events?session=' + encodeURIComponent(S));
+source.addEventListener('figures', e => show(JSON.parse(e.data)));
+"#;
+
+/// JSON to put inside an HTML element: `<`, `>` and `&` written as `\u003c`,
+/// `\u003e` and `\u0026`, so that no value (a delegation named
+/// `</script>` or `<!--`) can end the block or change how it is read.
+pub fn json_in_html(value: &impl serde::Serialize) -> String {
+    serde_json::to_string(value)
+        .unwrap_or_default()
+        .replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026")
+}
+
+/// Why a staff form was turned away before it was looked at.
+#[derive(Debug, Clone, Copy)]
+pub enum Refusal {
+    WrongPin,
+    ShutOut,
+}
+
+pub fn refusal(why: Refusal, lang: Lang) -> String {
+    let minutes = crate::base::pin::LOCKOUT.as_secs() / 60;
+    let tries = crate::base::pin::TRIES;
+    match (why, lang) {
+        (Refusal::WrongPin, Lang::Vi) => {
+            format!("Sai mã PIN. Nhập sai {tries} lần thì máy này bị khóa {minutes} phút.")
+        }
+        (Refusal::WrongPin, Lang::En) => {
+            format!("Wrong PIN. After {tries} wrong ones this computer is locked out for {minutes} minutes.")
+        }
+        (Refusal::ShutOut, Lang::Vi) => {
+            format!("Đã nhập sai mã PIN quá nhiều lần: máy này bị khóa, xin thử lại sau {minutes} phút.")
+        }
+        (Refusal::ShutOut, Lang::En) => {
+            format!("Too many wrong PINs: this computer is locked out; try again in {minutes} minutes.")
+        }
+    }
+}
+
+/// The answer to a reader without the viewer key: how to get in, nothing more.
+pub fn key_needed() -> String {
+    r#"<!doctype html><html lang="vi"><head><meta charset="utf-8"><title>Cần khóa xem / Viewer key needed</title>
+<style>body { font-family: "Noto Sans", sans-serif; padding: 40px; font-size: 22px; max-width: 46em; }</style></head>
+<body><h1>Cần khóa xem / Viewer key needed</h1>
+<p>Trang điểm danh chỉ mở bằng đường dẫn có khóa xem. Xin hỏi ban thư ký: đường dẫn do lệnh <code>kiosk dashboard key</code> in ra.</p>
+<p>This attendance page opens only with the link that carries its viewer key. Ask the secretariat: <code>kiosk dashboard key</code> prints it.</p>
+</body></html>"#
+        .to_string()
 }
 
 /// The answer to a check-in or undo made on the page, with the way back.
@@ -394,5 +447,14 @@ mod tests {
     fn roster_text_cannot_become_markup() {
         assert_eq!(esc("<script>&\"'"), "&lt;script&gt;&amp;&quot;&#39;");
         assert_eq!(query_value("Phiên 1&x"), "Phi%C3%AAn%201%26x");
+    }
+
+    #[test]
+    fn figures_inside_the_page_cannot_end_their_block() {
+        let name = "D<!--<script></script>&";
+        let json = json_in_html(&serde_json::json!({ "delegation": name }));
+        assert!(!json.contains('<') && !json.contains('>') && !json.contains('&'), "{json}");
+        let back: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(back["delegation"], name, "the same text once read");
     }
 }

@@ -4,13 +4,13 @@
 //! without the key can make one. The key lives in one file on the
 //! organisers' machine; the store and the ledger keep only token hashes.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
+use crate::base::private::write_private;
 use crate::error::{Error, Result};
 use crate::store::badges::{TOKEN_BYTES, Token};
 use crate::store::{Store, Tx};
@@ -67,9 +67,7 @@ impl BadgeKey {
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let key: [u8; 32] = rand::random();
-                let mut file = create_private(path)?;
-                writeln!(file, "{}", hex::encode(key)).map_err(|e| Error::io(path, e))?;
-                file.sync_all().map_err(|e| Error::io(path, e))?;
+                write_private(path, &format!("{}\n", hex::encode(key)), false)?;
                 tracing::info!("new badge key written to {}", path.display());
                 Ok(BadgeKey(key))
             }
@@ -87,17 +85,6 @@ impl BadgeKey {
         let full = mac.finalize().into_bytes();
         Token(full[..TOKEN_BYTES].try_into().expect("SHA-256 is longer than a token"))
     }
-}
-
-#[cfg(unix)]
-fn create_private(path: &Path) -> Result<std::fs::File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path).map_err(|e| Error::io(path, e))
-}
-
-#[cfg(not(unix))]
-fn create_private(path: &Path) -> Result<std::fs::File> {
-    std::fs::OpenOptions::new().write(true).create_new(true).open(path).map_err(|e| Error::io(path, e))
 }
 
 /// A delegate's badge, ready to print.
