@@ -59,7 +59,8 @@ fn a_face_captured_and_approved_at_the_desk_checks_its_delegate_in() {
 
     let delegate = kiosk::secretariat::demo::delegates()[0].clone();
     *desk.capture.lock().unwrap() = Some(delegate.clone());
-    let capture: Vec<PathBuf> = person.iter().cycle().take(kiosk::checkin::enrolment::CAPTURE_FRAMES).cloned().collect();
+    let capture: Vec<PathBuf> =
+        person.iter().cycle().take(kiosk::checkin::enrolment::CAPTURE_FRAMES).cloned().collect();
     let events = play(&mut station, &capture, 100);
     let [Event::Captured(captured)] = events.as_slice() else { panic!("one capture at its end: {events:?}") };
     let Captured::Face(candidate) = captured.as_ref() else { panic!("a good live face: {captured:?}") };
@@ -77,8 +78,10 @@ fn a_face_captured_and_approved_at_the_desk_checks_its_delegate_in() {
 
     // The gallery takes the face at the next frame: the person is checked in, the stranger is not.
     let after = play(&mut station, &person[20..], 200);
-    let welcomed: Vec<&str> =
-        after.iter().filter_map(|e| if let Event::Welcome { delegate, .. } = e { Some(delegate.code.as_str()) } else { None }).collect();
+    let welcomed: Vec<&str> = after
+        .iter()
+        .filter_map(|e| if let Event::Welcome { delegate, .. } = e { Some(delegate.code.as_str()) } else { None })
+        .collect();
     assert_eq!(welcomed, [delegate.code.as_str()], "{after:?}");
     let strangers = play(&mut station, &stranger, 300);
     assert!(strangers.iter().all(|e| !matches!(e, Event::Welcome { .. })), "{strangers:?}");
@@ -100,7 +103,8 @@ fn a_face_captured_and_approved_at_the_desk_checks_its_delegate_in() {
         kiosk::ledger::sync::follow(&mut door_b, &mut ledger).unwrap();
         let (people, _) = door_b.gallery(&candidate.model, candidate.template.embedding.len()).unwrap();
         assert_eq!(people.iter().map(|d| d.code.as_str()).collect::<Vec<_>>(), [delegate.code.as_str()]);
-        let audited = pg.count("SELECT count(*) FROM audit WHERE action = 'enrolled_at_desk' AND detail LIKE '%door-a%'");
+        let audited =
+            pg.count("SELECT count(*) FROM audit WHERE action = 'enrolled_at_desk' AND detail LIKE '%door-a%'");
         assert_eq!(audited, 1);
     }
 

@@ -446,8 +446,16 @@ fn the_dashboard_follows_check_ins_live_in_chromium() {
     let pin_hash = kiosk::base::pin::hash_pin("2468").unwrap();
     std::fs::write(&cfg, format!("[kiosk]\nadmin_pin_hash = \"{pin_hash}\"\n")).unwrap();
     let copy = dir.path().join("dashboard-copy.db");
-    let dash =
-        Dashboard::start(&["--ledger", &url, "--db", path_str(&copy), "--session", "Phiên 1", "--config", path_str(&cfg)]);
+    let dash = Dashboard::start(&[
+        "--ledger",
+        &url,
+        "--db",
+        path_str(&copy),
+        "--session",
+        "Phiên 1",
+        "--config",
+        path_str(&cfg),
+    ]);
 
     // Without the viewer key: 401 and how to get in, for the page and the figures alike.
     for path in ["/", "/api/stats", "/events", "/list.csv?session=Phi%C3%AAn%201", "/?key=0123"] {
@@ -562,11 +570,9 @@ fn the_dashboard_follows_check_ins_live_in_chromium() {
     }
     // What every answer says to the browser about itself.
     let page = dash.get("/");
-    for (name, value) in [
-        ("x-frame-options", "DENY"),
-        ("x-content-type-options", "nosniff"),
-        ("referrer-policy", "no-referrer"),
-    ] {
+    for (name, value) in
+        [("x-frame-options", "DENY"), ("x-content-type-options", "nosniff"), ("referrer-policy", "no-referrer")]
+    {
         assert_eq!(page.headers().get(name).and_then(|v| v.to_str().ok()), Some(value), "{name}");
     }
     let policy = page.headers().get("content-security-policy").unwrap().to_str().unwrap().to_string();
@@ -579,17 +585,9 @@ fn the_dashboard_follows_check_ins_live_in_chromium() {
     assert_eq!(pg.count("SELECT count(*) FROM attendance WHERE kiosk = 'secretariat'"), 1);
 
     // The lists to download.
-    let csv = dash
-        .get("/list.csv?session=Phi%C3%AAn%201")
-        .body_mut()
-        .read_to_string()
-        .unwrap();
+    let csv = dash.get("/list.csv?session=Phi%C3%AAn%201").body_mut().read_to_string().unwrap();
     assert_eq!(csv.lines().count(), 7, "a header and six delegates: {csv}");
-    let xlsx = dash
-        .get("/list.xlsx?session=Phi%C3%AAn%201")
-        .body_mut()
-        .read_to_vec()
-        .unwrap();
+    let xlsx = dash.get("/list.xlsx?session=Phi%C3%AAn%201").body_mut().read_to_vec().unwrap();
     assert!(xlsx.starts_with(b"PK"), "an XLSX file is a zip");
     for paper in ["list.pdf", "report.pdf"] {
         let html = dash.get("/?session=Phi%C3%AAn%201").body_mut().read_to_string().unwrap();

@@ -19,7 +19,11 @@ fn package() -> Option<PathBuf> {
         .filter_map(|e| e.ok().map(|e| e.path()))
         .find(|p| p.extension().is_some_and(|x| x == "deb") && p.to_string_lossy().contains("kiosk_"));
     if found.is_none() {
-        assert!(std::env::var("CI").is_err(), "no package in {}: tools/test.sh builds it with tools/package.sh", dir.display());
+        assert!(
+            std::env::var("CI").is_err(),
+            "no package in {}: tools/test.sh builds it with tools/package.sh",
+            dir.display()
+        );
         println!("SKIPPED package: no .deb in {} (run tools/package.sh)", dir.display());
     }
     found
@@ -72,10 +76,19 @@ fn the_package_holds_the_kiosk_its_models_settings_and_units() {
     let settings = kiosk::config::Config::load(Some(&root.path().join("etc/kiosk/kiosk.toml"))).unwrap();
     assert_eq!(settings.store.database, Path::new("/var/lib/kiosk/kiosk.db"));
     let unit = std::fs::read_to_string(root.path().join("usr/lib/systemd/system/kiosk.service")).unwrap();
-    for line in ["Type=notify", "NotifyAccess=all", "WatchdogSec=", "Restart=on-failure", "ExecStart=/usr/bin/cage", "User=kiosk", "TTYPath=/dev/tty1"] {
+    for line in [
+        "Type=notify",
+        "NotifyAccess=all",
+        "WatchdogSec=",
+        "Restart=on-failure",
+        "ExecStart=/usr/bin/cage",
+        "User=kiosk",
+        "TTYPath=/dev/tty1",
+    ] {
         assert!(unit.contains(line), "kiosk.service has no {line}");
     }
-    let dashboard = std::fs::read_to_string(root.path().join("usr/lib/systemd/system/kiosk-dashboard.service")).unwrap();
+    let dashboard =
+        std::fs::read_to_string(root.path().join("usr/lib/systemd/system/kiosk-dashboard.service")).unwrap();
     for line in ["After=network-online.target", "Restart=on-failure", "ExecStart=/usr/bin/kiosk dashboard"] {
         assert!(dashboard.contains(line), "kiosk-dashboard.service has no {line}");
     }
@@ -104,7 +117,8 @@ fn systemd_accepts_the_units() {
 #[test]
 fn lintian_finds_no_error() {
     let Some(deb) = package() else { return };
-    let out = Command::new("lintian").args(["--fail-on", "error", "--no-tag-display-limit"]).arg(&deb).output().unwrap();
+    let out =
+        Command::new("lintian").args(["--fail-on", "error", "--no-tag-display-limit"]).arg(&deb).output().unwrap();
     assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
     assert!(!stdout(&out).lines().any(|l| l.starts_with("E:")), "{}", stdout(&out));
 }

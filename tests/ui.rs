@@ -333,7 +333,9 @@ fn staff_enrol_a_face_at_the_desk_seeing_whom_it_looks_like_first() {
     use kiosk::present::model::AdminView;
 
     let mut h = harness(Lang::Vi);
-    h.state_mut().model.on_pin_checked(Some(AdminView { sessions: vec!["Phiên khai mạc".into()], ..AdminView::default() }));
+    h.state_mut()
+        .model
+        .on_pin_checked(Some(AdminView { sessions: vec!["Phiên khai mạc".into()], ..AdminView::default() }));
     h.run();
     h.get_by_label("Đăng ký khuôn mặt").click();
     h.run();
@@ -403,7 +405,9 @@ fn staff_add_a_delegate_missing_from_the_roster() {
     use kiosk::present::model::{Action, AdminView, DeskDone};
 
     let mut h = harness(Lang::Vi);
-    h.state_mut().model.on_pin_checked(Some(AdminView { sessions: vec!["Phiên khai mạc".into()], ..AdminView::default() }));
+    h.state_mut()
+        .model
+        .on_pin_checked(Some(AdminView { sessions: vec!["Phiên khai mạc".into()], ..AdminView::default() }));
     h.run();
     h.get_by_label("Thêm đại biểu").click();
     h.run();

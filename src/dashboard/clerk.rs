@@ -42,15 +42,36 @@ pub enum ListFormat {
 type Answer<T> = oneshot::Sender<std::result::Result<T, String>>;
 
 pub enum Job {
-    Figures { session: String, answer: Answer<Figures> },
-    Sessions { answer: Answer<Vec<String>> },
+    Figures {
+        session: String,
+        answer: Answer<Figures>,
+    },
+    Sessions {
+        answer: Answer<Vec<String>>,
+    },
     /// What a list or report says; drawn off this thread (`render`), so
     /// that a PDF of thousands of pages never holds up the figures.
-    Papers { session: String, answer: Answer<SessionPapers> },
+    Papers {
+        session: String,
+        answer: Answer<SessionPapers>,
+    },
     /// The PIN was checked before these reach the clerk.
-    CheckIn { session: String, code: String, answer: Answer<String> },
-    Undo { session: String, code: String, reason: String, answer: Answer<String> },
-    PinRefused { client: String, shut_out: bool, answer: Answer<()> },
+    CheckIn {
+        session: String,
+        code: String,
+        answer: Answer<String>,
+    },
+    Undo {
+        session: String,
+        code: String,
+        reason: String,
+        answer: Answer<String>,
+    },
+    PinRefused {
+        client: String,
+        shut_out: bool,
+        answer: Answer<()>,
+    },
 }
 
 pub struct Clerk {

@@ -221,11 +221,8 @@ fn admitted(app: &Shared, request: &Request) -> Admission {
     let Some(file) = &app.key_file else { return Admission::In };
     // Unreadable (removed, or replaced by hand with something else): nobody gets in.
     let Ok(key) = key::open_or_create(file, false) else { return Admission::NoKey };
-    let query: Vec<(String, String)> = request
-        .uri()
-        .query()
-        .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
-        .unwrap_or_default();
+    let query: Vec<(String, String)> =
+        request.uri().query().map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect()).unwrap_or_default();
     if query.iter().any(|(k, v)| k == "key" && key::matches(v, &key)) {
         let rest: Vec<&(String, String)> = query.iter().filter(|(k, _)| k != "key").collect();
         let rest = form_urlencoded::Serializer::new(String::new()).extend_pairs(rest).finish();
@@ -413,7 +410,11 @@ async fn check_in(
     Html(page::outcome(&f.session, lang, out)).into_response()
 }
 
-async fn undo(State(app): State<App>, ConnectInfo(client): ConnectInfo<SocketAddr>, Form(f): Form<StaffForm>) -> Response {
+async fn undo(
+    State(app): State<App>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    Form(f): Form<StaffForm>,
+) -> Response {
     let lang = Lang::parse(&f.lang);
     if let Some(refused) = pin_checked(&app, client, f.pin, &f.session, lang).await {
         return refused;

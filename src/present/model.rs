@@ -162,7 +162,10 @@ pub enum Action {
     SelectSession(String),
     StaffCheckIn,
     PrintPapers,
-    Undo { code: String, reason: UndoReason },
+    Undo {
+        code: String,
+        reason: UndoReason,
+    },
     /// Staff: enrol a delegate's face with the kiosk's camera (the search picks whom).
     EnrolFace,
     /// Staff: the captured face is this delegate's; enrol it.

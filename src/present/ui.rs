@@ -9,9 +9,9 @@ use eframe::egui::{
 };
 use image::RgbImage;
 
+use crate::checkin::enrolment::Captured;
 use crate::checkin::staff::UndoReason;
 use crate::present::i18n::{Lang, Text, t};
-use crate::checkin::enrolment::Captured;
 use crate::present::model::{Action, DelegateForm, DeskDone, FormProblem, Model, Problem, Screen};
 use crate::store::{Delegate, percent};
 use crate::text::fonts::{NOTO, NOTO_BOLD};
@@ -205,7 +205,9 @@ pub fn draw(ui: &mut egui::Ui, model: &Model, pictures: &Pictures) -> Vec<Action
                     actions.push(Action::Cancel);
                 }
             }
-            Screen::Approve { delegate, captured } => approve_view(ui, lang, delegate, captured, pictures, &mut actions),
+            Screen::Approve { delegate, captured } => {
+                approve_view(ui, lang, delegate, captured, pictures, &mut actions)
+            }
             Screen::NewDelegate { form } => new_delegate_view(ui, lang, form, &mut actions),
             Screen::Confirm { delegate } => {
                 ui.add_space(60.0);
