@@ -12,6 +12,13 @@ fn main() -> ExitCode {
         .with_env_filter(tracing_subscriber::EnvFilter::from_env("KIOSK_LOG"))
         .with_writer(std::io::stderr)
         .init();
+    // What this program writes holds names and faces: databases, copies,
+    // lists, snapshots. Its owner's alone (files 0600, folders 0700).
+    rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
+    let removed = kiosk::base::scratch::remove_leftovers();
+    if removed > 0 {
+        tracing::info!(removed, "scratch copies left by killed kiosk programs removed");
+    }
     match cli::run(cli::Cli::parse()) {
         Ok(code) => code,
         Err(e) => {

@@ -432,3 +432,33 @@ fn an_installed_copy_finds_its_files_next_to_itself() {
         "{err}"
     );
 }
+
+/// What the program writes holds names and faces: its owner's alone, even a
+/// database made readable to all by an older version or a `cp`.
+#[test]
+fn every_file_the_program_writes_is_its_owners_alone() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let dir = tempfile::tempdir().unwrap();
+    let demo = dir.path().join("demo");
+    run_ok(&["demo", "--out", path_str(&demo)]);
+    let settings = demo.join("kiosk.toml");
+    let db = demo.join("demo.db");
+    let cfg = path_str(&settings);
+    run_ok(&["checkin", "--config", cfg, "--session", "Phiên khai mạc", "--code", "DB001", "--reason", "t"]);
+    let list = dir.path().join("list.pdf");
+    let report = dir.path().join("report.xlsx");
+    let csv = dir.path().join("list.csv");
+    run_ok(&["export", "--config", cfg, "--session", "Phiên khai mạc", "--format", "pdf", "--out", path_str(&list)]);
+    run_ok(&["export", "--config", cfg, "--session", "Phiên khai mạc", "--format", "csv", "--out", path_str(&csv)]);
+    let r = ["report", "--config", cfg, "--session", "Phiên khai mạc", "--format", "xlsx", "--out", path_str(&report)];
+    run_ok(&r);
+    for file in [&db, &settings, &list, &csv, &report] {
+        assert_eq!(mode(file), 0o600, "{}", file.display());
+    }
+    assert_eq!(mode(&demo), 0o700);
+    // An old file, readable by every user of the PC, is made private when opened.
+    std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o644)).unwrap();
+    run_ok(&["stats", "--config", cfg]);
+    assert_eq!(mode(&db), 0o600);
+}

@@ -797,3 +797,36 @@ fn a_badge_reissued_on_the_ledger_is_refused_by_a_running_kiosk() {
         pg.client().query_one("SELECT detail FROM audit WHERE action = 'badge_refused'", &[]).unwrap().get(0);
     assert!(refused.contains("replaced") && refused.contains(&second.0), "{refused}");
 }
+
+/// The dashboard's copy of the ledger (names, faces) lives in a private
+/// scratch folder that goes with the program: on SIGTERM at once, after a
+/// SIGKILL at the next start of any `kiosk` command.
+#[test]
+fn the_dashboards_copy_of_the_ledger_is_private_and_gone_after_sigterm_or_sigkill() {
+    use std::os::unix::fs::PermissionsExt;
+    let Some(pg) = Cluster::start("scratch copies") else { return };
+    let url = pg.url();
+    run_ok(&["ledger", "init", "--ledger", &url]);
+    run_ok(&["session", "add", "Phiên 1", "--ledger", &url]);
+    for signal in ["TERM", "KILL"] {
+        let listen = format!("127.0.0.1:{}", free_port());
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_kiosk"));
+        cmd.args(["dashboard", "--ledger", &url, "--session", "Phiên 1", "--open", "--listen", &listen]);
+        let mut child = serve(&mut cmd, &format!("http://{listen}/api/stats"), "the dashboard");
+        let prefix = format!("kiosk-scratch-{}-", child.id());
+        let scratch = std::fs::read_dir(std::env::temp_dir())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.file_name().unwrap().to_string_lossy().starts_with(&prefix))
+            .expect("the dashboard's scratch folder");
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&scratch), 0o700);
+        assert_eq!(mode(&scratch.join("dashboard.db")), 0o600);
+        assert!(Command::new("kill").args([&format!("-{signal}"), &child.id().to_string()]).status().unwrap().success());
+        child.wait().unwrap();
+        if signal == "KILL" {
+            run_ok(&["session", "list", "--ledger", &url]);
+        }
+        assert!(!scratch.exists(), "after SIG{signal}: {} is still there", scratch.display());
+    }
+}

@@ -151,7 +151,7 @@ struct Ctx {
 struct LocalCopy {
     path: PathBuf,
     /// A copy made for this command alone (no --db).
-    scratch: Option<tempfile::TempDir>,
+    scratch: Option<kiosk::base::scratch::Scratch>,
 }
 
 impl Ctx {
@@ -205,7 +205,7 @@ impl Ctx {
             (Some(path), _) => (path.clone(), None),
             (None, Some(copy)) => (copy.path, copy.scratch),
             (None, None) => {
-                let dir = tempfile::tempdir().context("cannot make a temporary folder for the ledger's copy")?;
+                let dir = kiosk::base::scratch::folder().context("cannot make a temporary folder for the ledger's copy")?;
                 (dir.path().join("copy.db"), Some(dir))
             }
         };

@@ -211,7 +211,7 @@ impl Clerk {
 
 /// A list or report as a file's bytes.
 pub fn render(read: &SessionPapers, format: ListFormat, lang: Lang, event: &EventConfig) -> Result<Vec<u8>> {
-    let dir = tempfile::tempdir().map_err(|e| Error::io(std::path::Path::new("temporary folder"), e))?;
+    let dir = crate::base::scratch::folder()?;
     let path = dir.path().join("list");
     let papers = read.papers(lang, event);
     match format {

@@ -72,7 +72,7 @@ type App = Arc<Shared>;
 
 /// Serves until the process is stopped.
 pub fn serve(opts: Options) -> Result<()> {
-    let scratch = tempfile::tempdir().map_err(|e| Error::io(std::path::Path::new("temporary folder"), e))?;
+    let scratch = crate::base::scratch::folder()?;
     let db = match (&opts.db, &opts.ledger) {
         (Some(db), _) => db.clone(),
         (None, Some(_)) => scratch.path().join("dashboard.db"),

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use image::{DynamicImage, Rgb, RgbImage, imageops};
 use rand::{Rng, SeedableRng};
 
+use crate::base::scratch::{self, Scratch};
 use crate::base::stats::{memory_mib, percentile, reset_peak_memory};
 use crate::checkin::staff::session_papers;
 use crate::error::{Error, Result};
@@ -299,7 +300,7 @@ pub fn run(engine_cfg: &EngineConfig, quality: &QualityConfig, faces: &Path, max
             .collect(),
         ..Roster::default()
     };
-    let tmp = temp_dir()?;
+    let tmp = scratch::folder()?;
     let mut store = Store::open(&tmp.path().join("bench.db"))?;
     reset_peak_memory();
     let batch_engine = Engine::load(&engine_cfg.for_batch())?;
@@ -322,8 +323,8 @@ pub fn run(engine_cfg: &EngineConfig, quality: &QualityConfig, faces: &Path, max
 
 /// A congress the size of a whole union in a fresh SQLite file: `n`
 /// delegates in 63 delegations, two thirds present in `SESSION`.
-fn synthetic_congress(n: usize) -> Result<(tempfile::TempDir, Store)> {
-    let tmp = temp_dir()?;
+fn synthetic_congress(n: usize) -> Result<(Scratch, Store)> {
+    let tmp = scratch::folder()?;
     let mut store = Store::open(&tmp.path().join("scale.db"))?;
     let families = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ"];
     let given =
@@ -433,9 +434,6 @@ pub fn papers(n: usize) -> Result<Vec<(String, f64, u64)>> {
     Ok(out)
 }
 
-fn temp_dir() -> Result<tempfile::TempDir> {
-    tempfile::tempdir().map_err(|e| Error::io(&std::env::temp_dir(), e))
-}
 
 /// `n` random unit templates, one per person.
 fn synthetic_gallery(n: usize, dim: usize, seed: u64) -> (usize, Gallery) {

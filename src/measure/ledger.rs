@@ -68,7 +68,7 @@ pub fn run(opts: &Options) -> Result<Vec<String>> {
     let mut lines = Vec::new();
     Ledger::init(opts.url)?;
     let mut ledger = Ledger::connect(opts.url)?;
-    let dir = tempfile::tempdir().map_err(|e| Error::io(Path::new("temporary folder"), e))?;
+    let dir = crate::base::scratch::folder()?;
     let mut seed = copy(dir.path(), "secretariat", opts.url)?;
     if seed.delegate_count()? > 0 {
         return Err(Error::Input(

@@ -201,7 +201,7 @@ pub fn simulate(
     }
     let mut rng = StdRng::seed_from_u64(seed);
     enrolled.truncate(gallery);
-    let tmp = tempfile::tempdir().map_err(|e| Error::io(&std::env::temp_dir(), e))?;
+    let tmp = crate::base::scratch::folder()?;
     let mut store = Store::open(&tmp.path().join("queue.db"))?;
     let roster = Roster {
         entries: enrolled

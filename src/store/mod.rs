@@ -66,6 +66,28 @@ pub struct Store {
     patience: Duration,
 }
 
+/// A database made by an older version, or copied in with `cp`, may be
+/// readable by every user of the PC: it is made its owner's alone (0600),
+/// with its journal files.
+fn keep_private(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    for file in [path.to_path_buf(), wal_file(path, "-wal"), wal_file(path, "-shm")] {
+        let Ok(meta) = std::fs::metadata(&file) else { continue };
+        if meta.permissions().mode() & 0o077 != 0
+            && let Err(e) = std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))
+        {
+            tracing::warn!("{} is readable by other users and cannot be made private: {e}", file.display());
+        }
+    }
+}
+
+/// The file SQLite keeps beside `path` with this `suffix` ("-wal", "-shm").
+pub(crate) fn wal_file(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
 impl Store {
     pub fn open(path: &Path) -> Result<Self> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty() && !d.exists()) {
@@ -75,6 +97,7 @@ impl Store {
             });
         }
         let conn = Connection::open(path).map_err(|e| store_error(path, e))?;
+        keep_private(path);
         conn.busy_timeout(BUSY_TIMEOUT).map_err(|e| store_error(path, e))?;
         let mut store = Store { conn, path: path.to_path_buf(), zone: Zone::default(), patience: BUSY_PATIENCE };
         store.prepare().map_err(|e| store_error(path, e))?;

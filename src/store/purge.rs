@@ -1,7 +1,6 @@
 //! Deleting biometric data for good, with a proof that checks all of it.
 
 use std::collections::HashSet;
-use std::path::PathBuf;
 
 use serde::Serialize;
 
@@ -102,7 +101,7 @@ impl Store {
         // VACUUM rewrites the file without the freed pages; the checkpoint
         // empties the write-ahead log, which held the deleted pages too.
         self.conn.execute_batch("VACUUM; PRAGMA wal_checkpoint(TRUNCATE);").map_err(|e| self.fail(e))?;
-        let wal = PathBuf::from(format!("{}-wal", self.path.display()));
+        let wal = super::wal_file(&self.path, "-wal");
         let mut bytes_searched = 0u64;
         let mut left = 0usize;
         for file in [self.path.clone(), wal] {
