@@ -48,7 +48,7 @@ pub enum Error {
     Ledger {
         message: String,
         #[source]
-        source: Option<postgres::Error>,
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
     #[error("{}: {source}", path.display())]
     Io {

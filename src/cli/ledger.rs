@@ -44,6 +44,7 @@ pub fn ledger(ctx: &Ctx, action: LedgerAction) -> Result<ExitCode> {
         }
         LedgerAction::Status => {
             let mut ledger = Ledger::connect(url(ctx)?)?;
+            println!("link to {}: {}", ledger.place(), ledger.protection());
             let kiosks = ledger.kiosks()?;
             if kiosks.is_empty() {
                 println!("no kiosk has reported to the ledger at {} yet", ledger.place());

@@ -256,6 +256,7 @@ fn settings(cli: &Cli) -> Result<Config> {
         cfg.ledger.url = url.clone();
     }
     cfg.check().map_err(kiosk::Error::Config)?;
+    kiosk::ledger::link::use_settings(cfg.ledger.link());
     cfg.event.zone().map_err(kiosk::Error::Config)?;
     Ok(cfg)
 }

@@ -4,7 +4,7 @@
 
 use crate::error::{Error, Result};
 use crate::ledger::sync::{Sender, Writer};
-use crate::ledger::{Ledger, ledger_error};
+use crate::ledger::Ledger;
 use crate::store::Store;
 use crate::store::replica::{Pending, TABLES};
 
@@ -38,9 +38,9 @@ impl Ledger {
         let report = Imported { rows: changes.len(), audit_entries: audit.len(), duplicates: 0 };
         changes.extend(audit);
 
-        let place = self.place.clone();
-        let fail = |e| ledger_error(&place, e);
-        let mut tx = self.client.transaction().map_err(fail)?;
+        let address = self.address.clone();
+        let fail = |e| address.error(e);
+        let mut tx = self.pg.transaction().map_err(fail)?;
         let duplicates = {
             let mut w = Writer::new(&mut tx, true).map_err(fail)?;
             let first: Option<String> =

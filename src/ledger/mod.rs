@@ -4,36 +4,68 @@
 //! it in the background, `import` brings in a single-kiosk file once.
 
 pub mod import;
+pub mod link;
+pub mod pg;
 pub mod schema;
 pub mod sync;
 pub mod syncer;
 
-use std::str::FromStr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use postgres::fallible_iterator::FallibleIterator;
-use postgres::{Client, NoTls};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::settings::within;
 use crate::store::audit::{AuditCheck, AuditHead, AuditRow, verify_chain};
+use link::{Address, LinkSettings};
+use pg::{Params, Pg, PgError};
 
 /// The `[ledger]` settings.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LedgerConfig {
-    /// `postgresql://user@host:port/db`; empty = the single SQLite file.
+    /// `postgresql://user@host:port/db[?sslmode=verify-full&sslrootcert=PATH]`;
+    /// empty = the single SQLite file.
     pub url: String,
+    /// The TCP connection, the TLS handshake and the login, together.
+    pub connect_seconds: f32,
+    /// Each statement, and each row of a long read.
+    pub statement_seconds: f32,
+    /// A file holding only the ledger's password, when the address has none.
+    pub password_file: PathBuf,
+}
+
+impl Default for LedgerConfig {
+    fn default() -> Self {
+        let link = LinkSettings::default();
+        Self {
+            url: String::new(),
+            connect_seconds: link.connect_seconds,
+            statement_seconds: link.statement_seconds,
+            password_file: link.password_file,
+        }
+    }
 }
 
 impl LedgerConfig {
     pub fn check(&self) -> std::result::Result<(), String> {
+        within("ledger.connect_seconds", self.connect_seconds, 0.5..=60.0)?;
+        within("ledger.statement_seconds", self.statement_seconds, 0.5..=600.0)?;
         if self.url.is_empty() {
             return Ok(());
         }
-        postgres::Config::from_str(&self.url).map(|_| ()).map_err(|e| {
-            format!("ledger.url is not a PostgreSQL address ({e}); write it as postgresql://USER@HOST:PORT/DB")
-        })
+        Address::parse(&self.url).map(|_| ()).map_err(|e| format!("ledger.url: {e}"))
+    }
+
+    /// What every link of this program is made with.
+    pub fn link(&self) -> LinkSettings {
+        LinkSettings {
+            connect_seconds: self.connect_seconds,
+            statement_seconds: self.statement_seconds,
+            password_file: self.password_file.clone(),
+        }
     }
 }
 
@@ -43,11 +75,14 @@ const WRITE_LOCK: i64 = 7_320_001;
 const ONLINE_WITHIN_SECONDS: f64 = 10.0;
 
 pub struct Ledger {
-    client: Client,
+    pg: Pg,
+    address: Address,
     /// Where it is, without the password: for messages.
     place: String,
     /// Names this ledger: a local copy of another one is refused.
     pub id: String,
+    /// Whether this link is encrypted (TLS), as the server sees it.
+    pub encrypted: bool,
 }
 
 /// The ledger at an address, connected when first asked and again after a
@@ -89,51 +124,38 @@ pub struct KioskStatus {
     pub check_ins: i64,
 }
 
-fn place(url: &str) -> String {
-    let Ok(cfg) = postgres::Config::from_str(url) else { return "the ledger".into() };
-    let host = match cfg.get_hosts().first() {
-        Some(postgres::config::Host::Tcp(h)) => h.clone(),
-        Some(postgres::config::Host::Unix(p)) => p.display().to_string(),
-        None => "localhost".into(),
-    };
-    let port = cfg.get_ports().first().copied().unwrap_or(5432);
-    format!("{host}:{port}/{}", cfg.get_dbname().unwrap_or("postgres"))
-}
-
-/// PostgreSQL's errors, said the way an organiser can act on them.
-pub(crate) fn ledger_error(place: &str, e: postgres::Error) -> Error {
-    let message = if let Some(db) = e.as_db_error() {
-        format!("the ledger at {place} refused: {} ({})", db.message(), db.code().code())
-    } else if e.is_closed() || e.to_string().contains("connect") || e.to_string().contains("timed out") {
-        format!(
-            "cannot reach the ledger at {place} ({e}). Check that the server runs and the network is up; \
-             kiosks keep checking people in and send their check-ins when it is back."
-        )
-    } else {
-        format!("the ledger at {place}: {e}")
-    };
-    Error::Ledger { message, source: Some(e) }
-}
+/// Said once a run: a link without TLS lets anyone on the hall's network read it.
+static CLEAR_TEXT_SAID: AtomicBool = AtomicBool::new(false);
 
 impl Ledger {
-    /// Connects without waiting long: two seconds to connect, and a link
-    /// that stops answering is given up after a few seconds, not minutes.
+    /// Connects within the settings' bounds (`link`), and finds out
+    /// whether the link is encrypted.
     fn open(url: &str) -> Result<Self> {
-        let place = place(url);
-        let mut cfg = postgres::Config::from_str(url).map_err(|e| {
-            Error::Config(format!(
-                "\"{place}\" is not a PostgreSQL address ({e}); write it as postgresql://USER@HOST:PORT/DB"
-            ))
-        })?;
-        cfg.application_name("kiosk")
-            .connect_timeout(Duration::from_secs(2))
-            .tcp_user_timeout(Duration::from_secs(4))
-            .keepalives(true)
-            .keepalives_idle(Duration::from_secs(2))
-            .keepalives_interval(Duration::from_secs(1))
-            .keepalives_retries(2);
-        let client = cfg.connect(NoTls).map_err(|e| ledger_error(&place, e))?;
-        Ok(Ledger { client, place, id: String::new() })
+        let address = Address::parse(url)?;
+        let pg = address.connect()?;
+        let place = address.place.clone();
+        let mut ledger = Ledger { pg, address, place, id: String::new(), encrypted: false };
+        ledger.encrypted = ledger
+            .value::<Option<bool>>("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()", &[])?
+            .unwrap_or(false);
+        if !ledger.encrypted && !CLEAR_TEXT_SAID.swap(true, Ordering::Relaxed) {
+            eprintln!(
+                "note: the link to the ledger at {} is not encrypted: names and face templates cross the network \
+                 as they are. See \"Ledger over TLS\" in the README (sslmode=verify-full).",
+                ledger.place
+            );
+        }
+        Ok(ledger)
+    }
+
+    /// How the link is protected, for `kiosk ledger status`.
+    pub fn protection(&self) -> String {
+        match (self.encrypted, self.address.mode) {
+            (false, _) => "NOT ENCRYPTED (anyone on the network can read it)".into(),
+            (true, link::SslMode::VerifyFull) => "TLS, server certificate and host name checked (verify-full)".into(),
+            (true, link::SslMode::VerifyCa) => "TLS, server certificate checked (verify-ca)".into(),
+            (true, mode) => format!("TLS, but the server's certificate is not checked (sslmode={})", mode.word()),
+        }
     }
 
     /// A ledger made by `kiosk ledger init`, at this program's schema.
@@ -167,9 +189,9 @@ impl Ledger {
     /// Creates or migrates the schema; safe to run again. Returns the versions applied now.
     pub fn init(url: &str) -> Result<usize> {
         let mut ledger = Self::open(url)?;
-        let place = ledger.place.clone();
-        let fail = |e| ledger_error(&place, e);
-        let mut tx = ledger.client.transaction().map_err(fail)?;
+        let address = ledger.address.clone();
+        let fail = |e| address.error(e);
+        let mut tx = ledger.pg.transaction().map_err(fail)?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK]).map_err(fail)?;
         tx.batch_execute("CREATE TABLE IF NOT EXISTS ledger_schema (version INTEGER NOT NULL)").map_err(fail)?;
         let from: i64 =
@@ -207,58 +229,39 @@ impl Ledger {
         Ok(server - middle)
     }
 
-    fn fail(&self, e: postgres::Error) -> Error {
-        ledger_error(&self.place, e)
+    fn fail(&self, e: PgError) -> Error {
+        self.address.error(e)
     }
 
-    fn value<T: for<'a> postgres::types::FromSql<'a>>(
-        &mut self,
-        sql: &str,
-        params: &[&(dyn postgres::types::ToSql + Sync)],
-    ) -> Result<T> {
-        match self.client.query_one(sql, params) {
-            Ok(row) => row.try_get(0).map_err(|e| self.fail(e)),
+    fn value<T: for<'a> tokio_postgres::types::FromSql<'a>>(&mut self, sql: &str, params: Params) -> Result<T> {
+        match self.pg.query_one(sql, params) {
+            Ok(row) => row.try_get(0).map_err(|e| self.fail(e.into())),
             Err(e) => Err(self.fail(e)),
         }
     }
 
     /// Asks to be told of every change to the shared rows (see `notified`).
     pub fn listen(&mut self) -> Result<()> {
-        self.client.batch_execute("LISTEN kiosk_changes; LISTEN kiosk_status").map_err(|e| self.fail(e))
+        self.pg.batch_execute("LISTEN kiosk_changes; LISTEN kiosk_status").map_err(|e| self.fail(e))
     }
 
     /// Waits up to `within` for notifications; says whether shared rows
     /// changed and whether a kiosk reported.
     pub fn wait_notified(&mut self, within: Duration) -> Result<(bool, bool)> {
-        let mut out = (false, false);
-        {
-            let mut notes = self.client.notifications();
-            let mut iter = notes.timeout_iter(within);
-            loop {
-                match iter.next() {
-                    Ok(Some(n)) if n.channel() == "kiosk_changes" => out.0 = true,
-                    Ok(Some(_)) => out.1 = true,
-                    Ok(None) => break,
-                    Err(e) => return Err(ledger_error(&self.place, e)),
-                }
-                // Take what came together, then report: a burst is one pull.
-                if iter.size_hint().0 == 0 {
-                    break;
-                }
-            }
-        }
-        if self.client.is_closed() {
+        let notes = self.pg.notified(within);
+        if self.pg.is_closed() {
             return Err(Error::Ledger {
                 message: format!("the connection to {} was closed", self.place),
                 source: None,
             });
         }
-        Ok(out)
+        let changed = notes.iter().any(|n| n.channel() == "kiosk_changes");
+        Ok((changed, notes.iter().any(|n| n.channel() != "kiosk_changes")))
     }
 
     /// Says this kiosk is alive and how many check-ins it has waiting.
     pub fn heartbeat(&mut self, kiosk: &str, waiting: usize) -> Result<()> {
-        self.client
+        self.pg
             .execute(
                 "WITH seen AS (
                      INSERT INTO kiosks (id, last_seen, waiting) VALUES ($1, now(), $2)
@@ -274,7 +277,7 @@ impl Ledger {
     /// Every kiosk that ever reported, with its check-ins in all sessions.
     pub fn kiosks(&mut self) -> Result<Vec<KioskStatus>> {
         let rows = self
-            .client
+            .pg
             .query(
                 "SELECT k.id, k.waiting,
                         to_char(k.last_seen AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),
@@ -302,7 +305,7 @@ impl Ledger {
 
     fn audit_rows(&mut self) -> Result<Vec<AuditRow>> {
         let rows = self
-            .client
+            .pg
             .query("SELECT id, at, action, detail, prev_hash, hash FROM audit ORDER BY id", &[])
             .map_err(|e| self.fail(e))?;
         Ok(rows
@@ -321,7 +324,7 @@ impl Ledger {
     /// The head of the congress's one audit chain.
     pub fn audit_head(&mut self) -> Result<AuditHead> {
         let row = self
-            .client
+            .pg
             .query_one(
                 "SELECT count(*), coalesce((SELECT hash FROM audit ORDER BY id DESC LIMIT 1), '') FROM audit",
                 &[],

@@ -3,13 +3,11 @@
 //! then taken off the outbox, and sending a batch twice changes nothing. A
 //! pull asks for every row above the copy's change counter.
 
-use postgres::Transaction;
-use postgres::fallible_iterator::FallibleIterator;
-use postgres::types::ToSql;
 use rusqlite::types::Value;
 
 use crate::error::Result;
-use crate::ledger::{Ledger, WRITE_LOCK, ledger_error};
+use crate::ledger::pg::{PgError, PgResult, Row, ToSql, Tx};
+use crate::ledger::{Ledger, WRITE_LOCK};
 use crate::store::Store;
 use crate::store::audit::audit_hash;
 use crate::store::replica::{Kind, Pending, Pulled, TABLES, Table};
@@ -37,7 +35,7 @@ fn param(v: &Value, kind: Kind) -> Param {
     }
 }
 
-fn read(row: &postgres::Row, i: usize, kind: Kind) -> std::result::Result<Value, postgres::Error> {
+fn read(row: &Row, i: usize, kind: Kind) -> PgResult<Value> {
     Ok(match kind {
         Kind::Text => row.try_get::<_, Option<String>>(i)?.map_or(Value::Null, Value::Text),
         Kind::Int => row.try_get::<_, Option<i64>>(i)?.map_or(Value::Null, Value::Integer),
@@ -51,7 +49,7 @@ fn refs(params: &[Param]) -> Vec<&(dyn ToSql + Sync)> {
 }
 
 /// The ledger's rules refused the change (an integrity constraint).
-fn refused(e: &postgres::Error) -> bool {
+fn refused(e: &PgError) -> bool {
     e.code().is_some_and(|c| c.code().starts_with("23"))
 }
 
@@ -82,7 +80,7 @@ pub struct Sender<'a> {
 
 /// One transaction of the ledger that writes shared rows.
 pub(crate) struct Writer<'t, 'c> {
-    pub(crate) tx: &'t mut Transaction<'c>,
+    pub(crate) tx: &'t mut Tx<'c>,
     /// The chain's last hash, once read.
     last_hash: Option<String>,
     /// Check-ins the ledger already had from another kiosk (kept once, logged).
@@ -94,7 +92,7 @@ pub(crate) struct Writer<'t, 'c> {
 }
 
 impl<'t, 'c> Writer<'t, 'c> {
-    pub(crate) fn new(tx: &'t mut Transaction<'c>, careful: bool) -> std::result::Result<Self, postgres::Error> {
+    pub(crate) fn new(tx: &'t mut Tx<'c>, careful: bool) -> PgResult<Self> {
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])?;
         Ok(Writer { tx, last_hash: None, duplicates: 0, careful })
     }
@@ -107,7 +105,7 @@ impl<'t, 'c> Writer<'t, 'c> {
         change: &Pending,
         from: &Sender,
         now: &str,
-    ) -> std::result::Result<(), postgres::Error> {
+    ) -> PgResult<()> {
         if !self.careful {
             return self.apply_one(change, from, now);
         }
@@ -131,7 +129,7 @@ impl<'t, 'c> Writer<'t, 'c> {
         }
     }
 
-    fn apply_one(&mut self, change: &Pending, from: &Sender, now: &str) -> std::result::Result<(), postgres::Error> {
+    fn apply_one(&mut self, change: &Pending, from: &Sender, now: &str) -> PgResult<()> {
         match change {
             Pending::Audit { id, at, action, detail } => self.append(at, action, detail, from, Some(*id)),
             Pending::Row { table, row: Some(row), .. } if table.name == "attendance" => self.check_in(row, from, now),
@@ -140,7 +138,7 @@ impl<'t, 'c> Writer<'t, 'c> {
         }
     }
 
-    fn upsert(&mut self, table: &Table, row: &[Value]) -> std::result::Result<(), postgres::Error> {
+    fn upsert(&mut self, table: &Table, row: &[Value]) -> PgResult<()> {
         self.upsert_with(table, row, None)
     }
 
@@ -150,7 +148,7 @@ impl<'t, 'c> Writer<'t, 'c> {
         table: &Table,
         row: &[Value],
         extra: Option<(&str, &str)>,
-    ) -> std::result::Result<(), postgres::Error> {
+    ) -> PgResult<()> {
         let mut names: Vec<&str> = table.columns.iter().map(|c| c.0).collect();
         let mut params: Vec<Param> = row.iter().zip(table.columns).map(|(v, c)| param(v, c.1)).collect();
         if let Some((column, value)) = extra {
@@ -171,7 +169,7 @@ impl<'t, 'c> Writer<'t, 'c> {
         Ok(())
     }
 
-    fn delete(&mut self, table: &Table, key: &[String], now: &str) -> std::result::Result<(), postgres::Error> {
+    fn delete(&mut self, table: &Table, key: &[String], now: &str) -> PgResult<()> {
         let cond: Vec<String> =
             table.columns[..table.key].iter().enumerate().map(|(i, c)| format!("{} = ${}", c.0, i + 1)).collect();
         let params: Vec<&(dyn ToSql + Sync)> = key.iter().map(|k| k as &(dyn ToSql + Sync)).collect();
@@ -195,7 +193,7 @@ impl<'t, 'c> Writer<'t, 'c> {
 
     /// One attendance per session and delegate: the earliest check-in is
     /// kept, the other is written to the audit log as a duplicate.
-    fn check_in(&mut self, row: &[Value], from: &Sender, now: &str) -> std::result::Result<(), postgres::Error> {
+    fn check_in(&mut self, row: &[Value], from: &Sender, now: &str) -> PgResult<()> {
         let (session, code, at, kiosk) = (text(&row[0]), text(&row[1]), text(&row[2]), text(&row[4]));
         let held = self.tx.query_opt(
             "SELECT checked_in_at, kiosk, method, origin FROM attendance
@@ -238,7 +236,7 @@ impl<'t, 'c> Writer<'t, 'c> {
         detail: &str,
         from: &Sender,
         origin_id: Option<i64>,
-    ) -> std::result::Result<(), postgres::Error> {
+    ) -> PgResult<()> {
         let prev = match self.last_hash.take() {
             Some(h) => h,
             None => self
@@ -262,8 +260,8 @@ impl Ledger {
     /// Sends a batch of changes in one transaction; returns the duplicates found.
     pub fn push(&mut self, changes: &[(i64, Pending)], from: &Sender, now: &str) -> Result<usize> {
         match self.try_push(changes, from, now, false) {
-            Err(e) if refused(&e) => self.try_push(changes, from, now, true).map_err(|e| ledger_error(&self.place, e)),
-            out => out.map_err(|e| ledger_error(&self.place, e)),
+            Err(e) if refused(&e) => self.try_push(changes, from, now, true).map_err(|e| self.fail(e)),
+            out => out.map_err(|e| self.fail(e)),
         }
     }
 
@@ -273,8 +271,8 @@ impl Ledger {
         from: &Sender,
         now: &str,
         careful: bool,
-    ) -> std::result::Result<usize, postgres::Error> {
-        let mut tx = self.client.transaction()?;
+    ) -> PgResult<usize> {
+        let mut tx = self.pg.transaction()?;
         let duplicates = {
             let mut w = Writer::new(&mut tx, careful)?;
             for (_, change) in changes {
@@ -292,15 +290,9 @@ impl Ledger {
     /// order. Only the last chunk carries the new change counter, so an
     /// interrupted pull starts again from the old one.
     pub fn pull(&mut self, since: i64, mut take: impl FnMut(Pulled) -> Result<()>) -> Result<()> {
-        let place = self.place.clone();
-        let fail = |e| ledger_error(&place, e);
-        let mut tx = self
-            .client
-            .build_transaction()
-            .isolation_level(postgres::IsolationLevel::RepeatableRead)
-            .read_only(true)
-            .start()
-            .map_err(fail)?;
+        let address = self.address.clone();
+        let fail = |e| address.error(e);
+        let mut tx = self.pg.snapshot().map_err(fail)?;
         let mut version = since;
         let mut chunk = Pulled::default();
         for row in tx.query("SELECT version, tbl, key FROM tombstones WHERE version > $1", &[&since]).map_err(fail)? {
@@ -313,8 +305,8 @@ impl Ledger {
         for table in TABLES {
             let names: Vec<&str> = table.columns.iter().map(|c| c.0).collect();
             let sql = format!("SELECT {}, version FROM {} WHERE version > $1", names.join(", "), table.name);
-            let mut rows = tx.query_raw(&sql, [&since]).map_err(fail)?;
-            while let Some(row) = rows.next().map_err(fail)? {
+            let mut rows = tx.rows(&sql, &[&since]).map_err(fail)?;
+            while let Some(row) = rows.next_row().map_err(fail)? {
                 let values =
                     table.columns.iter().enumerate().map(|(i, c)| read(&row, i, c.1)).collect::<Result<Vec<_>, _>>();
                 chunk.rows.push((table, values.map_err(fail)?));
