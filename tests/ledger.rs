@@ -830,3 +830,152 @@ fn the_dashboards_copy_of_the_ledger_is_private_and_gone_after_sigterm_or_sigkil
         assert!(!scratch.exists(), "after SIG{signal}: {} is still there", scratch.display());
     }
 }
+
+/// `kiosk ARGS` with `envs` set; how it ended, what it said, and how long it took.
+fn timed(args: &[&str], envs: &[(&str, &Path)]) -> (bool, String, Duration) {
+    let t = Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_kiosk")).args(args).envs(envs.iter().copied()).output().unwrap();
+    (out.status.success(), format!("{}{}", stdout(&out), stderr(&out)), t.elapsed())
+}
+
+/// Certificates as `tools/ledger-tls.sh` makes them, for the host `host`.
+fn ledger_certs(dir: &Path, host: &str) -> PathBuf {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tools/ledger-tls.sh");
+    let out = Command::new("bash").arg(script).args([host, path_str(dir)]).output().unwrap();
+    assert!(out.status.success(), "tools/ledger-tls.sh: {}", stderr(&out));
+    assert!(stdout(&out).contains("sslmode=verify-full"), "{}", stdout(&out));
+    dir.to_path_buf()
+}
+
+#[test]
+fn a_ledger_that_takes_only_tls_is_reached_with_verify_full_and_the_wrong_links_are_named() {
+    let Some(_) = Cluster::start("TLS ledger (PostgreSQL present?)") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let ours = ledger_certs(&dir.path().join("ours"), "127.0.0.1");
+    let theirs = ledger_certs(&dir.path().join("theirs"), "127.0.0.1");
+    let Some(pg) = Cluster::start_tls("TLS ledger", &ours, "s3cret-ledger") else { return };
+    // The password in a libpq password file, never on a command line.
+    let passfile = dir.path().join("pgpass");
+    std::fs::write(&passfile, format!("*:{}:*:kiosk:s3cret-ledger\n", pg.port)).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&passfile, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let env = [("PGPASSFILE", passfile.as_path())];
+    let at = |host: &str, tail: &str| format!("postgresql://kiosk@{host}:{}/postgres?{tail}", pg.port);
+    let good = at("127.0.0.1", &format!("sslmode=verify-full&sslrootcert={}", ours.join("ca.pem").display()));
+
+    let (ok, said, _) = timed(&["ledger", "init", "--ledger", &good], &env);
+    assert!(ok, "{said}");
+    assert!(!said.contains("not encrypted"), "{said}");
+    let (ok, said, _) = timed(&["session", "add", "Phiên 1", "--ledger", &good], &env);
+    assert!(ok, "{said}");
+    let (ok, said, _) = timed(&["ledger", "status", "--ledger", &good], &env);
+    assert!(ok && said.contains("TLS, server certificate and host name checked (verify-full)"), "{said}");
+
+    // A certificate from another CA, a name the certificate is not for, a link without TLS.
+    let other_ca = at("127.0.0.1", &format!("sslmode=verify-full&sslrootcert={}", theirs.join("ca.pem").display()));
+    let (ok, said, _) = timed(&["ledger", "status", "--ledger", &other_ca], &env);
+    assert!(!ok && said.contains("untrusted certificate"), "{said}");
+    let by_name = at("localhost", &format!("sslmode=verify-full&sslrootcert={}", ours.join("ca.pem").display()));
+    let (ok, said, _) = timed(&["ledger", "status", "--ledger", &by_name], &env);
+    assert!(!ok && said.contains("wrong host name"), "{said}");
+    let (ok, said, _) = timed(&["ledger", "status", "--ledger", &at("127.0.0.1", "sslmode=disable")], &env);
+    assert!(!ok && said.contains("takes only encrypted links"), "{said}");
+    // verify-ca checks the CA but not the name.
+    let by_name_ca = at("localhost", &format!("sslmode=verify-ca&sslrootcert={}", ours.join("ca.pem").display()));
+    let (ok, said, _) = timed(&["session", "list", "--ledger", &by_name_ca], &env);
+    assert!(ok && said.contains("Phiên 1"), "{said}");
+    // Without the password file, the server says no, and that is what the message says.
+    let (ok, said, _) = timed(&["session", "list", "--ledger", &good], &[("PGPASSFILE", dir.path())]);
+    assert!(!ok && said.contains("asks for a password and none was found"), "{said}");
+
+    // A dashboard on it: the password appears on no command line and in no output.
+    let listen = format!("127.0.0.1:{}", free_port());
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kiosk"));
+    cmd.args(["dashboard", "--ledger", &good, "--session", "Phiên 1", "--open", "--listen", &listen]);
+    cmd.env("PGPASSFILE", &passfile);
+    let mut child = serve(&mut cmd, &format!("http://{listen}/api/stats"), "the dashboard on TLS");
+    let cmdline = std::fs::read(format!("/proc/{}/cmdline", child.id())).unwrap();
+    assert!(!String::from_utf8_lossy(&cmdline).contains("s3cret"), "the password is not on the command line");
+    let stats: serde_json::Value =
+        ureq::get(&format!("http://{listen}/api/stats")).call().unwrap().body_mut().read_json().unwrap();
+    assert_eq!(stats["ledger_online"], true);
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// A server that takes the TCP connection and then says nothing (a frozen
+/// machine, a wrong port): every command gives up within its bounds with a
+/// clear message, and so does a real PostgreSQL frozen with SIGSTOP; the
+/// dashboard goes on answering, saying the ledger is lost, and recovers.
+#[test]
+fn a_silent_or_frozen_ledger_is_reported_within_seconds_and_the_dashboard_goes_on() {
+    let Some(mut pg) = Cluster::start("frozen ledger") else { return };
+    // Bounded on purpose: the ledger's defaults are 4 s to connect, 5 s a statement.
+    const GIVE_UP: Duration = Duration::from_secs(30);
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let silent_url = format!("postgresql://kiosk@{}/postgres?sslmode=disable", silent.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for conn in silent.incoming() {
+            held.push(conn);
+        }
+    });
+    let commands: [&[&str]; 4] = [
+        &["ledger", "status"],
+        &["ledger", "init"],
+        &["session", "list"],
+        &["checkin", "--session", "Phiên 1", "--code", "D1", "--reason", "t"],
+    ];
+    let all_give_up = |url: &str, what: &str| {
+        // All at once: each must give up on its own, within its bounds.
+        std::thread::scope(|s| {
+            for args in commands {
+                s.spawn(move || {
+                    let (ok, said, took) = timed(&[args, &["--ledger", url]].concat(), &[]);
+                    println!("{args:?} against {what}: failed after {took:.1?}");
+                    assert!(!ok && said.contains("did not answer within"), "{args:?}: {said}");
+                    assert!(took < GIVE_UP, "{args:?} took {took:?}");
+                });
+            }
+        });
+    };
+    all_give_up(&silent_url, "a silent port");
+
+    let url = pg.url();
+    run_ok(&["ledger", "init", "--ledger", &url]);
+    run_ok(&["session", "add", "Phiên 1", "--ledger", &url]);
+    let listen = format!("127.0.0.1:{}", free_port());
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kiosk"));
+    cmd.args(["dashboard", "--ledger", &url, "--session", "Phiên 1", "--open", "--listen", &listen]);
+    let mut dashboard = serve(&mut cmd, &format!("http://{listen}/api/stats"), "the dashboard");
+    let stats = || -> serde_json::Value {
+        ureq::get(&format!("http://{listen}/api/stats")).call().unwrap().body_mut().read_json().unwrap()
+    };
+    assert_eq!(stats()["ledger_online"], true);
+
+    pg.signal_all("STOP");
+    let frozen = Instant::now();
+    all_give_up(&url, "a frozen PostgreSQL");
+    // The page goes on, with the banner.
+    let until = Instant::now() + GIVE_UP;
+    while stats()["ledger_online"] != false {
+        assert!(Instant::now() < until, "the dashboard never said the ledger was lost");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    println!("the dashboard said the ledger was lost {:.1?} after it froze", frozen.elapsed());
+    let t = Instant::now();
+    let _ = stats();
+    println!("and answered the figures in {:.1?} meanwhile", t.elapsed());
+    assert_eq!(stats()["summoned"], 0, "the last figures are still served");
+    pg.signal_all("CONT");
+    let thawed = Instant::now();
+    let until = Instant::now() + GIVE_UP;
+    while stats()["ledger_online"] != true {
+        assert!(Instant::now() < until, "the dashboard never found the ledger again");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    println!("and found it again {:.1?} after it went on", thawed.elapsed());
+    run_ok(&["session", "list", "--ledger", &url]);
+    let _ = dashboard.kill();
+    let _ = dashboard.wait();
+}

@@ -227,7 +227,7 @@ impl Address {
                 "the ledger at {place} showed a certificate that no CA in sslrootcert signed (untrusted \
                  certificate): check sslrootcert, or make the server's certificate with tools/ledger-tls.sh"
             )
-        } else if said.contains("NotValidForName") {
+        } else if said.contains("NotValidForName") || said.contains("not valid for name") {
             format!(
                 "the ledger's certificate is not made out to the host in the address, {place} (wrong host \
                  name): use the name the certificate was made for"
@@ -243,6 +243,11 @@ impl Address {
                 "the ledger at {place} takes only encrypted links and sslmode=disable asks for none: \
                  use sslmode=verify-full with sslrootcert"
             )
+        } else if said.contains("password missing") {
+            format!(
+                "the ledger at {place} asks for a password and none was found: set PGPASSWORD, \
+                 [ledger] password_file, or a line in a password file (~/.pgpass, PGPASSFILE)"
+            )
         } else if let Some(db) = e.as_db_error() {
             format!("the ledger at {place} refused: {} ({})", db.message(), db.code().code())
         } else if e.is_link() {
@@ -253,7 +258,8 @@ impl Address {
         } else {
             format!("the ledger at {place}: {said}")
         };
-        Error::Ledger { message, source: Some(Box::new(e)) }
+        // The message says all there is: the error itself would only repeat it.
+        Error::Ledger { message, source: None }
     }
 }
 

@@ -91,22 +91,36 @@ pub struct Ledger {
 pub struct Line {
     url: String,
     conn: Option<Ledger>,
+    /// The last failure and when: a lost ledger is not asked again for
+    /// `RETRY`, so that a page asking every second answers at once meanwhile.
+    failed: Option<(std::time::Instant, String)>,
 }
+
+/// How long a line that failed waits before it tries the ledger again.
+const RETRY: Duration = Duration::from_secs(5);
 
 impl Line {
     pub fn new(url: &str) -> Line {
-        Line { url: url.to_string(), conn: None }
+        Line { url: url.to_string(), conn: None, failed: None }
     }
 
     /// `f` on the connection; when it fails, the connection is dropped and the next call makes a new one.
     pub fn ask<T>(&mut self, f: impl FnOnce(&mut Ledger) -> Result<T>) -> Result<T> {
-        let conn = match &mut self.conn {
-            Some(conn) => conn,
-            empty => empty.insert(Ledger::connect(&self.url)?),
+        if let Some((at, message)) = &self.failed
+            && at.elapsed() < RETRY
+        {
+            return Err(Error::Ledger { message: message.clone(), source: None });
+        }
+        let out = match &mut self.conn {
+            Some(conn) => f(conn),
+            empty => Ledger::connect(&self.url).and_then(|conn| f(empty.insert(conn))),
         };
-        let out = f(conn);
-        if out.is_err() {
-            self.conn = None;
+        match &out {
+            Ok(_) => self.failed = None,
+            Err(e) => {
+                self.conn = None;
+                self.failed = Some((std::time::Instant::now(), e.to_string()));
+            }
         }
         out
     }

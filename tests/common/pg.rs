@@ -30,8 +30,52 @@ impl Cluster {
         Self::start_listening(test, None)
     }
 
+    /// A server that takes only TLS links from loopback (`hostssl`, others
+    /// rejected), with `password` for the user `kiosk`, and the certificate
+    /// and key in `certs` (as `tools/ledger-tls.sh` makes them).
+    pub fn start_tls(test: &str, certs: &Path, password: &str) -> Option<Cluster> {
+        let mut cluster = Self::init(test, None, Some(password))?;
+        let data = cluster.dir.path().join("data");
+        for file in ["server.crt", "server.key"] {
+            std::fs::copy(certs.join(file), data.join(file)).unwrap();
+            cluster.own(&data.join(file));
+        }
+        let conf = data.join("postgresql.conf");
+        let mut text = std::fs::read_to_string(&conf).unwrap();
+        text.push_str("ssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\n");
+        std::fs::write(&conf, text).unwrap();
+        let hba = "hostssl all all 127.0.0.1/32 scram-sha-256\nhostnossl all all 127.0.0.1/32 reject\n";
+        std::fs::write(data.join("pg_hba.conf"), hba).unwrap();
+        cluster.run();
+        Some(cluster)
+    }
+
     /// Also listening on `also` (an address of a test's own network namespace).
     pub fn start_listening(test: &str, also: Option<&str>) -> Option<Cluster> {
+        let mut cluster = Self::init(test, also, None)?;
+        if let Some(also) = also {
+            // Let the namespace's side of the link in (its /24, nothing else).
+            let net = also.rsplit_once('.').map(|(n, _)| format!("{n}.0/24")).unwrap();
+            let hba = cluster.dir.path().join("data/pg_hba.conf");
+            let mut text = std::fs::read_to_string(&hba).unwrap();
+            text.push_str(&format!("host all all {net} trust\n"));
+            std::fs::write(&hba, text).unwrap();
+        }
+        cluster.run();
+        Some(cluster)
+    }
+
+    /// A file of the cluster's, given to the user the server runs as, readable by it alone.
+    fn own(&self, path: &Path) {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        if let Some(user) = &self.run_as {
+            assert!(Command::new("chown").arg(user).arg(path).status().unwrap().success());
+        }
+    }
+
+    /// `initdb` (trust, or `password` for `kiosk` with SCRAM), not yet running.
+    fn init(test: &str, also: Option<&str>, password: Option<&str>) -> Option<Cluster> {
         if !Path::new(BIN).join("initdb").exists() {
             println!("SKIPPED {test}: PostgreSQL 15 is not installed ({BIN}); tools/setup.sh installs it");
             return None;
@@ -42,23 +86,23 @@ impl Cluster {
             let status = Command::new("chown").args(["-R", "postgres"]).arg(dir.path()).status().unwrap();
             assert!(status.success(), "chown of the cluster's folder");
         }
-        let mut cluster = Cluster { port: free_port(), dir, also: also.map(String::from), server: None, run_as };
+        let cluster = Cluster { port: free_port(), dir, also: also.map(String::from), server: None, run_as };
         let data = cluster.data();
-        let out = cluster
-            .command("initdb")
-            .args(["-D", &data, "-A", "trust", "-U", "kiosk", "--no-sync", "-E", "UTF8", "--locale", "C"])
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "initdb: {}", String::from_utf8_lossy(&out.stderr));
-        if let Some(also) = also {
-            // Let the namespace's side of the link in (its /24, nothing else).
-            let net = also.rsplit_once('.').map(|(n, _)| format!("{n}.0/24")).unwrap();
-            let hba = cluster.dir.path().join("data/pg_hba.conf");
-            let mut text = std::fs::read_to_string(&hba).unwrap();
-            text.push_str(&format!("host all all {net} trust\n"));
-            std::fs::write(&hba, text).unwrap();
+        let mut initdb = cluster.command("initdb");
+        initdb.args(["-D", &data, "-U", "kiosk", "--no-sync", "-E", "UTF8", "--locale", "C"]);
+        match password {
+            Some(password) => {
+                let file = cluster.dir.path().join("password");
+                std::fs::write(&file, password).unwrap();
+                cluster.own(&file);
+                initdb.args(["-A", "scram-sha-256", "--pwfile"]).arg(&file);
+            }
+            None => {
+                initdb.args(["-A", "trust"]);
+            }
         }
-        cluster.run();
+        let out = initdb.output().unwrap();
+        assert!(out.status.success(), "initdb: {}", String::from_utf8_lossy(&out.stderr));
         Some(cluster)
     }
 
@@ -113,7 +157,12 @@ impl Cluster {
             if let Some(Ok(Some(_))) = self.server.as_mut().map(Child::try_wait) {
                 return false;
             }
-            if postgres::Client::connect(&self.url(), postgres::NoTls).is_ok() {
+            // pg_isready asks without logging in: it serves TLS-only servers too.
+            let ready = Command::new(PathBuf::from(BIN).join("pg_isready"))
+                .args(["-q", "-h", "127.0.0.1", "-p", &self.port.to_string(), "-t", "2"])
+                .status()
+                .is_ok_and(|s| s.success());
+            if ready {
                 return true;
             }
             std::thread::sleep(Duration::from_millis(100));
@@ -133,6 +182,14 @@ impl Cluster {
     fn postmaster_pid(&self) -> Option<String> {
         let text = std::fs::read_to_string(self.dir.path().join("data/postmaster.pid")).ok()?;
         text.lines().next().map(str::to_string)
+    }
+
+    /// Every process of the server stops (SIGSTOP) or goes on (SIGCONT):
+    /// a frozen server still takes TCP connections and then says nothing.
+    pub fn signal_all(&self, signal: &str) {
+        let pid = self.postmaster_pid().expect("a running server");
+        let _ = Command::new("pkill").args([&format!("-{signal}"), "-P", &pid]).status();
+        assert!(Command::new("kill").args([&format!("-{signal}"), &pid]).status().unwrap().success());
     }
 
     /// The server dies at once, as in a power cut of its machine's process.
