@@ -909,7 +909,7 @@ fn a_ledger_that_takes_only_tls_is_reached_with_verify_full_and_the_wrong_links_
 /// dashboard goes on answering, saying the ledger is lost, and recovers.
 #[test]
 fn a_silent_or_frozen_ledger_is_reported_within_seconds_and_the_dashboard_goes_on() {
-    let Some(mut pg) = Cluster::start("frozen ledger") else { return };
+    let Some(pg) = Cluster::start("frozen ledger") else { return };
     // Bounded on purpose: the ledger's defaults are 4 s to connect, 5 s a statement.
     const GIVE_UP: Duration = Duration::from_secs(30);
     let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
