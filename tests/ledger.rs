@@ -979,3 +979,48 @@ fn a_silent_or_frozen_ledger_is_reported_within_seconds_and_the_dashboard_goes_o
     let _ = dashboard.kill();
     let _ = dashboard.wait();
 }
+
+/// The admin screen's papers, printed at a kiosk on a ledger, carry the
+/// congress's audit head (the ledger's), which `kiosk audit verify --head`
+/// can check, not the head of the kiosk's own copy.
+#[test]
+fn papers_printed_at_a_kiosk_on_a_ledger_carry_the_ledgers_audit_head() {
+    use kiosk::present::desk::{Desk, Reply};
+    let Some(pg) = Cluster::start("kiosk papers on a ledger") else { return };
+    let url = pg.url();
+    let dir = tempfile::tempdir().unwrap();
+    run_ok(&["ledger", "init", "--ledger", &url]);
+    run_ok(&["session", "add", "Phiên 1", "--ledger", &url]);
+    let copy = dir.path().join("door-a.db");
+    let mut store = kiosk::store::Store::open(&copy).unwrap();
+    kiosk::ledger::sync::follow(&mut store, &mut kiosk::ledger::Ledger::connect(&url).unwrap()).unwrap();
+    // The secretariat goes on writing to the congress's chain after the copy was made.
+    run_ok(&["session", "add", "Phiên 2", "--ledger", &url]);
+    let ledger_head = kiosk::ledger::Ledger::connect(&url).unwrap().audit_head().unwrap();
+    let local_head = store.audit_head().unwrap();
+    assert_ne!(ledger_head, local_head, "the copy holds only part of the chain");
+
+    let desk = Desk {
+        store,
+        session: std::sync::Arc::new(std::sync::RwLock::new("Phiên 1".into())),
+        pin_hash: String::new(),
+        pins: Default::default(),
+        kiosk_id: "door-a".into(),
+        link: None,
+        ledger: Some(kiosk::ledger::Line::new(&url)),
+        event: Default::default(),
+        papers_dir: dir.path().join("papers"),
+        faces: Default::default(),
+    };
+    let (jobs, desk_jobs) = crossbeam_channel::unbounded();
+    let (replies, answers) = crossbeam_channel::unbounded();
+    let worker = desk.spawn(desk_jobs, replies, || ());
+    jobs.send(kiosk::present::model::Effect::PrintPapers).unwrap();
+    drop(jobs);
+    let got: Vec<Reply> = answers.iter().collect();
+    worker.join().unwrap();
+    let [Reply::Papers(files)] = got.as_slice() else { panic!("{got:?}") };
+    let out = Command::new("pdftotext").args(["-layout", &files[1], "-"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).split_whitespace().collect::<String>();
+    assert!(text.contains(&ledger_head.hash), "the report names the ledger's head {}: {text}", ledger_head.hash);
+}
