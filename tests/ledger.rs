@@ -10,6 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::pg::Cluster;
+use kiosk::store::key::DataKey;
 use common::*;
 
 /// A roster of `n` dev/ people with at least three probe photos, codes L01...;
@@ -150,10 +151,18 @@ fn checked_in(report: &str) -> Vec<String> {
     inner.split(", ").filter(|s| !s.is_empty()).map(String::from).collect()
 }
 
-/// Outbox entries still waiting in a kiosk's local copy.
-fn outbox(db: &Path) -> i64 {
+/// The congress's data key, which the kiosks' copies are encrypted with.
+fn data_key(url: &str) -> DataKey {
+    kiosk::ledger::Ledger::connect(url).unwrap().data_key().unwrap()
+}
+
+/// The entries waiting in a kiosk's copy, read with the key as the kiosk does.
+fn outbox(db: &Path, key: &DataKey) -> i64 {
     rusqlite::Connection::open(db)
-        .and_then(|c| c.query_row("SELECT count(*) FROM outbox", [], |r| r.get(0)))
+        .and_then(|c| {
+            c.execute_batch(&format!("PRAGMA key = \"x'{}'\";", hex::encode(key.bytes())))?;
+            c.query_row("SELECT count(*) FROM outbox", [], |r| r.get(0))
+        })
         .unwrap_or(-1)
 }
 
@@ -231,6 +240,7 @@ fn four_kiosks_through_a_server_crash_record_every_delegate_exactly_once() {
     let (roster, people) = roster(&faces, dir.path(), 8, 0);
     run_ok(&["enroll", "--ledger", &url, "--roster", path_str(&roster), "--photos", "/"]);
     let cfg = settings(dir.path(), 3.0);
+    let key = data_key(&url);
 
     // Kiosk k sees people k..k+4: every delegate passes two or three kiosks.
     let base = display_base();
@@ -245,11 +255,11 @@ fn four_kiosks_through_a_server_crash_record_every_delegate_exactly_once() {
     std::thread::sleep(Duration::from_secs(3));
     pg.kill9();
     std::thread::sleep(Duration::from_secs(5));
-    let waiting: i64 = kiosks.iter().map(|(_, db)| outbox(db)).sum();
+    let waiting: i64 = kiosks.iter().map(|(_, db)| outbox(db, &key)).sum();
     pg.run();
     let back = Instant::now();
     // Everything written during the outage reaches the ledger within 5 s of its return.
-    while kiosks.iter().any(|(_, db)| outbox(db) > 0) && back.elapsed() < Duration::from_secs(20) {
+    while kiosks.iter().any(|(_, db)| outbox(db, &key) > 0) && back.elapsed() < Duration::from_secs(20) {
         std::thread::sleep(Duration::from_millis(50));
     }
     let drained = back.elapsed();
@@ -697,6 +707,7 @@ fn a_kiosk_cut_off_from_the_ledger_goes_on_and_catches_up() {
     let folder = frames(&faces, &dir.path().join("frames"), &ids, 5);
     let cfg = settings(dir.path(), 3.0);
     let db = dir.path().join("door.db");
+    let key = data_key(&url);
     let display = display_base() + 20;
     let mut child = start_kiosk(Some(&ns.name), display, &cfg, &pg.url_at(&ns.host), &db, "door-cut", &folder);
 
@@ -707,7 +718,7 @@ fn a_kiosk_cut_off_from_the_ledger_goes_on_and_catches_up() {
     ns.cut();
     let before = attendance_of(&pg, "door-cut");
     std::thread::sleep(Duration::from_secs(8));
-    let waiting = outbox(&db);
+    let waiting = outbox(&db, &key);
     assert!(waiting > 0, "check-ins went on while the link was down");
     assert_eq!(attendance_of(&pg, "door-cut"), before, "nothing crossed the cut link");
     if Command::new("import").arg("-version").output().is_ok() {
@@ -717,7 +728,7 @@ fn a_kiosk_cut_off_from_the_ledger_goes_on_and_catches_up() {
     }
     ns.restore();
     let back = Instant::now();
-    while outbox(&db) > 0 && back.elapsed() < Duration::from_secs(20) {
+    while outbox(&db, &key) > 0 && back.elapsed() < Duration::from_secs(20) {
         std::thread::sleep(Duration::from_millis(50));
     }
     let drained = back.elapsed();
@@ -729,6 +740,47 @@ fn a_kiosk_cut_off_from_the_ledger_goes_on_and_catches_up() {
     assert!(printed.len() >= 6, "most of the eight were checked in: {report}");
     assert_eq!(attendance_of(&pg, "door-cut"), printed.len() as i64, "none lost, none twice");
     assert!(drained <= Duration::from_secs(5), "the outbox took {drained:?} to empty after the link came back");
+
+    // At rest: the copy and its write-ahead log hold no run of 64 bytes of
+    // any template or photo the ledger sent, and without the key the file
+    // is no database at all.
+    let mut on_disk = std::fs::read(&db).unwrap();
+    on_disk.extend(std::fs::read(format!("{}-wal", db.display())).unwrap_or_default());
+    let blobs: Vec<Vec<u8>> = pg
+        .client()
+        .query("SELECT embedding FROM templates UNION ALL SELECT thumbnail FROM templates WHERE thumbnail IS NOT NULL", &[])
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert!(blobs.len() >= 16, "templates and thumbnails: {}", blobs.len());
+    for blob in &blobs {
+        for run in blob.chunks_exact(64) {
+            assert!(memchr::memmem::find(&on_disk, run).is_none(), "a template's bytes lie readable in {}", db.display());
+        }
+    }
+    let (ok, said, _) = timed(&["stats", "--db", path_str(&db)], &[]);
+    assert!(!ok && said.contains("encrypted copy"), "{said}");
+    // A kiosk that must start without the ledger takes the key from removable media.
+    let usb = dir.path().join("usb");
+    std::fs::create_dir(&usb).unwrap();
+    let key_file = usb.join("congress.key");
+    run_ok(&["ledger", "key", "--out", path_str(&key_file), "--ledger", &url]);
+    let offline = dir.path().join("offline.toml");
+    let settings_text = std::fs::read_to_string(&cfg).unwrap();
+    std::fs::write(&offline, format!("{settings_text}\n[store]\nkey_file = \"{}\"\n", key_file.display())).unwrap();
+    let one = dir.path().join("one-frame");
+    std::fs::create_dir(&one).unwrap();
+    let first = std::fs::read_dir(&folder).unwrap().map(|e| e.unwrap().path()).min().unwrap();
+    std::fs::copy(&first, one.join(first.file_name().unwrap())).unwrap();
+    let nowhere = format!("postgresql://kiosk@127.0.0.1:{}/postgres", free_port());
+    let args = ["run", "--once", "--windowed", "--config", path_str(&offline), "--ledger", &nowhere];
+    let o = kiosk_window(&[&args[..], &["--db", path_str(&db), "--frames", path_str(&one)]].concat());
+    assert!(o.status.success() && stdout(&o).contains("frames processed: 1"), "{}{}", stdout(&o), stderr(&o));
+    // Without the key file it does not start, and says where the key comes from.
+    let args = ["run", "--once", "--windowed", "--config", path_str(&cfg), "--ledger", &nowhere];
+    let o = kiosk_window(&[&args[..], &["--db", path_str(&db), "--frames", path_str(&one)]].concat());
+    assert!(!o.status.success() && stderr(&o).contains("key_file"), "{}", stderr(&o));
 }
 
 /// Badges on the ledger: issued at the secretariat (the key stays beside its

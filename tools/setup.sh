@@ -16,9 +16,10 @@ ORT_SHA256=6c1585d1bbf45b0712ea4a21b705c5fcb4ba04ff2e30f1fbf81a49faf658638f
 # poppler-utils (pdftoppm, pdftotext: the printed papers' tests); dpkg-dev, lintian,
 # cage and systemd (tools/package.sh builds the Debian package, tests/package.rs
 # checks it and its units); xdotool (the help-desk test works the real window's
-# buttons and keys).
+# buttons and keys); libssl-dev (SQLCipher, which encrypts a kiosk's copy of the
+# ledger, is built against OpenSSL's libcrypto).
 APT_PACKAGES=(
-  build-essential pkg-config python3 python3-pip unzip
+  build-essential pkg-config python3 python3-pip unzip libssl-dev
   libclang-dev clang libv4l-dev
   libx11-dev libxcursor-dev libxrandr-dev libxi-dev libxkbcommon-dev libxkbcommon-x11-0
   libgl1-mesa-dev libegl1 libgl1-mesa-dri libwayland-dev

@@ -50,6 +50,7 @@ pub fn dashboard(ctx: &Ctx, args: DashboardArgs) -> Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
+    ctx.unlock_copies()?;
     let key_file = (!args.open).then(|| key::path_for(&ctx.db_path(&args.at.db)));
     if let Some(path) = &key_file {
         key::open_or_create(path, false)?;

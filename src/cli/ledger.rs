@@ -1,4 +1,4 @@
-//! `kiosk ledger init | status | import`: the shared ledger of a congress with several kiosks.
+//! `kiosk ledger init | status | import | key`: the shared ledger of a congress with several kiosks.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -20,6 +20,12 @@ pub enum LedgerAction {
     Import {
         #[arg(long, value_name = "FILE")]
         db: PathBuf,
+    },
+    /// Write the congress's data key to FILE (mode 600), for a kiosk that must start without the ledger
+    /// ([store] key_file): keep it on removable media, never on the kiosk's disk.
+    Key {
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
     },
 }
 
@@ -60,6 +66,15 @@ pub fn ledger(ctx: &Ctx, action: LedgerAction) -> Result<ExitCode> {
                     k.waiting
                 );
             }
+        }
+        LedgerAction::Key { out } => {
+            let mut ledger = Ledger::connect(url(ctx)?)?;
+            ledger.data_key()?.write(&out)?;
+            println!(
+                "the data key of the ledger at {} is in {} (mode 600): whoever holds it can read a kiosk's copy",
+                ledger.place(),
+                out.display()
+            );
         }
         LedgerAction::Import { db } => {
             if !db.is_file() {

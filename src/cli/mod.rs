@@ -159,6 +159,16 @@ impl Ctx {
         db.db.clone().unwrap_or_else(|| self.cfg.store.database.clone())
     }
 
+    /// With a ledger, copies of it are opened with the congress's data key
+    /// (`ledger::unlock_copies`); a command that works on a copy, the
+    /// kiosk and the dashboard call this before they open one.
+    fn unlock_copies(&self) -> Result<()> {
+        if let Some(url) = &self.ledger {
+            kiosk::ledger::unlock_copies(url, &self.cfg.store.key_file)?;
+        }
+        Ok(())
+    }
+
     /// The database file, which must exist already.
     fn existing_db(&self, db: &Db) -> Result<PathBuf> {
         let path = self.db_path(db);
@@ -199,6 +209,7 @@ impl Ctx {
     }
 
     fn local_copy(&self, db: &Db) -> Result<Store> {
+        self.unlock_copies()?;
         // A command that opens the store twice works on one copy.
         let earlier = self.copy.borrow_mut().take();
         let (path, scratch) = match (&db.db, earlier) {
@@ -257,6 +268,10 @@ fn settings(cli: &Cli) -> Result<Config> {
     }
     cfg.check().map_err(kiosk::Error::Config)?;
     kiosk::ledger::link::use_settings(cfg.ledger.link());
+    // A single-file congress that opted in to encryption: its key file, from the start.
+    if cfg.ledger.url.is_empty() && !cfg.store.key_file.as_os_str().is_empty() {
+        kiosk::store::key::use_key(kiosk::store::key::DataKey::read(&cfg.store.key_file)?)?;
+    }
     cfg.event.zone().map_err(kiosk::Error::Config)?;
     Ok(cfg)
 }

@@ -54,7 +54,8 @@ pub fn run(ctx: &Ctx, args: RunArgs) -> Result<ExitCode> {
         demo = Config::load(Some(&settings))?;
         (&demo, demo.store.database.clone())
     } else if ctx.ledger.is_some() {
-        // With a ledger the local copy is made when missing.
+        // With a ledger the local copy is made when missing, encrypted.
+        ctx.unlock_copies()?;
         (&ctx.cfg, ctx.db_path(&args.at.db))
     } else {
         (&ctx.cfg, ctx.existing_db(&args.at.db)?)

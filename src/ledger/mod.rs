@@ -126,6 +126,27 @@ impl Line {
     }
 }
 
+/// Opens every copy of the ledger this program makes or opens from now on
+/// with the congress's data key: from the ledger, or, when it cannot be
+/// reached at start, from `key_file` (removable media).
+pub fn unlock_copies(url: &str, key_file: &std::path::Path) -> Result<()> {
+    let key = match Ledger::connect(url).and_then(|mut ledger| ledger.data_key()) {
+        Ok(key) => key,
+        Err(_) if !key_file.as_os_str().is_empty() => crate::store::key::DataKey::read(key_file)?,
+        Err(Error::Ledger { message, .. }) => {
+            return Err(Error::Ledger {
+                message: format!(
+                    "{message}\nA copy of the ledger is encrypted with the congress's data key, which comes from \
+                     the ledger; to start without it, give [store] key_file (written by `kiosk ledger key --out FILE`)."
+                ),
+                source: None,
+            });
+        }
+        Err(e) => return Err(e),
+    };
+    crate::store::key::use_key(key)
+}
+
 /// A kiosk as the ledger last heard from it.
 #[derive(Debug, Clone, Serialize)]
 pub struct KioskStatus {
@@ -160,6 +181,17 @@ impl Ledger {
             );
         }
         Ok(ledger)
+    }
+
+    /// The congress's data key (made by the first to ask), for the copies.
+    pub fn data_key(&mut self) -> Result<crate::store::key::DataKey> {
+        let made = crate::store::key::DataKey::random();
+        self.pg
+            .execute("INSERT INTO data_key (key) VALUES ($1) ON CONFLICT DO NOTHING", &[&made.bytes().as_slice()])
+            .map_err(|e| self.fail(e))?;
+        let bytes: Vec<u8> = self.value("SELECT key FROM data_key", &[])?;
+        crate::store::key::DataKey::from_bytes(&bytes)
+            .ok_or_else(|| Error::Ledger { message: "the ledger's data key is damaged".into(), source: None })
     }
 
     /// How the link is protected, for `kiosk ledger status`.

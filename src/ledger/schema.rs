@@ -182,4 +182,12 @@ CREATE TRIGGER bury AFTER DELETE ON badges FOR EACH ROW EXECUTE FUNCTION bury('t
 CREATE TRIGGER announce AFTER INSERT OR UPDATE OR DELETE ON badges FOR EACH STATEMENT EXECUTE FUNCTION announce();
 CREATE INDEX badges_version ON badges (version);
 "#,
+    // v3: the congress's data key, which kiosks' copies are encrypted with.
+    // Never a shared row: it reaches a kiosk's memory, never its disk.
+    r#"
+CREATE TABLE data_key (
+    only_one  BOOLEAN PRIMARY KEY DEFAULT true CHECK (only_one),
+    key       BYTEA NOT NULL CHECK (length(key) = 32)
+);
+"#,
 ];

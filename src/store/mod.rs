@@ -8,6 +8,7 @@ pub mod attendance;
 pub mod audit;
 pub mod badges;
 pub mod delegates;
+pub mod key;
 pub mod purge;
 pub mod replica;
 pub mod schema;
@@ -33,11 +34,15 @@ pub struct StoreConfig {
     pub database: PathBuf,
     /// How long a write waits for other programs' writes before it fails.
     pub busy_wait_seconds: f32,
+    /// The congress's data key on removable media (`kiosk ledger key
+    /// --out`): a kiosk's copy is opened with it when the ledger cannot be
+    /// reached at start; a single-file congress opts in to encryption with it.
+    pub key_file: PathBuf,
 }
 
 impl Default for StoreConfig {
     fn default() -> Self {
-        Self { database: "kiosk.db".into(), busy_wait_seconds: BUSY_PATIENCE.as_secs_f32() }
+        Self { database: "kiosk.db".into(), busy_wait_seconds: BUSY_PATIENCE.as_secs_f32(), key_file: PathBuf::new() }
     }
 }
 
@@ -64,6 +69,52 @@ pub struct Store {
     zone: Zone,
     /// How long a write keeps trying while another program holds the lock.
     patience: Duration,
+}
+
+/// `path` with SQLCipher under `key`. A plain file (a copy made before its
+/// congress had a data key) is encrypted on the spot: exported into a new
+/// encrypted file that then takes its place.
+fn open_encrypted(path: &Path, key: &key::DataKey) -> Result<Connection> {
+    let keyed = |p: &Path| -> rusqlite::Result<Connection> {
+        let conn = Connection::open(p)?;
+        conn.execute_batch(&format!("PRAGMA key = {};", key.pragma()))?;
+        // The key is only tried at the first read.
+        conn.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(()))?;
+        Ok(conn)
+    };
+    match keyed(path) {
+        Ok(conn) => Ok(conn),
+        Err(e) if e.sqlite_error_code() == Some(ErrorCode::NotADatabase) => {
+            let plain = Connection::open(path).map_err(|e| store_error(path, e))?;
+            if plain.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(())).is_err() {
+                return Err(Error::Store {
+                    message: format!(
+                        "{} is encrypted with another data key (another congress's?), or it is not a kiosk database",
+                        path.display()
+                    ),
+                    source: Some(e),
+                });
+            }
+            let encrypted = wal_file(path, ".encrypting");
+            let _ = std::fs::remove_file(&encrypted);
+            plain
+                .execute_batch(&format!(
+                    "ATTACH DATABASE '{}' AS encrypted KEY {}; SELECT sqlcipher_export('encrypted'); DETACH DATABASE encrypted;",
+                    encrypted.display().to_string().replace('\'', "''"),
+                    key.pragma()
+                ))
+                .map_err(|e| store_error(path, e))?;
+            drop(plain);
+            // The plain pages go with the old file and its journal.
+            for old in [wal_file(path, "-wal"), wal_file(path, "-shm")] {
+                let _ = std::fs::remove_file(old);
+            }
+            std::fs::rename(&encrypted, path).map_err(|e| Error::io(path, e))?;
+            tracing::info!("{} encrypted with the congress's data key", path.display());
+            keyed(path).map_err(|e| store_error(path, e))
+        }
+        Err(e) => Err(store_error(path, e)),
+    }
 }
 
 /// A database made by an older version, or copied in with `cp`, may be
@@ -96,7 +147,10 @@ impl Store {
                 source: None,
             });
         }
-        let conn = Connection::open(path).map_err(|e| store_error(path, e))?;
+        let conn = match key::key() {
+            Some(key) => open_encrypted(path, key)?,
+            None => Connection::open(path).map_err(|e| store_error(path, e))?,
+        };
         keep_private(path);
         conn.busy_timeout(BUSY_TIMEOUT).map_err(|e| store_error(path, e))?;
         let mut store = Store { conn, path: path.to_path_buf(), zone: Zone::default(), patience: BUSY_PATIENCE };
@@ -255,7 +309,9 @@ fn store_error(path: &Path, e: rusqlite::Error) -> Error {
             "database {p} is read-only. Check the file's and its folder's permissions (the kiosk also writes {p}-wal and {p}-shm beside it)."
         ),
         Some(ErrorCode::NotADatabase) => format!(
-            "{p} is not a kiosk database, or it is damaged. Point --db at the right file, or restore it from a backup."
+            "{p} is not a kiosk database, or it is damaged, or it is a kiosk's encrypted copy of a ledger (its key \
+             comes from the ledger, --ledger URL, or from [store] key_file). Point --db at the right file, or \
+             restore it from a backup."
         ),
         Some(ErrorCode::CannotOpen) => {
             format!("cannot open database {p}: check that the folder exists and is writable ({e}).")
@@ -266,4 +322,35 @@ fn store_error(path: &Path, e: rusqlite::Error) -> Error {
         _ => format!("database {p}: {e}"),
     };
     Error::Store { message, source: Some(e) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The key is given to `open_encrypted` directly: the process-wide one
+    /// would reach every other test's files.
+    #[test]
+    fn a_plain_file_is_encrypted_when_opened_with_a_key_and_another_key_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("copy.db");
+        let secret = b"Nguyen Van An, delegate D001, template bytes";
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch("CREATE TABLE t (b BLOB)").unwrap();
+            conn.execute("INSERT INTO t VALUES (?1)", [secret.as_slice()]).unwrap();
+        }
+        let key = key::DataKey::random();
+        let conn = open_encrypted(&path, &key).unwrap();
+        let back: Vec<u8> = conn.query_row("SELECT b FROM t", [], |r| r.get(0)).unwrap();
+        assert_eq!(back, secret);
+        drop(conn);
+        let bytes = std::fs::read(&path).unwrap();
+        assert!(memchr::memmem::find(&bytes, b"Nguyen Van An").is_none(), "nothing readable on disk");
+        assert!(open_encrypted(&path, &key).is_ok(), "opened again with its key");
+        let e = open_encrypted(&path, &key::DataKey::random()).err().unwrap().to_string();
+        assert!(e.contains("another data key"), "{e}");
+        let plain = Connection::open(&path).unwrap();
+        assert!(plain.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(())).is_err(), "no key, no data");
+    }
 }
