@@ -176,16 +176,15 @@ impl Address {
             (SslMode::VerifyCa, _) | (SslMode::Require, Some(_)) => Some(false),
             _ => None,
         };
-        let verifier: Arc<dyn ServerCertVerifier> = match checked {
-            None => Arc::new(Unchecked(provider)),
-            Some(name_too) => {
-                let roots = self.roots()?;
-                let webpki = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider)
+        let chain = match checked {
+            None => None,
+            Some(_) => Some(
+                WebPkiServerVerifier::builder_with_provider(Arc::new(self.roots()?), provider.clone())
                     .build()
-                    .map_err(|e| Error::Config(format!("the ledger's CA certificate cannot be used: {e}")))?;
-                if name_too { webpki } else { Arc::new(ChainOnly(webpki)) }
-            }
+                    .map_err(|e| Error::Config(format!("the ledger's CA certificate cannot be used: {e}")))?,
+            ),
         };
+        let verifier = Arc::new(Verifier { provider, chain, name_too: checked == Some(true) });
         Ok(builder.dangerous().with_custom_certificate_verifier(verifier).with_no_client_auth())
     }
 
@@ -335,52 +334,19 @@ fn split_passfile_line(line: &str) -> Vec<String> {
     fields
 }
 
-/// `prefer` and `require` without a CA: the link is encrypted against
-/// onlookers, but the server is taken as it says it is (libpq does the same).
+/// How the server's certificate is checked, by sslmode.
 #[derive(Debug)]
-struct Unchecked(Arc<rustls::crypto::CryptoProvider>);
-
-impl ServerCertVerifier for Unchecked {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp: &[u8],
-        _now: UnixTime,
-    ) -> std::result::Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
-    }
+struct Verifier {
+    provider: Arc<rustls::crypto::CryptoProvider>,
+    /// None (`prefer`, `require` without a CA): the link is encrypted
+    /// against onlookers, but the server is taken as it says it is (libpq
+    /// does the same). Otherwise signed by the CA in `sslrootcert`.
+    chain: Option<Arc<WebPkiServerVerifier>>,
+    /// `verify-full`: and made out to the host in the address.
+    name_too: bool,
 }
 
-/// `verify-ca`: the certificate must be signed by the CA; the host name in
-/// it is not compared with the address.
-#[derive(Debug)]
-struct ChainOnly(Arc<WebPkiServerVerifier>);
-
-impl ServerCertVerifier for ChainOnly {
+impl ServerCertVerifier for Verifier {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -389,10 +355,11 @@ impl ServerCertVerifier for ChainOnly {
         ocsp: &[u8],
         now: UnixTime,
     ) -> std::result::Result<ServerCertVerified, rustls::Error> {
-        match self.0.verify_server_cert(end_entity, intermediates, server_name, ocsp, now) {
+        let Some(chain) = &self.chain else { return Ok(ServerCertVerified::assertion()) };
+        match chain.verify_server_cert(end_entity, intermediates, server_name, ocsp, now) {
             Err(rustls::Error::InvalidCertificate(
                 CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
-            )) => Ok(ServerCertVerified::assertion()),
+            )) if !self.name_too => Ok(ServerCertVerified::assertion()),
             other => other,
         }
     }
@@ -403,7 +370,7 @@ impl ServerCertVerifier for ChainOnly {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls12_signature(message, cert, dss)
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
     }
 
     fn verify_tls13_signature(
@@ -412,11 +379,11 @@ impl ServerCertVerifier for ChainOnly {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls13_signature(message, cert, dss)
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.supported_verify_schemes()
+        self.provider.signature_verification_algorithms.supported_schemes()
     }
 }
 
