@@ -68,6 +68,8 @@ pub fn run(opts: &Options) -> Result<Vec<String>> {
     let mut lines = Vec::new();
     Ledger::init(opts.url)?;
     let mut ledger = Ledger::connect(opts.url)?;
+    // The copies encrypted as a kiosk's are, so that their cost is in the figures.
+    crate::ledger::unlock_copies(opts.url, Path::new(""))?;
     let dir = crate::base::scratch::folder()?;
     let mut seed = copy(dir.path(), "secretariat", opts.url)?;
     if seed.delegate_count()? > 0 {
