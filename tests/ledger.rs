@@ -1076,3 +1076,40 @@ fn papers_printed_at_a_kiosk_on_a_ledger_carry_the_ledgers_audit_head() {
     let text = String::from_utf8_lossy(&out.stdout).split_whitespace().collect::<String>();
     assert!(text.contains(&ledger_head.hash), "the report names the ledger's head {}: {text}", ledger_head.hash);
 }
+
+/// The server frozen (SIGSTOP) under a running kiosk: it takes the TCP
+/// connection and says nothing. The kiosk goes on checking people in on its
+/// copy, and sends everything once the server goes on.
+#[test]
+fn a_kiosk_goes_on_checking_in_while_the_ledger_is_frozen() {
+    let Some(faces) = faces("frozen ledger under a kiosk") else { return };
+    if !xvfb_ok("frozen ledger under a kiosk") {
+        return;
+    }
+    let Some(pg) = Cluster::start("frozen ledger under a kiosk") else { return };
+    let url = pg.url();
+    let dir = tempfile::tempdir().unwrap();
+    run_ok(&["ledger", "init", "--ledger", &url]);
+    let (roster, people) = roster(&faces, dir.path(), 8, 0);
+    run_ok(&["enroll", "--ledger", &url, "--roster", path_str(&roster), "--photos", "/"]);
+    let ids: Vec<&str> = people.iter().map(|(_, id)| id.as_str()).collect();
+    let folder = frames(&faces, &dir.path().join("frames"), &ids, 5);
+    let cfg = settings(dir.path(), 3.0);
+    let db = dir.path().join("door.db");
+    let key = data_key(&url);
+    let child = start_kiosk(None, display_base() + 30, &cfg, &url, &db, "door-frozen", &folder);
+
+    std::thread::sleep(Duration::from_secs(3));
+    let before = attendance_of(&pg, "door-frozen");
+    pg.signal_all("STOP");
+    std::thread::sleep(Duration::from_secs(8));
+    let waiting = outbox(&db, &key);
+    pg.signal_all("CONT");
+    assert!(waiting > 0, "check-ins went on while the ledger was frozen");
+    println!("{waiting} outbox entries waited while the ledger was frozen ({before} check-ins had reached it)");
+    let report = finish(child);
+    assert!(report.contains("ledger: every check-in sent"), "{report}");
+    let printed = checked_in(&report);
+    assert!(printed.len() >= 6, "most of the eight were checked in: {report}");
+    assert_eq!(attendance_of(&pg, "door-frozen"), printed.len() as i64, "none lost, none twice");
+}
