@@ -10,8 +10,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::pg::Cluster;
-use kiosk::store::key::DataKey;
 use common::*;
+use kiosk::store::key::DataKey;
 
 /// A roster of `n` dev/ people with at least three probe photos, codes L01...;
 /// returns the roster file and (code, identity).
@@ -748,7 +748,10 @@ fn a_kiosk_cut_off_from_the_ledger_goes_on_and_catches_up() {
     on_disk.extend(std::fs::read(format!("{}-wal", db.display())).unwrap_or_default());
     let blobs: Vec<Vec<u8>> = pg
         .client()
-        .query("SELECT embedding FROM templates UNION ALL SELECT thumbnail FROM templates WHERE thumbnail IS NOT NULL", &[])
+        .query(
+            "SELECT embedding FROM templates UNION ALL SELECT thumbnail FROM templates WHERE thumbnail IS NOT NULL",
+            &[],
+        )
         .unwrap()
         .iter()
         .map(|r| r.get(0))
@@ -756,7 +759,11 @@ fn a_kiosk_cut_off_from_the_ledger_goes_on_and_catches_up() {
     assert!(blobs.len() >= 16, "templates and thumbnails: {}", blobs.len());
     for blob in &blobs {
         for run in blob.chunks_exact(64) {
-            assert!(memchr::memmem::find(&on_disk, run).is_none(), "a template's bytes lie readable in {}", db.display());
+            assert!(
+                memchr::memmem::find(&on_disk, run).is_none(),
+                "a template's bytes lie readable in {}",
+                db.display()
+            );
         }
     }
     let (ok, said, _) = timed(&["stats", "--db", path_str(&db)], &[]);
@@ -874,7 +881,9 @@ fn the_dashboards_copy_of_the_ledger_is_private_and_gone_after_sigterm_or_sigkil
         let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode(&scratch), 0o700);
         assert_eq!(mode(&scratch.join("dashboard.db")), 0o600);
-        assert!(Command::new("kill").args([&format!("-{signal}"), &child.id().to_string()]).status().unwrap().success());
+        assert!(
+            Command::new("kill").args([&format!("-{signal}"), &child.id().to_string()]).status().unwrap().success()
+        );
         child.wait().unwrap();
         if signal == "KILL" {
             run_ok(&["session", "list", "--ledger", &url]);
@@ -1112,4 +1121,50 @@ fn a_kiosk_goes_on_checking_in_while_the_ledger_is_frozen() {
     let printed = checked_in(&report);
     assert!(printed.len() >= 6, "most of the eight were checked in: {report}");
     assert_eq!(attendance_of(&pg, "door-frozen"), printed.len() as i64, "none lost, none twice");
+}
+
+/// The page over HTTPS, with a certificate as `tools/ledger-tls.sh` makes
+/// it: the key's cookie is then Secure, plain HTTP gets no page, and a
+/// certificate from another CA is not trusted.
+#[test]
+fn the_dashboard_serves_over_https_with_a_secure_cookie() {
+    let dir = tempfile::tempdir().unwrap();
+    let ours = ledger_certs(&dir.path().join("ours"), "127.0.0.1");
+    let theirs = ledger_certs(&dir.path().join("theirs"), "127.0.0.1");
+    let demo = dir.path().join("demo");
+    run_ok(&["demo", "--out", path_str(&demo)]);
+    let db = demo.join("demo.db");
+    let listen = format!("127.0.0.1:{}", free_port());
+    let key_said = run_ok(&["dashboard", "key", "--db", path_str(&db), "--listen", &listen]);
+    let key = key_said.split("viewer key: ").nth(1).unwrap().split_whitespace().next().unwrap().to_string();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kiosk"));
+    cmd.args(["dashboard", "--db", path_str(&db), "--listen", &listen, "--session", "Phiên khai mạc"]).args([
+        "--tls-cert",
+        path_str(&ours.join("server.crt")),
+        "--tls-key",
+        path_str(&ours.join("server.key")),
+    ]);
+    let mut child = serve(&mut cmd, &format!("http://{listen}/"), "the dashboard over HTTPS");
+    let curl = |args: &[&str]| {
+        Command::new("curl").args(["-s", "-S", "-o", "/dev/null", "-D", "-"]).args(args).output().unwrap()
+    };
+    let https = format!("https://{listen}");
+    let first = curl(&["--cacert", path_str(&ours.join("ca.pem")), &format!("{https}/?key={key}")]);
+    let headers = stdout(&first);
+    assert!(headers.starts_with("HTTP/1.1 303"), "{headers}{}", stderr(&first));
+    assert!(headers.to_lowercase().contains("; httponly; samesite=strict; path=/; secure"), "{headers}");
+    let stats = curl(&[
+        "--cacert",
+        path_str(&ours.join("ca.pem")),
+        "-H",
+        &format!("Cookie: kiosk_view={key}"),
+        &format!("{https}/api/stats"),
+    ]);
+    assert!(stdout(&stats).starts_with("HTTP/1.1 200"), "{}{}", stdout(&stats), stderr(&stats));
+    let untrusted = curl(&["--cacert", path_str(&theirs.join("ca.pem")), &format!("{https}/api/stats")]);
+    assert!(!untrusted.status.success(), "a certificate from another CA is not trusted");
+    let plain = curl(&[&format!("http://{listen}/api/stats")]);
+    assert!(!stdout(&plain).contains("200"), "no page over plain HTTP: {}", stdout(&plain));
+    let _ = child.kill();
+    let _ = child.wait();
 }

@@ -19,7 +19,7 @@ ORT_SHA256=6c1585d1bbf45b0712ea4a21b705c5fcb4ba04ff2e30f1fbf81a49faf658638f
 # buttons and keys); libssl-dev (SQLCipher, which encrypts a kiosk's copy of the
 # ledger, is built against OpenSSL's libcrypto).
 APT_PACKAGES=(
-  build-essential pkg-config python3 python3-pip unzip libssl-dev
+  build-essential pkg-config python3 python3-pip unzip libssl-dev curl
   libclang-dev clang libv4l-dev
   libx11-dev libxcursor-dev libxrandr-dev libxi-dev libxkbcommon-dev libxkbcommon-x11-0
   libgl1-mesa-dev libegl1 libgl1-mesa-dri libwayland-dev

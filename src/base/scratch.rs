@@ -61,7 +61,9 @@ fn remove_on_signals() {
         }
     });
     if let Err(e) = spawned {
-        tracing::warn!("cannot watch for Ctrl-C and SIGTERM ({e}): scratch copies are removed at the next start instead");
+        tracing::warn!(
+            "cannot watch for Ctrl-C and SIGTERM ({e}): scratch copies are removed at the next start instead"
+        );
     }
 }
 

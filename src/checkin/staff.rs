@@ -13,8 +13,8 @@ use crate::error::{Error, Result};
 use crate::ledger::Line;
 use crate::secretariat::EventConfig;
 use crate::secretariat::papers::Papers;
-use crate::store::time::Zone;
 use crate::store::delegates::DESK_PHOTO;
+use crate::store::time::Zone;
 use crate::store::{AuditHead, CheckIn, Delegate, DelegationCount, Evidence, ListRow, Method, Store};
 use crate::text::Lang;
 

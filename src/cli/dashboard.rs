@@ -22,6 +22,13 @@ pub struct DashboardArgs {
     /// Serve without the viewer key: only for a projector on a network no stranger can join.
     #[arg(long)]
     open: bool,
+    /// Serve over HTTPS with this certificate (PEM; tools/ledger-tls.sh makes one), so that the key and
+    /// the PIN do not cross the hall's network readable.
+    #[arg(long, value_name = "PEM", requires = "tls_key")]
+    tls_cert: Option<std::path::PathBuf>,
+    /// The certificate's private key (PEM).
+    #[arg(long, value_name = "PEM", requires = "tls_cert")]
+    tls_key: Option<std::path::PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -63,6 +70,7 @@ pub fn dashboard(ctx: &Ctx, args: DashboardArgs) -> Result<ExitCode> {
         event: ctx.cfg.event.clone(),
         pin_hash: ctx.cfg.kiosk.admin_pin_hash.clone(),
         key_file,
+        tls: args.tls_cert.zip(args.tls_key),
     })?;
     Ok(ExitCode::SUCCESS)
 }

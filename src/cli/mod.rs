@@ -216,7 +216,8 @@ impl Ctx {
             (Some(path), _) => (path.clone(), None),
             (None, Some(copy)) => (copy.path, copy.scratch),
             (None, None) => {
-                let dir = kiosk::base::scratch::folder().context("cannot make a temporary folder for the ledger's copy")?;
+                let dir =
+                    kiosk::base::scratch::folder().context("cannot make a temporary folder for the ledger's copy")?;
                 (dir.path().join("copy.db"), Some(dir))
             }
         };

@@ -56,6 +56,8 @@ pub struct Options {
     /// None serves the page to anyone who reaches the port (`--open`, a
     /// projector on a closed network).
     pub key_file: Option<PathBuf>,
+    /// The page over HTTPS: a certificate (chain) and its key, PEM.
+    pub tls: Option<(PathBuf, PathBuf)>,
 }
 
 struct Shared {
@@ -66,6 +68,8 @@ struct Shared {
     key_file: Option<PathBuf>,
     pin_hash: String,
     pins: Mutex<PinGate>,
+    /// Served over HTTPS: the cookie is never sent over plain HTTP.
+    secure: bool,
 }
 
 type App = Arc<Shared>;
@@ -96,6 +100,7 @@ pub fn serve(opts: Options) -> Result<()> {
         key_file: opts.key_file.clone(),
         pin_hash: opts.pin_hash.clone(),
         pins: Mutex::default(),
+        secure: opts.tls.is_some(),
     });
     let router = Router::new()
         .route("/", get(home))
@@ -117,17 +122,22 @@ pub fn serve(opts: Options) -> Result<()> {
         .map_err(|e| Error::io(std::path::Path::new("web server"), e))?;
     let listen = opts.listen.clone();
     let open = opts.key_file.is_none();
+    let tls = match &opts.tls {
+        Some((cert, key)) => Some(tls_acceptor(cert, key)?),
+        None => None,
+    };
+    let scheme = if tls.is_some() { "https" } else { "http" };
     let served: std::io::Result<()> = runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(&listen).await?;
         let address = listener.local_addr()?;
         if open {
-            eprintln!("dashboard: http://{address}/ — OPEN: anyone who reaches this port sees the names (Ctrl-C stops it)");
+            eprintln!("dashboard: {scheme}://{address}/ — OPEN: anyone who reaches this port sees the names (Ctrl-C stops it)");
         } else {
             eprintln!(
-                "dashboard: http://{address}/ — readers need the viewer key: `kiosk dashboard key` prints the link (Ctrl-C stops it)"
+                "dashboard: {scheme}://{address}/ — readers need the viewer key: `kiosk dashboard key` prints the link (Ctrl-C stops it)"
             );
         }
-        accept(listener, router).await
+        accept(listener, router, tls).await
     });
     drop(worker);
     served.map_err(|e| {
@@ -136,8 +146,12 @@ pub fn serve(opts: Options) -> Result<()> {
 }
 
 /// Serves each connection with a bound on reading its headers (hyper's,
-/// which `axum::serve` does not set).
-async fn accept(listener: tokio::net::TcpListener, router: Router) -> std::io::Result<()> {
+/// which `axum::serve` does not set), over TLS when `tls` is given.
+async fn accept(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+) -> std::io::Result<()> {
     use tower::Service;
     let mut make = router.into_make_service_with_connect_info::<SocketAddr>();
     loop {
@@ -151,20 +165,64 @@ async fn accept(listener: tokio::net::TcpListener, router: Router) -> std::io::R
             }
         };
         let Ok(service) = make.call(address).await;
+        let tls = tls.clone();
         tokio::spawn(async move {
-            let served = hyper::server::conn::http1::Builder::new()
-                .timer(hyper_util::rt::TokioTimer::new())
-                .header_read_timeout(HEADERS_WITHIN)
-                .serve_connection(
-                    hyper_util::rt::TokioIo::new(stream),
-                    hyper_util::service::TowerToHyperService::new(service),
-                )
-                .await;
+            let served = match tls {
+                None => serve_one(stream, service).await,
+                // The handshake is bounded like the headers that follow it.
+                Some(tls) => match tokio::time::timeout(HEADERS_WITHIN, tls.accept(stream)).await {
+                    Ok(Ok(stream)) => serve_one(stream, service).await,
+                    Ok(Err(e)) => Err(e.to_string()),
+                    Err(_) => Err("no TLS handshake within the bound".into()),
+                },
+            };
             if let Err(e) = served {
                 tracing::debug!("dashboard: connection from {address}: {e}");
             }
         });
     }
+}
+
+async fn serve_one<S, T>(stream: S, service: T) -> std::result::Result<(), String>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    T: tower::Service<axum::http::Request<hyper::body::Incoming>, Response = Response, Error = Infallible>
+        + Clone
+        + Send
+        + 'static,
+    T::Future: Send + 'static,
+{
+    hyper::server::conn::http1::Builder::new()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(HEADERS_WITHIN)
+        .serve_connection(hyper_util::rt::TokioIo::new(stream), hyper_util::service::TowerToHyperService::new(service))
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// The page's TLS, from a certificate (chain) and its key in PEM files, as
+/// `tools/ledger-tls.sh` makes them.
+fn tls_acceptor(cert: &std::path::Path, key: &std::path::Path) -> Result<tokio_rustls::TlsAcceptor> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let bad = |what: &std::path::Path, e: &dyn std::fmt::Display| {
+        Error::Config(format!("the dashboard's TLS file {}: {e}", what.display()))
+    };
+    let chain = CertificateDer::pem_file_iter(cert)
+        .map_err(|e| bad(cert, &e))?
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|e| bad(cert, &e))?;
+    let key_der = PrivateKeyDer::from_pem_file(key).map_err(|e| bad(key, &e))?;
+    // ring: see ledger::link for why not aws-lc-rs.
+    #[allow(deprecated)]
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| Error::Config(format!("the dashboard's TLS: {e}")))?
+        .with_no_client_auth()
+        .with_single_cert(chain, key_der)
+        .map_err(|e| bad(cert, &e))?;
+    Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
 }
 
 /// Every answer: the viewer key asked for (unless the page is open), a
@@ -175,7 +233,8 @@ async fn guard(State(app): State<App>, request: Request, next: Next) -> Response
         Admission::In => next.run(request).await,
         Admission::KeyGiven { key, back_to } => {
             let mut r = Redirect::to(&back_to).into_response();
-            let cookie = format!("{COOKIE}={key}; HttpOnly; SameSite=Strict; Path=/");
+            let secure = if app.secure { "; Secure" } else { "" };
+            let cookie = format!("{COOKIE}={key}; HttpOnly; SameSite=Strict; Path=/{secure}");
             if let Ok(v) = HeaderValue::from_str(&cookie) {
                 r.headers_mut().insert(header::SET_COOKIE, v);
             }

@@ -3,8 +3,8 @@
 //! only once (the file is known by its first audit entry).
 
 use crate::error::{Error, Result};
-use crate::ledger::sync::{Sender, Writer};
 use crate::ledger::Ledger;
+use crate::ledger::sync::{Sender, Writer};
 use crate::store::Store;
 use crate::store::replica::{Pending, TABLES};
 

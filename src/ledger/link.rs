@@ -393,8 +393,10 @@ mod tests {
 
     #[test]
     fn the_address_keeps_libpqs_tls_words_for_itself() {
-        let a = Address::parse("postgresql://kiosk@db.hall:6543/congress?sslmode=verify-full&sslrootcert=/etc/kiosk/ca.pem")
-            .unwrap();
+        let a = Address::parse(
+            "postgresql://kiosk@db.hall:6543/congress?sslmode=verify-full&sslrootcert=/etc/kiosk/ca.pem",
+        )
+        .unwrap();
         assert_eq!((a.mode, a.place.as_str()), (SslMode::VerifyFull, "db.hall:6543/congress"));
         assert_eq!(a.root_cert.as_deref(), Some(Path::new("/etc/kiosk/ca.pem")));
         assert_eq!(Address::parse("postgresql://k@h/c").unwrap().mode, SslMode::Prefer);

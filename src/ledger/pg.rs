@@ -25,7 +25,9 @@ pub type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
 pub enum PgError {
     Server(tokio_postgres::Error),
     /// Nothing came back within the bound.
-    Silent { after: Duration },
+    Silent {
+        after: Duration,
+    },
     /// This machine could not start the connection's runtime.
     Local(std::io::Error),
 }

@@ -100,12 +100,7 @@ impl<'t, 'c> Writer<'t, 'c> {
     /// Applies one change. One the ledger's rules refuse (a check-in of a
     /// delegate removed meanwhile, say) is written to the audit log as
     /// `rejected_change`, with the row, instead of blocking every change after it.
-    pub(crate) fn apply(
-        &mut self,
-        change: &Pending,
-        from: &Sender,
-        now: &str,
-    ) -> PgResult<()> {
+    pub(crate) fn apply(&mut self, change: &Pending, from: &Sender, now: &str) -> PgResult<()> {
         if !self.careful {
             return self.apply_one(change, from, now);
         }
@@ -143,12 +138,7 @@ impl<'t, 'c> Writer<'t, 'c> {
     }
 
     /// The row, and a column of the ledger's own beside it (`origin`).
-    fn upsert_with(
-        &mut self,
-        table: &Table,
-        row: &[Value],
-        extra: Option<(&str, &str)>,
-    ) -> PgResult<()> {
+    fn upsert_with(&mut self, table: &Table, row: &[Value], extra: Option<(&str, &str)>) -> PgResult<()> {
         let mut names: Vec<&str> = table.columns.iter().map(|c| c.0).collect();
         let mut params: Vec<Param> = row.iter().zip(table.columns).map(|(v, c)| param(v, c.1)).collect();
         if let Some((column, value)) = extra {
@@ -265,13 +255,7 @@ impl Ledger {
         }
     }
 
-    fn try_push(
-        &mut self,
-        changes: &[(i64, Pending)],
-        from: &Sender,
-        now: &str,
-        careful: bool,
-    ) -> PgResult<usize> {
+    fn try_push(&mut self, changes: &[(i64, Pending)], from: &Sender, now: &str, careful: bool) -> PgResult<usize> {
         let mut tx = self.pg.transaction()?;
         let duplicates = {
             let mut w = Writer::new(&mut tx, careful)?;

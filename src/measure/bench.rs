@@ -434,7 +434,6 @@ pub fn papers(n: usize) -> Result<Vec<(String, f64, u64)>> {
     Ok(out)
 }
 
-
 /// `n` random unit templates, one per person.
 fn synthetic_gallery(n: usize, dim: usize, seed: u64) -> (usize, Gallery) {
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
