@@ -87,6 +87,12 @@ pub enum ImageProblem {
     TooLarge { width: u32, height: u32, limit: u32 },
     #[error("the image is empty")]
     Empty,
+    #[error("format not supported ({0}): convert it to JPEG or PNG")]
+    Unsupported(String),
+    #[error("not a photo file (a folder, a device or a pipe): give the path of a photo file")]
+    NotAFile,
+    #[error("the file is {bytes} bytes, more than the {limit} a photo may be: export it smaller")]
+    FileTooLarge { bytes: u64, limit: u64 },
 }
 
 impl Error {

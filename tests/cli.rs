@@ -462,3 +462,34 @@ fn every_file_the_program_writes_is_its_owners_alone() {
     run_ok(&["stats", "--config", cfg]);
     assert_eq!(mode(&db), 0o600);
 }
+
+/// A reading command never turns a file into a database, and a reader that
+/// goes away (`| head`) ends a command quietly, as ripgrep does.
+#[test]
+fn reading_commands_leave_empty_and_foreign_files_alone_and_a_closed_pipe_is_no_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.db");
+    std::fs::write(&empty, b"").unwrap();
+    let o = kiosk(&["stats", "--db", path_str(&empty)]);
+    assert!(!o.status.success() && stderr(&o).contains("empty (0 bytes)"), "{}", stderr(&o));
+    assert_eq!(std::fs::metadata(&empty).unwrap().len(), 0, "still empty");
+    let foreign = dir.path().join("contacts.db");
+    rusqlite::Connection::open(&foreign).unwrap().execute_batch("CREATE TABLE people (name TEXT)").unwrap();
+    let before = std::fs::read(&foreign).unwrap();
+    let o = kiosk(&["stats", "--db", path_str(&foreign)]);
+    assert!(!o.status.success() && stderr(&o).contains("another program's SQLite database"), "{}", stderr(&o));
+    assert_eq!(std::fs::read(&foreign).unwrap(), before, "not touched");
+
+    let demo = dir.path().join("demo");
+    run_ok(&["demo", "--out", path_str(&demo)]);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kiosk"))
+        .args(["stats", "--config", path_str(&demo.join("kiosk.toml"))])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "exit {:?}: {}", o.status, stderr(&o));
+    assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+}

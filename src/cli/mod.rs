@@ -175,6 +175,13 @@ impl Ctx {
         if !path.is_file() {
             bail!("database {} does not exist: run `kiosk enroll --db {}` first", path.display(), path.display());
         }
+        // An empty file would silently become a database: only the commands that make one may.
+        if path.metadata().is_ok_and(|m| m.len() == 0) {
+            bail!(
+                "{} is empty (0 bytes), not a kiosk database: `kiosk enroll`, `kiosk session add` or `kiosk demo` makes one",
+                path.display()
+            );
+        }
         Ok(path)
     }
 

@@ -54,9 +54,13 @@ impl Type {
     }
 
     pub(crate) fn width(&self, text: &str, size: f32, bold: bool) -> f32 {
+        text.chars().map(|c| self.advance(c, size, bold)).sum()
+    }
+
+    /// How far one character moves the pen.
+    fn advance(&self, c: char, size: f32, bold: bool) -> f32 {
         let face = if bold { &self.bold } else { &self.regular };
-        let units: u32 =
-            text.chars().map(|c| face.glyph_index(c).and_then(|g| face.glyph_hor_advance(g)).unwrap_or(0) as u32).sum();
+        let units = face.glyph_index(c).and_then(|g| face.glyph_hor_advance(g)).unwrap_or(0);
         units as f32 * size / face.units_per_em() as f32
     }
 
@@ -83,16 +87,22 @@ impl Type {
         }
     }
 
-    /// `text`, cut with an ellipsis if it is wider than `room`.
+    /// `text`, cut with an ellipsis if it is wider than `room`: one pass
+    /// over its characters, however long it is.
     fn fit(&self, text: &str, size: f32, bold: bool, room: f32) -> String {
         if self.width(text, size, bold) <= room {
             return text.to_string();
         }
-        let mut cut: String = text.to_string();
-        while !cut.is_empty() && self.width(&format!("{cut}…"), size, bold) > room {
-            cut.pop();
-        }
-        format!("{cut}…")
+        let room = room - self.advance('…', size, bold);
+        let mut used = 0.0;
+        let kept: String = text
+            .chars()
+            .take_while(|&c| {
+                used += self.advance(c, size, bold);
+                used <= room
+            })
+            .collect();
+        format!("{kept}…")
     }
 }
 
@@ -350,4 +360,21 @@ pub fn write_report(path: &Path, p: &Papers) -> Result<()> {
         l.y = top + 84.0;
     }
     l.save(path, &format!("{} · {}", p.event, p.session), w.page)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_name_is_cut_to_its_room_in_one_pass() {
+        let kind = Type::new().unwrap();
+        assert_eq!(kind.fit("Nguyễn Văn An", 10.0, false, 200.0), "Nguyễn Văn An");
+        let long = "Nguyễn Thị Ánh Tuyết ".repeat(1000);
+        let cut = kind.fit(&long, 10.0, false, 150.0);
+        assert!(cut.ends_with('…') && cut.starts_with("Nguyễn Thị"), "{cut}");
+        assert!(kind.width(&cut, 10.0, false) <= 150.0);
+        let one_more: String = long.chars().take(cut.chars().count()).collect::<String>() + "…";
+        assert!(kind.width(&one_more, 10.0, false) > 150.0, "as much as fits, no less");
+    }
 }

@@ -10,6 +10,11 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::store::Delegate;
 
+/// The longest each field may be, in characters: longer than any real
+/// name or code, short enough that a crafted roster cannot make the papers
+/// or a spreadsheet cell fail (Excel takes 32,767 at most).
+const FIELD_LIMITS: [(&str, usize); 4] = [("name", 200), ("delegation", 200), ("code", 50), ("seat", 50)];
+
 pub const REQUIRED_COLUMNS: [&str; 5] = ["code", "name", "delegation", "seat", "photo"];
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -200,7 +205,7 @@ fn build(
             roster.warnings.push(RowProblem {
                 line,
                 message: format!(
-                    "invisible (zero-width) characters removed from {}; check the row in the roster",
+                    "invisible or control characters (zero-width, control, right-to-left marks) removed from {}; check the row in the roster",
                     if columns.is_empty() { "the row".to_string() } else { columns.join(", ") }
                 ),
             });
@@ -213,6 +218,17 @@ fn build(
         if code.is_empty() || name.is_empty() {
             let what = if code.is_empty() { "code" } else { "name" };
             roster.problems.push(RowProblem { line, message: format!("empty {what}; the row was skipped") });
+            continue;
+        }
+        let too_long = FIELD_LIMITS.iter().find(|(field, limit)| get(field).chars().count() > *limit);
+        if let Some((field, limit)) = too_long {
+            roster.problems.push(RowProblem {
+                line,
+                message: format!(
+                    "the {field} has {} characters, more than the {limit} a {field} may have; the row was skipped",
+                    get(field).chars().count()
+                ),
+            });
             continue;
         }
         if let Some(first) = seen.get(&code) {
@@ -246,6 +262,20 @@ fn build(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_field_longer_than_its_limit_skips_the_row_and_names_the_column() {
+        let long = "A".repeat(201);
+        let csv = format!(
+            "code,name,delegation,seat,photo\nD1,{long},X,1,a.jpg\nD2,Lê Hà,X,{},b.jpg\nD3,Trần An,X,3,c.jpg\n",
+            "9".repeat(51)
+        );
+        let r = parse_roster(csv.as_bytes()).unwrap();
+        assert_eq!(r.entries.len(), 1);
+        assert_eq!(r.problems.len(), 2);
+        assert!(r.problems[0].message.contains("the name has 201 characters") && r.problems[0].line == 2);
+        assert!(r.problems[1].message.contains("the seat has 51 characters") && r.problems[1].line == 3);
+    }
 
     #[test]
     fn reads_vietnamese_names_extra_columns_and_a_bom() {

@@ -117,6 +117,26 @@ fn open_encrypted(path: &Path, key: &key::DataKey) -> Result<Connection> {
     }
 }
 
+/// Another program's SQLite file (tables, none of ours) is left as it is,
+/// not given the kiosk's tables beside its own.
+fn refuse_foreign(conn: &Connection, path: &Path) -> Result<()> {
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(|e| store_error(path, e))?;
+    let tables: i64 = conn
+        .query_row("SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'", [], |r| r.get(0))
+        .map_err(|e| store_error(path, e))?;
+    if version == 0 && tables > 0 {
+        return Err(Error::Store {
+            message: format!(
+                "{} is another program's SQLite database ({tables} tables, none of the kiosk's): it was not \
+                 touched. Point --db at the kiosk's file.",
+                path.display()
+            ),
+            source: None,
+        });
+    }
+    Ok(())
+}
+
 /// A database made by an older version, or copied in with `cp`, may be
 /// readable by every user of the PC: it is made its owner's alone (0600),
 /// with its journal files.
@@ -152,6 +172,7 @@ impl Store {
             None => Connection::open(path).map_err(|e| store_error(path, e))?,
         };
         keep_private(path);
+        refuse_foreign(&conn, path)?;
         conn.busy_timeout(BUSY_TIMEOUT).map_err(|e| store_error(path, e))?;
         let mut store = Store { conn, path: path.to_path_buf(), zone: Zone::default(), patience: BUSY_PATIENCE };
         store.prepare().map_err(|e| store_error(path, e))?;

@@ -39,11 +39,21 @@ impl Lang {
 /// two names that look the same must be the same.
 const ZERO_WIDTH: [char; 5] = ['\u{200B}', '\u{200C}', '\u{200D}', '\u{2060}', '\u{FEFF}'];
 
+/// Characters a name never holds and that do harm when shown: zero-width
+/// ones (two names that look alike but differ), control characters (ESC
+/// and BEL reach a terminal, NUL breaks the ledger), and the bidirectional
+/// marks and overrides (U+202E writes a name backwards on the page).
+fn is_hidden(c: char) -> bool {
+    ZERO_WIDTH.contains(&c)
+        || c.is_control()
+        || matches!(c, '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
 /// NFC (the composed form: "ễ" as one character, whichever way it was typed),
-/// without zero-width characters. True when some were dropped, so the caller can warn.
+/// without hidden characters (`is_hidden`). True when some were dropped, so the caller can warn.
 pub fn normalize(text: &str) -> (String, bool) {
-    let dropped = text.contains(ZERO_WIDTH);
-    (text.chars().filter(|c| !ZERO_WIDTH.contains(c)).nfc().collect(), dropped)
+    let dropped = text.chars().any(is_hidden);
+    (text.chars().filter(|c| !is_hidden(*c)).nfc().collect(), dropped)
 }
 
 /// Lower case, without tone and vowel marks, đ as d: the form people type
@@ -79,5 +89,8 @@ mod tests {
         assert_ne!(decomposed, "Nguyễn");
         assert_eq!(normalize(decomposed), ("Nguyễn".to_string(), false));
         assert_eq!(normalize("Lê\u{200B} Hà\u{FEFF}"), ("Lê Hà".to_string(), true));
+        assert_eq!(normalize("Lê\0 Hà\u{1b}[2J\u{7}"), ("Lê Hà[2J".to_string(), true));
+        assert_eq!(normalize("\u{202E}nA nặV nễyugN\u{202C}"), ("nA nặV nễyugN".to_string(), true));
+        assert_eq!(normalize("Đoàn\u{85}Huế\u{7f}"), ("ĐoànHuế".to_string(), true));
     }
 }

@@ -18,6 +18,8 @@ pub const IMAGE_EXTENSIONS: &[&str] = &["jpg", "jpeg", "png", "webp", "bmp", "ti
 pub const MAX_MEGAPIXELS: u32 = 120;
 /// What one decode may allocate, whatever the format.
 const MAX_ALLOC: u64 = 1 << 30;
+/// Larger than any photo file worth enrolling (a 108 MP JPEG is ~40 MB).
+pub const MAX_FILE_BYTES: u64 = 100 << 20;
 
 pub fn is_image_path(path: &Path) -> bool {
     path.extension()
@@ -43,7 +45,19 @@ pub fn image_files(paths: &[PathBuf]) -> Vec<PathBuf> {
 }
 
 pub fn load_image(path: &Path) -> Result<RgbImage> {
-    let bytes = std::fs::read(path).map_err(|e| Error::image(path, ImageProblem::Unreadable(e.to_string())))?;
+    use std::io::Read;
+    let unreadable = |e: std::io::Error| Error::image(path, ImageProblem::Unreadable(e.to_string()));
+    // A device (/dev/zero), a pipe or a folder is refused by what it is,
+    // before it is opened: a pipe blocks the opener, a device never ends.
+    let meta = std::fs::metadata(path).map_err(unreadable)?;
+    if !meta.is_file() {
+        return Err(Error::image(path, ImageProblem::NotAFile));
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(Error::image(path, ImageProblem::FileTooLarge { bytes: meta.len(), limit: MAX_FILE_BYTES }));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    std::fs::File::open(path).and_then(|f| f.take(MAX_FILE_BYTES).read_to_end(&mut bytes)).map_err(unreadable)?;
     decode_image(&bytes).map_err(|problem| Error::image(path, problem))
 }
 
@@ -55,6 +69,9 @@ pub fn decode_image(bytes: &[u8]) -> std::result::Result<RgbImage, ImageProblem>
     let Some(format) = reader.format() else {
         return Err(ImageProblem::NotAnImage);
     };
+    if !format.reading_enabled() {
+        return Err(ImageProblem::Unsupported(format!("{format:?}").to_uppercase()));
+    }
     // JPEG decoders paint the missing part of a cut-off file grey and say nothing.
     if format == ImageFormat::Jpeg && !jpeg_is_complete(bytes) {
         return Err(ImageProblem::Damaged("the JPEG data ends before the end-of-image marker".into()));
@@ -122,5 +139,28 @@ mod tests {
         assert_eq!(decode_image(&whole).unwrap().dimensions(), (64, 48));
         let cut = &whole[..whole.len() * 3 / 4];
         assert!(matches!(decode_image(cut), Err(ImageProblem::Damaged(_))), "{:?}", decode_image(cut).map(|_| ()));
+    }
+
+    #[test]
+    fn gif_and_avif_say_to_convert_and_devices_pipes_and_folders_are_refused_without_reading() {
+        let gif = b"GIF89a\x01\x00\x01\x00\x00\x00\x00;";
+        let said = decode_image(gif).unwrap_err().to_string();
+        assert!(said.contains("format not supported (GIF)") && said.contains("JPEG or PNG"), "{said}");
+        let avif = [&[0u8, 0, 0, 0x1c][..], b"ftypavif", &[0; 16]].concat();
+        assert!(matches!(decode_image(&avif), Err(ImageProblem::Unsupported(_))));
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("photo.jpg");
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            &fifo,
+            rustix::fs::FileType::Fifo,
+            rustix::fs::Mode::from_raw_mode(0o600),
+            0,
+        )
+        .unwrap();
+        for path in [fifo.as_path(), Path::new("/dev/zero"), dir.path()] {
+            let e = load_image(path).unwrap_err().to_string();
+            assert!(e.contains("not a photo file"), "{}: {e}", path.display());
+        }
     }
 }
