@@ -278,7 +278,8 @@ fn admitted(app: &Shared, request: &Request) -> Admission {
         return Admission::OtherOrigin;
     }
     let Some(file) = &app.key_file else { return Admission::In };
-    // Unreadable (removed, or replaced by hand with something else): nobody gets in.
+    // Read at each request: a new key (`--new`, or a removed file made anew)
+    // shuts the old links out at once; a damaged one lets nobody in.
     let Ok(key) = key::open_or_create(file, false) else { return Admission::NoKey };
     let query: Vec<(String, String)> =
         request.uri().query().map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect()).unwrap_or_default();
