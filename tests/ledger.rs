@@ -884,7 +884,10 @@ fn the_dashboards_copy_of_the_ledger_is_private_and_gone_after_sigterm_or_sigkil
         assert!(
             Command::new("kill").args([&format!("-{signal}"), &child.id().to_string()]).status().unwrap().success()
         );
-        child.wait().unwrap();
+        let status = child.wait().unwrap();
+        use std::os::unix::process::ExitStatusExt;
+        let by = if signal == "TERM" { 15 } else { 9 };
+        assert_eq!(status.signal(), Some(by), "ended by SIG{signal}, as systemd expects of a stop: {status:?}");
         if signal == "KILL" {
             run_ok(&["session", "list", "--ledger", &url]);
         }

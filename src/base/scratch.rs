@@ -45,7 +45,8 @@ pub fn folder() -> Result<Scratch> {
 }
 
 /// A signal that would end the program ends it here, after the scratch
-/// folders are gone. Exit status 128 + the signal, as a shell reports it.
+/// folders are gone, and by that signal (systemd counts a stop by SIGTERM
+/// as a clean one, an exit status of 143 as a failure).
 fn remove_on_signals() {
     use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
     let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) else {
@@ -57,6 +58,7 @@ fn remove_on_signals() {
             for dir in LIVE.lock().unwrap_or_else(|p| p.into_inner()).iter() {
                 let _ = std::fs::remove_dir_all(dir);
             }
+            let _ = signal_hook::low_level::emulate_default_handler(signal);
             std::process::exit(128 + signal);
         }
     });
