@@ -390,6 +390,150 @@ fn an_excel_roster_goes_in_and_an_excel_attendance_list_comes_out() {
     assert!(stderr(&out).contains("not a readable workbook"), "{}", stderr(&out));
 }
 
+/// What writes one member of a zip.
+type Member = Box<dyn Fn(&mut dyn std::io::Write)>;
+
+/// A zip of `(name, writer)` members, deflated: the form of XLSX and ODS.
+fn zipped(path: &Path, members: Vec<(&str, Member)>) {
+    use zip::write::SimpleFileOptions;
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
+    for (name, write) in members {
+        let options = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        zip.start_file(name, options.large_file(true)).unwrap();
+        write(&mut zip);
+    }
+    zip.finish().unwrap();
+}
+
+fn text(s: String) -> Member {
+    Box::new(move |w| w.write_all(s.as_bytes()).unwrap())
+}
+
+/// An OpenDocument spreadsheet: the header row, then `rows` as written.
+fn ods(path: &Path, rows: &str) {
+    let cell =
+        |t: &str| format!("<table:table-cell office:value-type=\"string\"><text:p>{t}</text:p></table:table-cell>");
+    let header: String = ["Mã", "Họ và tên", "Đoàn", "Ghế", "Ảnh"].map(cell).concat();
+    let content = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><office:document-content xmlns:office=\"urn:oasis:names:tc:opendocument:xmlns:office:1.0\" \
+         xmlns:table=\"urn:oasis:names:tc:opendocument:xmlns:table:1.0\" xmlns:text=\"urn:oasis:names:tc:opendocument:xmlns:text:1.0\" \
+         office:version=\"1.2\"><office:body><office:spreadsheet><table:table table:name=\"Danh sách\">\
+         <table:table-row>{header}</table:table-row>{rows}</table:table></office:spreadsheet></office:body></office:document-content>"
+    );
+    zipped(
+        path,
+        vec![
+            ("mimetype", text("application/vnd.oasis.opendocument.spreadsheet".into())),
+            ("content.xml", text(content)),
+        ],
+    );
+}
+
+/// An OpenDocument roster is read as LibreOffice writes it: repeated and
+/// empty cells, spaces as `text:s`, entities, and comments left out.
+#[test]
+fn an_opendocument_roster_is_read_with_its_repeats_spaces_and_comments() {
+    let dir = tempfile::tempdir().unwrap();
+    let roster = dir.path().join("danh_sach.ods");
+    ods(
+        &roster,
+        "<table:table-row><table:table-cell><text:p>D1</text:p></table:table-cell>\
+         <table:table-cell><text:p>Nguyễn<text:s text:c=\"2\"/>An &amp; Bình</text:p></table:table-cell>\
+         <table:table-cell table:number-columns-repeated=\"2\"><text:p>Q</text:p></table:table-cell><table:table-cell/></table:table-row>\
+         <table:table-row table:number-rows-repeated=\"3\"/>\
+         <table:table-row><table:table-cell><text:p>D2</text:p><office:annotation><text:p>ghi chú</text:p></office:annotation></table:table-cell>\
+         <table:table-cell><text:p>Lê Hà</text:p></table:table-cell><table:table-cell table:number-columns-repeated=\"3\"/></table:table-row>\
+         <table:table-row><table:table-cell><text:p>D3</text:p></table:table-cell><table:table-cell><text:p>Zero</text:p></table:table-cell>\
+         <table:table-cell table:number-columns-repeated=\"2\"/><table:table-cell><text:p>/dev/zero</text:p></table:table-cell></table:table-row>\
+         <table:table-row table:number-rows-repeated=\"1048000\"><table:table-cell table:number-columns-repeated=\"1024\"/></table:table-row>",
+    );
+    let db = dir.path().join("x.db");
+    let out = enroll_roster(&db, &roster);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("line     6  D2"), "the line is the sheet's row: {}", stdout(&out));
+    assert!(stdout(&out).contains("not a photo file (a folder, a device or a pipe)"), "{}", stdout(&out));
+    let store = Store::open(&db).unwrap();
+    let d1 = store.delegate("D1").unwrap().unwrap();
+    assert_eq!((d1.name.as_str(), d1.delegation.as_str(), d1.seat.as_str()), ("Nguyễn  An & Bình", "Q", "Q"));
+    assert_eq!(store.delegate("D2").unwrap().unwrap().name, "Lê Hà");
+}
+
+/// The crafted workbooks of issue 21 are refused by name, in a process held
+/// to 200 MiB of data: before, the first aborted allocating 512 GiB and the
+/// second took a gigabyte.
+#[test]
+fn crafted_workbooks_are_refused_with_a_reason_in_bounded_memory() {
+    use std::os::unix::process::CommandExt;
+    let dir = tempfile::tempdir().unwrap();
+    let far = dir.path().join("far.xlsx");
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    for (c, h) in ["code", "name", "delegation", "seat", "photo"].iter().enumerate() {
+        sheet.write_string(0, c as u16, *h).unwrap();
+    }
+    sheet.write_string(1_048_575, 16_383, "x").unwrap();
+    book.save(&far).unwrap();
+
+    // A gigabyte of spaces as the one shared string, in a 1 MB file.
+    let bomb = dir.path().join("bomb.xlsx");
+    let mut members: Vec<(&str, Member)> = Vec::new();
+    let mut normal = zip::ZipArchive::new(std::fs::File::open(&far).unwrap()).unwrap();
+    let names: Vec<String> = normal.file_names().map(|n| n.unwrap().into_owned()).collect();
+    for name in &names {
+        let mut body = Vec::new();
+        std::io::Read::read_to_end(&mut normal.by_name(name).unwrap(), &mut body).unwrap();
+        let body =
+            String::from_utf8(body).unwrap().replace("<c r=\"XFD1048576\" t=\"s\"><v>", "<c r=\"A2\" t=\"s\"><v>");
+        members.push((name.as_str(), text(body)));
+    }
+    members.retain(|(name, _)| *name != "xl/sharedStrings.xml");
+    members.push((
+        "xl/sharedStrings.xml",
+        Box::new(|w| {
+            w.write_all(b"<sst xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\"><si><t>").unwrap();
+            let spaces = vec![b' '; 1 << 20];
+            (0..1024).for_each(|_| w.write_all(&spaces).unwrap());
+            w.write_all(b"</t></si></sst>").unwrap();
+        }),
+    ));
+    zipped(&bomb, members);
+    assert!(std::fs::metadata(&bomb).unwrap().len() < 2 << 20);
+
+    let rows = dir.path().join("rows.ods");
+    let filled = "<table:table-cell table:number-columns-repeated=\"5\"><text:p>x</text:p></table:table-cell>";
+    ods(&rows, &format!("<table:table-row table:number-rows-repeated=\"1048575\">{filled}</table:table-row>"));
+    let columns = dir.path().join("columns.ods");
+    let wide = "<table:table-cell table:number-columns-repeated=\"16384\"><text:p>x</text:p></table:table-cell>";
+    ods(&columns, &format!("<table:table-row>{wide}</table:table-row>"));
+    let old = dir.path().join("old.xls");
+    std::fs::write(&old, b"\xD0\xCF\x11\xE0").unwrap();
+
+    let photos = dir.path().join("photos");
+    std::fs::create_dir(&photos).unwrap();
+    for (roster, says) in [
+        (&far, "cell XFD1048576 is filled, beyond the 100 columns"),
+        (&bomb, "unzips to more than 64 MB"),
+        (&rows, "more than 200000 filled rows"),
+        (&columns, "cell CW2 is filled"),
+        (&old, "save it as .xlsx"),
+    ] {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_kiosk"));
+        command.args(["enroll", "--db", path_str(&dir.path().join("x.db")), "--roster", path_str(roster)]);
+        command.args(["--photos", path_str(&photos)]);
+        // SAFETY: setrlimit is async-signal-safe and touches no memory of the parent.
+        unsafe {
+            command.pre_exec(|| {
+                let limit = rustix::process::Rlimit { current: Some(200 << 20), maximum: Some(200 << 20) };
+                rustix::process::setrlimit(rustix::process::Resource::Data, limit).map_err(std::io::Error::from)
+            });
+        }
+        let out = command.output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{}: a clean refusal, not a crash: {}", roster.display(), stderr(&out));
+        assert!(stderr(&out).contains(says), "{}: {}", roster.display(), stderr(&out));
+        assert!(!dir.path().join("x.db").exists(), "nothing is made from a refused roster");
+    }
+}
+
 #[test]
 fn removed_delegates_leave_the_roster_and_the_gallery_but_not_the_lists_they_are_on() {
     let Some(faces) = faces("removing delegates") else { return };

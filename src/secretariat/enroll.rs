@@ -24,6 +24,7 @@ pub enum Outcome {
     NoPhoto,
     NoConsent,
     PhotoMissing,
+    PhotoOutside,
     PhotoUnreadable { reason: String },
     NoFace,
     SeveralFaces { count: usize },
@@ -37,6 +38,9 @@ impl Outcome {
             Outcome::NoPhoto => "no photo in the roster (kept on the roster; uses the help desk lane)".into(),
             Outcome::NoConsent => "no biometric consent: kept on the roster without a face template".into(),
             Outcome::PhotoMissing => "photo file not found".into(),
+            Outcome::PhotoOutside => {
+                "the photo path leaves the photo folder (--photos); name photos from inside that folder".into()
+            }
             Outcome::PhotoUnreadable { reason } => format!("photo unreadable: {reason}"),
             Outcome::NoFace => "no face found in the photo".into(),
             Outcome::SeveralFaces { count } => {
@@ -79,7 +83,10 @@ pub fn enroll(
         .par_iter()
         .map(|(entry, photo)| {
             let out = match photo {
-                Some(p) => analyse(engine, &photos.join(p), quality),
+                Some(p) => match inside(photos, p) {
+                    Some(path) => analyse(engine, &path, quality),
+                    None => Ok(Analysed { outcome: Outcome::PhotoOutside, template: None }),
+                },
                 None if !entry.consent => Ok(Analysed { outcome: Outcome::NoConsent, template: None }),
                 None => Ok(Analysed { outcome: Outcome::NoPhoto, template: None }),
             };
@@ -159,13 +166,42 @@ pub fn calibrate_gallery(store: &mut Store, kind: EmbedderKind) -> Result<Option
     Ok(found)
 }
 
+/// A roster's photo name as a path inside the photo folder, or None when it
+/// climbs out ("../") or names a place elsewhere: a roster comes from many
+/// hands. Read without the file system, so links the organisers made inside
+/// the folder are still followed.
+fn inside(folder: &Path, name: &str) -> Option<std::path::PathBuf> {
+    let folder = lexical(&std::path::absolute(folder).ok()?);
+    let path = lexical(&folder.join(name));
+    path.starts_with(&folder).then_some(path)
+}
+
+/// An absolute path with "." and ".." worked out as the kernel would.
+fn lexical(path: &Path) -> std::path::PathBuf {
+    use std::path::Component;
+    let mut out = std::path::PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
+
 /// Only model failures are errors; anything wrong with a photo is an outcome.
 fn analyse(engine: &Engine, path: &Path, cfg: &QualityConfig) -> Result<Analysed> {
+    use crate::vision::decode::{decode_image, read_image_file};
     let rejected = |outcome| Ok(Analysed { outcome, template: None });
-    let Ok(bytes) = std::fs::read(path) else {
-        return rejected(Outcome::PhotoMissing);
+    let bytes = match read_image_file(path) {
+        Ok(bytes) => bytes,
+        Err(_) if !path.exists() => return rejected(Outcome::PhotoMissing),
+        Err(problem) => return rejected(Outcome::PhotoUnreadable { reason: problem.to_string() }),
     };
-    let img = match crate::vision::decode::decode_image(&bytes) {
+    let img = match decode_image(&bytes) {
         Ok(img) => img,
         Err(problem) => return rejected(Outcome::PhotoUnreadable { reason: problem.to_string() }),
     };
@@ -190,4 +226,23 @@ fn analyse(engine: &Engine, path: &Path, cfg: &QualityConfig) -> Result<Analysed
         thumbnail: crate::vision::decode::face_jpeg(&img, &face.bbox)?,
     };
     Ok(Analysed { outcome: Outcome::Enrolled, template: Some(template) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::inside;
+    use std::path::Path;
+
+    #[test]
+    fn a_roster_names_photos_only_inside_the_photo_folder() {
+        let folder = Path::new("/srv/photos");
+        assert_eq!(inside(folder, "an.jpg").unwrap(), Path::new("/srv/photos/an.jpg"));
+        assert_eq!(inside(folder, "./doan/an.jpg").unwrap(), Path::new("/srv/photos/doan/an.jpg"));
+        assert_eq!(inside(folder, "/srv/photos/an.jpg").unwrap(), Path::new("/srv/photos/an.jpg"));
+        assert_eq!(inside(folder, "doan/../an.jpg").unwrap(), Path::new("/srv/photos/an.jpg"));
+        assert_eq!(inside(Path::new("/"), "/srv/../srv/an.jpg").unwrap(), Path::new("/srv/an.jpg"));
+        for outside in ["../an.jpg", "doan/../../etc/shadow", "/etc/shadow", "/srv/photos/../x.jpg"] {
+            assert!(inside(folder, outside).is_none(), "{outside}");
+        }
+    }
 }

@@ -10,6 +10,7 @@ pub mod lookup;
 pub mod papers;
 pub mod pdf;
 pub mod roster;
+pub mod workbook;
 
 use serde::{Deserialize, Serialize};
 

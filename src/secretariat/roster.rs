@@ -14,6 +14,8 @@ use crate::store::Delegate;
 /// name or code, short enough that a crafted roster cannot make the papers
 /// or a spreadsheet cell fail (Excel takes 32,767 at most).
 const FIELD_LIMITS: [(&str, usize); 4] = [("name", 200), ("delegation", 200), ("code", 50), ("seat", 50)];
+/// Other columns (role, email, notes) are kept, up to this many characters.
+const OTHER_LIMIT: usize = 1_000;
 
 pub const REQUIRED_COLUMNS: [&str; 5] = ["code", "name", "delegation", "seat", "photo"];
 
@@ -60,36 +62,42 @@ pub struct Roster {
     pub warnings: Vec<RowProblem>,
 }
 
-/// A CSV file, or the first sheet of an Excel (.xlsx, .xls) or OpenDocument (.ods) workbook.
+/// A CSV file, or the first sheet of an XLSX or OpenDocument (.ods) workbook.
 pub fn read_roster(path: &Path) -> Result<Roster> {
-    let spreadsheet = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| ["xlsx", "xlsm", "xls", "ods"].contains(&e.to_ascii_lowercase().as_str()));
-    let parsed = if spreadsheet {
-        read_spreadsheet(path)
-    } else {
-        let bytes =
-            std::fs::read(path).map_err(|e| Error::Roster(format!("cannot read roster {}: {e}", path.display())))?;
-        parse_roster(&bytes)
-    };
+    let parsed = regular_file(path).and_then(|()| read_any(path));
     parsed.map_err(|m| Error::Roster(format!("roster {}: {m}", path.display())))
 }
 
-fn read_spreadsheet(path: &Path) -> std::result::Result<Roster, String> {
-    use calamine::Reader;
-    let mut book = calamine::open_workbook_auto(path)
-        .map_err(|e| format!("not a readable workbook ({e}); open it in Excel and save it again as .xlsx"))?;
-    let sheet = book
-        .worksheet_range_at(0)
-        .ok_or("the workbook has no sheet")?
-        .map_err(|e| format!("the first sheet is damaged ({e}); save the workbook again"))?;
-    let mut rows = sheet.rows();
-    let header: Vec<String> =
-        rows.next().ok_or("the first sheet is empty")?.iter().map(|c| c.to_string().trim().to_string()).collect();
-    let start = sheet.start().map_or(0, |(row, _)| row as usize);
-    let records = rows.enumerate().map(|(i, r)| (start + i + 2, Ok(r.iter().map(|c| c.to_string()).collect())));
-    build(header, records)
+/// A roster is a file of a sensible size: a pipe, a device or a folder given
+/// by mistake is named, never read until it ends.
+fn regular_file(path: &Path) -> std::result::Result<(), String> {
+    const SIZE_LIMIT: u64 = 64 << 20;
+    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read it: {e}"))?;
+    if !meta.is_file() {
+        return Err("is not a file (a folder, a device or a pipe); give the roster's CSV, XLSX or ODS file".into());
+    }
+    if meta.len() > SIZE_LIMIT {
+        return Err(format!("is {} MB, far more than any roster (at most {} MB)", meta.len() >> 20, SIZE_LIMIT >> 20));
+    }
+    Ok(())
+}
+
+fn read_any(path: &Path) -> std::result::Result<Roster, String> {
+    let extension = path.extension().and_then(|e| e.to_str()).unwrap_or_default().to_ascii_lowercase();
+    match extension.as_str() {
+        "xlsx" | "xlsm" | "ods" => read_spreadsheet(path, extension == "ods"),
+        "xls" | "xlsb" => Err(format!(
+            "the .{extension} format is not read; open it in Excel and save it as .xlsx (Excel Workbook) or as CSV UTF-8"
+        )),
+        _ => std::fs::read(path).map_err(|e| format!("cannot read it: {e}")).and_then(|bytes| parse_roster(&bytes)),
+    }
+}
+
+fn read_spreadsheet(path: &Path, ods: bool) -> std::result::Result<Roster, String> {
+    let mut rows = super::workbook::read(path, ods)?.rows.into_iter();
+    let (_, header) = rows.next().ok_or("the first sheet is empty")?;
+    let header = header.iter().map(|c| c.trim().to_string()).collect();
+    build(header, rows.map(|(line, cells)| (line, Ok(cells))))
 }
 
 /// Header names organisers write, folded (lower case, no diacritics), for each column.
@@ -245,6 +253,16 @@ fn build(
             .filter(|(i, h)| !column.values().any(|c| c == i) && !h.is_empty())
             .map(|(i, h)| (h.clone(), fields.get(i).cloned().unwrap_or_default()))
             .collect();
+        if let Some((column, value)) = extra.iter().find(|(_, v)| v.chars().count() > OTHER_LIMIT) {
+            roster.problems.push(RowProblem {
+                line,
+                message: format!(
+                    "column {column} has {} characters, more than the {OTHER_LIMIT} a column may have; the row was skipped",
+                    value.chars().count()
+                ),
+            });
+            continue;
+        }
         let consent = !extra.iter().any(|(k, v)| {
             CONSENT_COLUMNS.contains(&crate::text::fold(k).as_str()) && REFUSALS.contains(&crate::text::fold(v).trim())
         });
@@ -267,12 +285,14 @@ mod tests {
     fn a_field_longer_than_its_limit_skips_the_row_and_names_the_column() {
         let long = "A".repeat(201);
         let csv = format!(
-            "code,name,delegation,seat,photo\nD1,{long},X,1,a.jpg\nD2,Lê Hà,X,{},b.jpg\nD3,Trần An,X,3,c.jpg\n",
-            "9".repeat(51)
+            "code,name,delegation,seat,photo,note\nD1,{long},X,1,a.jpg,\nD2,Lê Hà,X,{},b.jpg,\nD3,Trần An,X,3,c.jpg,\nD4,Lê An,X,4,d.jpg,{}\n",
+            "9".repeat(51),
+            "n".repeat(1001)
         );
         let r = parse_roster(csv.as_bytes()).unwrap();
         assert_eq!(r.entries.len(), 1);
-        assert_eq!(r.problems.len(), 2);
+        assert_eq!(r.problems.len(), 3);
+        assert!(r.problems[2].message.contains("column note has 1001 characters") && r.problems[2].line == 5);
         assert!(r.problems[0].message.contains("the name has 201 characters") && r.problems[0].line == 2);
         assert!(r.problems[1].message.contains("the seat has 51 characters") && r.problems[1].line == 3);
     }

@@ -45,20 +45,25 @@ pub fn image_files(paths: &[PathBuf]) -> Vec<PathBuf> {
 }
 
 pub fn load_image(path: &Path) -> Result<RgbImage> {
+    read_image_file(path).and_then(|bytes| decode_image(&bytes)).map_err(|problem| Error::image(path, problem))
+}
+
+/// A photo's bytes. A device (/dev/zero), a pipe or a folder is refused by
+/// what it is, before it is opened: a pipe blocks the opener, a device never
+/// ends.
+pub fn read_image_file(path: &Path) -> std::result::Result<Vec<u8>, ImageProblem> {
     use std::io::Read;
-    let unreadable = |e: std::io::Error| Error::image(path, ImageProblem::Unreadable(e.to_string()));
-    // A device (/dev/zero), a pipe or a folder is refused by what it is,
-    // before it is opened: a pipe blocks the opener, a device never ends.
+    let unreadable = |e: std::io::Error| ImageProblem::Unreadable(e.to_string());
     let meta = std::fs::metadata(path).map_err(unreadable)?;
     if !meta.is_file() {
-        return Err(Error::image(path, ImageProblem::NotAFile));
+        return Err(ImageProblem::NotAFile);
     }
     if meta.len() > MAX_FILE_BYTES {
-        return Err(Error::image(path, ImageProblem::FileTooLarge { bytes: meta.len(), limit: MAX_FILE_BYTES }));
+        return Err(ImageProblem::FileTooLarge { bytes: meta.len(), limit: MAX_FILE_BYTES });
     }
     let mut bytes = Vec::with_capacity(meta.len() as usize);
     std::fs::File::open(path).and_then(|f| f.take(MAX_FILE_BYTES).read_to_end(&mut bytes)).map_err(unreadable)?;
-    decode_image(&bytes).map_err(|problem| Error::image(path, problem))
+    Ok(bytes)
 }
 
 /// Decodes in memory.
