@@ -366,6 +366,7 @@ fn the_window_plays_a_badge_queue() {
     let cfg = dir.path().join("kiosk.toml");
     std::fs::write(&cfg, format!("{PHOTO_FRAMES}[decide]\nthreshold = 0.99\n")).unwrap();
     let run = ["run", "--config", path_str(&cfg), "--db", path_str(&db), "--frames", path_str(&frames), "--once"];
+    add_sessions(&db, &["Phiên thẻ"]);
     let out = kiosk_window(&[&run[..], &["--session", "Phiên thẻ"]].concat());
     let text = stdout(&out);
     assert!(out.status.success(), "{text}\n{}", stderr(&out));

@@ -61,8 +61,14 @@ fn fixture(faces: &Path) -> Fixture {
     Fixture { db: dir.path().join("kiosk.db"), roster, photos, enrolled, _dir: dir }
 }
 
+/// `kiosk enroll`, then the sessions these tests check in to.
 fn enroll(f: &Fixture) -> std::process::Output {
-    kiosk(&["enroll", "--db", path_str(&f.db), "--roster", path_str(&f.roster), "--photos", path_str(&f.photos)])
+    let out =
+        kiosk(&["enroll", "--db", path_str(&f.db), "--roster", path_str(&f.roster), "--photos", path_str(&f.photos)]);
+    if out.status.success() {
+        add_sessions(&f.db, &["Phiên 1", "S", "K"]);
+    }
+    out
 }
 
 fn count(db: &Path, sql: &str) -> i64 {

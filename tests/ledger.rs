@@ -51,6 +51,7 @@ fn a_change_the_ledger_refuses_is_audited_and_does_not_block_the_others() {
         |code: &str| Delegate { code: code.into(), name: format!("Đại biểu {code}"), ..Delegate::default() };
     let mut desk = copy("desk.db", &mut ledger);
     desk.transaction(|tx| {
+        tx.add_session("Phiên 1", None, None)?;
         tx.upsert_delegate(&delegate("A1"))?;
         tx.upsert_delegate(&delegate("B2"))
     })
@@ -114,6 +115,14 @@ fn settings(dir: &Path, fps: f32) -> PathBuf {
     let path = dir.join("kiosk.toml");
     std::fs::write(&path, format!("[kiosk]\nframes_fps = {fps}\ncooldown_seconds = 0\n{PHOTO_FRAMES}")).unwrap();
     path
+}
+
+/// `kiosk enroll` into the ledger, then the first sessions opened.
+fn enroll_on_ledger(url: &str, roster: &Path) {
+    run_ok(&["enroll", "--ledger", url, "--roster", path_str(roster), "--photos", "/"]);
+    for session in FIRST_SESSIONS {
+        run_ok(&["session", "add", session, "--ledger", url]);
+    }
 }
 
 /// `kiosk run --once` of one kiosk on the ledger, in its own X server
@@ -189,10 +198,9 @@ fn commands_work_on_the_ledger_and_a_single_kiosk_file_comes_in_once() {
     assert!(started.elapsed() < Duration::from_secs(10));
 
     let (roster, people) = roster(&faces, dir.path(), 4, 0);
-    run_ok(&["enroll", "--ledger", &url, "--roster", path_str(&roster), "--photos", "/"]);
+    enroll_on_ledger(&url, &roster);
     assert_eq!(pg.count("SELECT count(*) FROM delegates"), 4);
     assert_eq!(pg.count("SELECT count(*) FROM templates"), 4);
-    run_ok(&["session", "add", "Phiên 1", "--ledger", &url]);
     let said = run_ok(&["checkin", "--ledger", &url, "--session", "Phiên 1", "--code", &people[0].0, "--reason", "t"]);
     assert!(said.contains("Checked in"), "{said}");
     let said = run_ok(&["checkin", "--ledger", &url, "--session", "Phiên 1", "--code", &people[0].0, "--reason", "t"]);
@@ -238,7 +246,7 @@ fn four_kiosks_through_a_server_crash_record_every_delegate_exactly_once() {
     let dir = tempfile::tempdir().unwrap();
     run_ok(&["ledger", "init", "--ledger", &url]);
     let (roster, people) = roster(&faces, dir.path(), 8, 0);
-    run_ok(&["enroll", "--ledger", &url, "--roster", path_str(&roster), "--photos", "/"]);
+    enroll_on_ledger(&url, &roster);
     let cfg = settings(dir.path(), 3.0);
     let key = data_key(&url);
 
@@ -304,7 +312,7 @@ fn a_re_enrolment_reaches_a_running_kiosk() {
     let dir = tempfile::tempdir().unwrap();
     run_ok(&["ledger", "init", "--ledger", &url]);
     let (first, _) = roster(&faces, dir.path(), 3, 0);
-    run_ok(&["enroll", "--ledger", &url, "--roster", path_str(&first), "--photos", "/"]);
+    enroll_on_ledger(&url, &first);
     // The latecomer, not enrolled when the kiosk starts, stands in front of it all along.
     let (late, latecomer) = roster(&faces, dir.path(), 1, 3);
     let folder = frames(&faces, &dir.path().join("frames"), &[latecomer[0].1.as_str()], 36);
@@ -312,7 +320,7 @@ fn a_re_enrolment_reaches_a_running_kiosk() {
     let db = dir.path().join("door.db");
     let child = start_kiosk(None, display_base() + 10, &cfg, &url, &db, "door-late", &folder);
     std::thread::sleep(Duration::from_secs(4));
-    run_ok(&["enroll", "--ledger", &url, "--roster", path_str(&late), "--photos", "/"]);
+    enroll_on_ledger(&url, &late);
     let report = finish(child);
     assert_eq!(checked_in(&report), [latecomer[0].0.clone()], "{report}");
     let by: String = pg
@@ -450,8 +458,7 @@ fn the_dashboard_follows_check_ins_live_in_chromium() {
     let dir = tempfile::tempdir().unwrap();
     run_ok(&["ledger", "init", "--ledger", &url]);
     let (roster, people) = roster(&faces, dir.path(), 6, 0);
-    run_ok(&["enroll", "--ledger", &url, "--roster", path_str(&roster), "--photos", "/"]);
-    run_ok(&["session", "add", "Phiên 1", "--ledger", &url]);
+    enroll_on_ledger(&url, &roster);
     let cfg = dir.path().join("desk.toml");
     let pin_hash = kiosk::base::pin::hash_pin("2468").unwrap();
     std::fs::write(&cfg, format!("[kiosk]\nadmin_pin_hash = \"{pin_hash}\"\n")).unwrap();
@@ -548,23 +555,31 @@ fn the_dashboard_follows_check_ins_live_in_chromium() {
     browser.screenshot(&screenshots().join("dashboard-projector.png"));
 
     // Staff actions need the PIN, and come only from the page itself.
-    let post_from = |origin: &str, path: &str, code: &str, pin: &str| -> (u16, String) {
+    let post_to = |session: &str, origin: &str, path: &str, code: &str, pin: &str| -> (u16, String) {
         let mut response = ureq::post(&format!("{}{path}", dash.base))
             .header("Cookie", &format!("kiosk_view={}", dash.key))
             .header("Origin", origin)
             .config()
             .http_status_as_error(false)
             .build()
-            .send_form([("session", "Phiên 1"), ("code", code), ("pin", pin), ("reason", "test"), ("lang", "en")])
+            .send_form([("session", session), ("code", code), ("pin", pin), ("reason", "test"), ("lang", "en")])
             .unwrap();
         (response.status().as_u16(), response.body_mut().read_to_string().unwrap())
     };
+    let post_from = |origin: &str, path: &str, code: &str, pin: &str| post_to("Phiên 1", origin, path, code, pin);
     let post = |path: &str, code: &str, pin: &str| post_from(&dash.base, path, code, pin);
     let (status, body) = post_from("http://evil.example", "/checkin", &people[4].0, "2468");
     assert_eq!(status, 403, "{body}");
     let (status, body) = post("/checkin", &people[4].0, "1111");
     assert!(status == 403 && body.contains("Wrong PIN"), "{status} {body}");
     assert_eq!(dash.stats()["present"], 4);
+    // A misspelt session is refused with the list, and none is made.
+    let (status, body) = post_to("Typo session", &dash.base, "/checkin", &people[4].0, "2468");
+    assert!(
+        body.contains("no session &quot;Typo session&quot; (sessions: ") && body.contains("Phiên 1"),
+        "{status} {body}"
+    );
+    assert!(!run_ok(&["session", "list", "--ledger", &url]).contains("Typo"));
     assert!(post("/checkin", &people[4].0, "2468").1.contains("checked in"));
     assert!(post("/undo", &people[0].0, "2468").1.contains("removed"));
     // Five wrong PINs from one address, and then not even the right one is taken, for five minutes.
@@ -702,7 +717,7 @@ fn a_kiosk_cut_off_from_the_ledger_goes_on_and_catches_up() {
     let dir = tempfile::tempdir().unwrap();
     run_ok(&["ledger", "init", "--ledger", &url]);
     let (roster, people) = roster(&faces, dir.path(), 8, 0);
-    run_ok(&["enroll", "--ledger", &url, "--roster", path_str(&roster), "--photos", "/"]);
+    enroll_on_ledger(&url, &roster);
     let ids: Vec<&str> = people.iter().map(|(_, id)| id.as_str()).collect();
     let folder = frames(&faces, &dir.path().join("frames"), &ids, 5);
     let cfg = settings(dir.path(), 3.0);
@@ -805,7 +820,7 @@ fn a_badge_reissued_on_the_ledger_is_refused_by_a_running_kiosk() {
     let dir = tempfile::tempdir().unwrap();
     run_ok(&["ledger", "init", "--ledger", &url]);
     let (roster, people) = roster(&faces, dir.path(), 2, 10);
-    run_ok(&["enroll", "--ledger", &url, "--roster", path_str(&roster), "--photos", "/"]);
+    enroll_on_ledger(&url, &roster);
     let org = dir.path().join("org.db");
     let qr_dir = dir.path().join("qr");
     run_ok(&["badges", "--ledger", &url, "--db", path_str(&org), "--qr", path_str(&qr_dir)]);
@@ -866,7 +881,6 @@ fn the_dashboards_copy_of_the_ledger_is_private_and_gone_after_sigterm_or_sigkil
     let Some(pg) = Cluster::start("scratch copies") else { return };
     let url = pg.url();
     run_ok(&["ledger", "init", "--ledger", &url]);
-    run_ok(&["session", "add", "Phiên 1", "--ledger", &url]);
     for signal in ["TERM", "KILL"] {
         let listen = format!("127.0.0.1:{}", free_port());
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_kiosk"));
@@ -1054,7 +1068,6 @@ fn papers_printed_at_a_kiosk_on_a_ledger_carry_the_ledgers_audit_head() {
     let url = pg.url();
     let dir = tempfile::tempdir().unwrap();
     run_ok(&["ledger", "init", "--ledger", &url]);
-    run_ok(&["session", "add", "Phiên 1", "--ledger", &url]);
     let copy = dir.path().join("door-a.db");
     let mut store = kiosk::store::Store::open(&copy).unwrap();
     kiosk::ledger::sync::follow(&mut store, &mut kiosk::ledger::Ledger::connect(&url).unwrap()).unwrap();
@@ -1103,7 +1116,7 @@ fn a_kiosk_goes_on_checking_in_while_the_ledger_is_frozen() {
     let dir = tempfile::tempdir().unwrap();
     run_ok(&["ledger", "init", "--ledger", &url]);
     let (roster, people) = roster(&faces, dir.path(), 8, 0);
-    run_ok(&["enroll", "--ledger", &url, "--roster", path_str(&roster), "--photos", "/"]);
+    enroll_on_ledger(&url, &roster);
     let ids: Vec<&str> = people.iter().map(|(_, id)| id.as_str()).collect();
     let folder = frames(&faces, &dir.path().join("frames"), &ids, 5);
     let cfg = settings(dir.path(), 3.0);

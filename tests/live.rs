@@ -27,6 +27,7 @@ fn enrolled(faces: &Path, dir: &Path, people: usize) -> (PathBuf, Vec<(String, S
     let db = dir.join("live.db");
     let o = enroll_roster(&db, &roster);
     assert!(o.status.success(), "{}", stderr(&o));
+    add_sessions(&db, &["Phiên thử", "Phiên Xvfb"]);
     (db, out)
 }
 

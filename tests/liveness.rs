@@ -115,6 +115,7 @@ fn a_face_held_up_on_a_phone_or_paper_is_refused_and_the_delegate_in_person_gets
     let db = tmp.path().join("door.db");
     let o = enroll_roster(&db, &roster);
     assert!(o.status.success(), "{}", stderr(&o));
+    add_sessions(&db, &["Phiên bầu cử"]);
     let cfg = tmp.path().join("k.toml");
     std::fs::write(&cfg, "[kiosk]\nsave_snapshots = true\n[liveness]\nmode = \"passive\"\n").unwrap();
 

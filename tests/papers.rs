@@ -73,6 +73,7 @@ fn congress(dir: &Path, present: usize) -> (PathBuf, Vec<Delegate>) {
     let mut store = Store::open(&db).unwrap();
     store
         .transaction(|tx| {
+            tx.ensure_session(SESSION)?;
             for (i, d) in delegates.iter().enumerate() {
                 tx.upsert_delegate(d)?;
                 if i < present {
@@ -80,7 +81,7 @@ fn congress(dir: &Path, present: usize) -> (PathBuf, Vec<Delegate>) {
                     tx.check_in(SESSION, &d.code, method, "cửa-chính", None, None)?;
                 }
             }
-            tx.ensure_session(SESSION).map(|_| ())
+            Ok(())
         })
         .unwrap();
     (db, delegates)

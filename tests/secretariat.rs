@@ -28,6 +28,7 @@ fn roster_only(dir: &Path, n: usize) -> PathBuf {
             Ok(())
         })
         .unwrap();
+    add_sessions(&db, &["P", "Phiên 1"]);
     db
 }
 
@@ -189,6 +190,7 @@ fn enrolled(faces: &Path, dir: &Path) -> PathBuf {
     let db = dir.join("s.db");
     let out = enroll_roster(&db, &roster);
     assert!(out.status.success(), "{}", stderr(&out));
+    add_sessions(&db, &["P", "Phiên 1"]);
     db
 }
 
@@ -246,6 +248,11 @@ fn stats_and_the_attendance_list_sort_the_vietnamese_way() {
     assert!(list.contains("Phiên 1\topens 2026-11-28 08:00\tcloses -\t2 present"), "{list}");
     let missing = kiosk(&["export", "--db", path_str(&db), "--session", "Nope", "--out", path_str(&csv_path)]);
     assert!(!missing.status.success() && stderr(&missing).contains("no session \"Nope\""));
+    // A typo in a check-in is refused with the sessions there are, and makes none.
+    let typo = kiosk(&["checkin", "--db", path_str(&db), "--code", "S4", "--reason", "x", "--session", "Phien 1"]);
+    let said = format!("{}{}", stdout(&typo), stderr(&typo));
+    assert!(!typo.status.success() && said.contains("(sessions: \"P\", \"Phiên 1\")"), "{said}");
+    assert!(!stdout(&kiosk(&["session", "list", "--db", path_str(&db)])).contains("Phien 1"));
 }
 
 #[test]
@@ -357,6 +364,7 @@ fn an_excel_roster_goes_in_and_an_excel_attendance_list_comes_out() {
     let d = store.delegate("X1").unwrap().unwrap();
     assert_eq!((d.name.as_str(), d.seat.as_str(), d.extra["Chức vụ"].as_str()), ("Đặng Văn Ngữ", "11", "Ủy viên"));
     drop(store);
+    add_sessions(&db, &["Phiên 2"]);
     Store::open(&db).unwrap().check_in("Phiên 2", "X2", Method::Face, "k", None).unwrap();
 
     let xlsx = dir.path().join("diem_danh.xlsx");

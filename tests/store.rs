@@ -18,11 +18,26 @@ fn store_with_two() -> (tempfile::TempDir, Store) {
     let mut store = Store::open(&dir.path().join("k.db")).unwrap();
     store
         .transaction(|tx| {
+            for session in ["Phiên 1", "Phiên 2", "S"] {
+                tx.ensure_session(session)?;
+            }
             tx.upsert_delegate(&delegate("D1", "Nguyễn Văn An"))?;
             tx.upsert_delegate(&delegate("D2", "Trần Thị Bình"))
         })
         .unwrap();
     (dir, store)
+}
+
+/// A typo must not open a session where the attendance goes unseen.
+#[test]
+fn a_check_in_to_a_session_that_does_not_exist_is_refused_with_the_list() {
+    let (_dir, mut store) = store_with_two();
+    let err = store.check_in("Phien 1", "D1", Method::Face, "k", None).unwrap_err().to_string();
+    assert!(err.contains("no session \"Phien 1\" (sessions: \"Phiên 1\", \"Phiên 2\", \"S\")"), "{err}");
+    assert!(err.contains("kiosk session add"), "{err}");
+    assert_eq!(store.sessions().unwrap(), ["Phiên 1", "Phiên 2", "S"]);
+    assert!(store.require_session("Phien 1").is_err());
+    assert!(store.audit_entries().unwrap().is_empty(), "nothing recorded");
 }
 
 #[test]
@@ -150,5 +165,4 @@ fn staff_check_ins_and_undos_are_counted_and_audited_with_their_reason() {
     assert!(audit[2].1.contains("wrong person") && audit[2].1.contains("\"method\":\"face\""), "{}", audit[2].1);
     // Checked in again after the undo: a fresh record.
     assert!(matches!(store.check_in("S", "D1", Method::Face, "kiosk-1", None).unwrap(), CheckIn::Recorded { .. }));
-    assert_eq!(store.sessions().unwrap(), ["S"]);
 }

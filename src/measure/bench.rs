@@ -306,7 +306,7 @@ pub fn run(engine_cfg: &EngineConfig, quality: &QualityConfig, faces: &Path, max
     let batch_engine = Engine::load(&engine_cfg.for_batch())?;
     // From the first photo: loading the models once is not a cost per photo.
     let t = Instant::now();
-    let reports = enroll(&batch_engine, &mut store, &roster, Path::new(""), quality, || {})?;
+    let reports = enroll(&batch_engine, &mut store, &roster, Path::new("/"), quality, || {})?;
     let per_photo = t.elapsed() / batch.len() as u32;
     report.lines.push(format!(
         "enrolment of {} photos into SQLite: {:.1} ms per photo, {:.0} photos/s ({} enrolled)",
@@ -331,6 +331,7 @@ fn synthetic_congress(n: usize) -> Result<(Scratch, Store)> {
         ["An", "Bình", "Cường", "Dũng", "Đức", "Hà", "Hùng", "Hương", "Lan", "Minh", "Ngọc", "Thảo", "Tuấn", "Yến"];
     let session = SESSION;
     store.transaction(|tx| {
+        tx.add_session(session, None, None)?;
         for i in 0..n {
             let name = format!("{} Văn {}", families[i % families.len()], given[(i / 7) % given.len()]);
             let d = Delegate {

@@ -34,6 +34,8 @@ use crate::vision::detect::resize_rgb;
 use crate::vision::engine::Engine;
 use crate::vision::qr::Modules;
 
+const SESSION: &str = "Phiên hàng đợi";
+
 const FPS: f64 = 30.0;
 /// How long someone waits without a verdict before they turn to the search lane.
 const PATIENCE_S: f64 = 3.0;
@@ -217,7 +219,8 @@ pub fn simulate(
         ..Roster::default()
     };
     let engine = Engine::load(&settings.engine.for_batch())?;
-    enroll(&engine, &mut store, &roster, Path::new(""), &settings.quality, || {})?;
+    enroll(&engine, &mut store, &roster, Path::new("/"), &settings.quality, || {})?;
+    store.transaction(|tx| tx.add_session(SESSION, None, None))?;
     let kind = engine.embedder();
     drop(engine);
     audit_gallery(&mut store, kind, settings.decide.lookalike(kind))?;
@@ -265,7 +268,7 @@ pub fn simulate(
             }
         }
     }
-    let session = Arc::new(RwLock::new("Phiên hàng đợi".to_string()));
+    let session = Arc::new(RwLock::new(SESSION.to_string()));
     let mut station = Station::new(settings, store, session)?;
     let mut report = QueueReport {
         gallery: enrolled_codes.len(),

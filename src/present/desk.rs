@@ -172,12 +172,8 @@ impl Desk {
     }
 
     fn admin_view(&self, session: &str) -> Result<AdminView> {
-        let mut sessions = self.store.sessions()?;
-        if !sessions.iter().any(|s| s == session) {
-            sessions.push(session.to_string());
-        }
         Ok(AdminView {
-            sessions,
+            sessions: self.store.sessions()?,
             counts: self.store.counts_by_delegation(session)?,
             latest: self.store.latest_check_ins(session, 10)?,
             papers: Vec::new(),
@@ -197,7 +193,7 @@ mod tests {
     fn desk(dir: &std::path::Path) -> Desk {
         let mut store = Store::open(&dir.join("desk.db")).unwrap();
         let d = Delegate { code: "D1".into(), name: "Lê Thị Hà".into(), ..Delegate::default() };
-        store.transaction(|tx| tx.upsert_delegate(&d)).unwrap();
+        store.transaction(|tx| tx.ensure_session("Phiên 1").and_then(|_| tx.upsert_delegate(&d))).unwrap();
         Desk {
             store,
             session: Arc::new(RwLock::new("Phiên 1".into())),

@@ -208,6 +208,8 @@ pub fn run(settings: &Settings, opts: RunOptions) -> Result<Summary> {
     let syncer = link_up(settings, &opts)?;
     let link = syncer.as_ref().map(Syncer::watch);
     let store = Store::open(&opts.db)?.with_zone(zone);
+    // A kiosk set to a misspelt session would record where nobody looks.
+    store.require_session(&opts.session)?;
     let delegates = store.delegates()?;
     let badges = store.badges_issued()?;
     let counts = store.counts_by_delegation(&opts.session)?;

@@ -128,6 +128,15 @@ impl CheckIn {
 
 const SESSION_ID: &str = "(SELECT id FROM sessions WHERE name = ?1)";
 
+/// Sessions are made on purpose (`kiosk session add`), never by a typo in
+/// a check-in, an export or the kiosk's settings.
+fn unknown_session(name: &str, known: &[String]) -> Error {
+    let known = if known.is_empty() { "none yet".to_string() } else { format!("\"{}\"", known.join("\", \"")) };
+    Error::Roster(format!(
+        "there is no session \"{name}\" (sessions: {known}); check the name, or add it with `kiosk session add NAME --db DB`"
+    ))
+}
+
 impl Store {
     pub fn session_id(&self, name: &str) -> Result<Option<i64>> {
         self.conn
@@ -136,14 +145,12 @@ impl Store {
             .map_err(|e| self.fail(e))
     }
 
-    /// The session, or an error that says how to list them.
+    /// The session, or an error that lists those there are: a misspelt
+    /// session must not show as an empty hall.
     pub fn require_session(&self, name: &str) -> Result<()> {
         match self.session_id(name)? {
             Some(_) => Ok(()),
-            None => Err(Error::Roster(format!(
-                "there is no session \"{name}\" in {} (see `kiosk session list`)",
-                self.path.display()
-            ))),
+            None => Err(unknown_session(name, &self.sessions()?)),
         }
     }
 
@@ -172,7 +179,7 @@ impl Store {
             .map_err(|e| self.fail(e))
     }
 
-    /// Records `code` as present in `session` (created if new) exactly once.
+    /// Records `code` as present in `session` (which must exist) exactly once.
     pub fn check_in(
         &mut self,
         session: &str,
@@ -378,7 +385,18 @@ impl Tx<'_> {
             }
             Some(None) => {}
         }
-        let session_id = self.ensure_session(session)?;
+        let session_id: Option<i64> = self
+            .tx
+            .query_row("SELECT id FROM sessions WHERE name = ?1", [session], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.fail(e))?;
+        let Some(session_id) = session_id else {
+            let known = self
+                .tx
+                .prepare("SELECT name FROM sessions ORDER BY id")
+                .and_then(|mut q| q.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<Vec<String>>>());
+            return Err(unknown_session(session, &known.map_err(|e| self.fail(e))?));
+        };
         let inserted = self.execute(
             "INSERT INTO attendance (session_id, delegate_code, checked_in_at, method, kiosk, score, frames)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(session_id, delegate_code) DO NOTHING",

@@ -7,6 +7,13 @@ pub mod pg;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// Opens `sessions` in the database at `db`: check-ins go only to sessions
+/// made on purpose.
+pub fn add_sessions(db: &Path, sessions: &[&str]) {
+    let mut store = kiosk::store::Store::open(db).unwrap();
+    store.transaction(|tx| sessions.iter().try_for_each(|s| tx.ensure_session(s).map(drop))).unwrap();
+}
+
 /// `dir` when it holds `marker`, or None with a clear note in the output:
 /// the test data in ../shared is not ours to ship, so a clone may lack it.
 fn shared(test: &str, dir: PathBuf, marker: &str, what: &str, hint: &str) -> Option<PathBuf> {
@@ -70,7 +77,12 @@ pub fn screenshots() -> PathBuf {
     dir
 }
 
-/// `kiosk enroll` of a roster whose photo paths are absolute.
+/// The sessions organisers open after enrolling, in the tests: the
+/// settings' default one and "Phiên 1".
+pub const FIRST_SESSIONS: [&str; 2] = ["Phiên khai mạc", "Phiên 1"];
+
+/// `kiosk enroll` of a roster whose photo paths are absolute, then the
+/// first sessions opened.
 pub fn enroll_roster(db: &Path, roster: &Path) -> Output {
     enroll_roster_with(db, roster, &[])
 }
@@ -79,7 +91,11 @@ pub fn enroll_roster(db: &Path, roster: &Path) -> Output {
 pub fn enroll_roster_with(db: &Path, roster: &Path, more: &[&str]) -> Output {
     let mut args = vec!["enroll", "--db", path_str(db), "--roster", path_str(roster), "--photos", "/"];
     args.extend_from_slice(more);
-    kiosk(&args)
+    let out = kiosk(&args);
+    if out.status.success() && !more.contains(&"--ledger") {
+        add_sessions(db, &FIRST_SESSIONS);
+    }
+    out
 }
 
 pub fn stdout(o: &Output) -> String {
