@@ -54,6 +54,10 @@ impl Default for EventConfig {
 impl EventConfig {
     pub fn check(&self) -> Result<(), String> {
         within("event.kiosk_id length", self.kiosk_id.chars().count(), 1..=64)?;
+        within("event.name length", self.name.chars().count(), 0..=300)?;
+        if let Some(problem) = crate::store::session_name_problem(&self.session) {
+            return Err(format!("event.session: {problem}"));
+        }
         within("event.quorum_above_percent", self.quorum_above_percent, 0.0..=99.9)?;
         self.zone().map(|_| ())
     }

@@ -128,6 +128,22 @@ impl CheckIn {
 
 const SESSION_ID: &str = "(SELECT id FROM sessions WHERE name = ?1)";
 
+/// What is wrong with a new session's name, if anything: it heads every
+/// paper and spreadsheet of the session, so it is short and plain text.
+pub fn session_name_problem(name: &str) -> Option<String> {
+    const LIMIT: usize = 100;
+    let count = name.chars().count();
+    if name.trim().is_empty() {
+        Some("a session needs a name".into())
+    } else if count > LIMIT {
+        Some(format!("the session name has {count} characters, more than the {LIMIT} it may have"))
+    } else if crate::text::normalize(name).1 {
+        Some("the session name holds invisible or control characters; type it again".into())
+    } else {
+        None
+    }
+}
+
 /// Sessions are made on purpose (`kiosk session add`), never by a typo in
 /// a check-in, an export or the kiosk's settings.
 fn unknown_session(name: &str, known: &[String]) -> Error {
@@ -315,6 +331,9 @@ impl Store {
 impl Tx<'_> {
     /// Adds a congress session, or sets the opening and closing times of an existing one.
     pub fn add_session(&mut self, name: &str, opens: Option<&str>, closes: Option<&str>) -> Result<()> {
+        if let Some(problem) = session_name_problem(name) {
+            return Err(Error::Roster(problem));
+        }
         self.ensure_session(name)?;
         self.execute(
             "UPDATE sessions SET opens = coalesce(?2, opens), closes = coalesce(?3, closes) WHERE name = ?1",

@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 
 pub use attendance::{
     Attendance, CheckIn, DelegationCount, Evidence, ListRow, Method, SessionSummary, overall, percent,
+    session_name_problem,
 };
 pub use audit::AuditHead;
 pub use delegates::{Delegate, Enrolled, Lookalike, NewTemplate, Removal};
