@@ -11,6 +11,8 @@ fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_env("KIOSK_LOG"))
         .with_writer(std::io::stderr)
+        // Colours for a person at a terminal; none in the journal or a file.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     // What this program writes holds names and faces: databases, copies,
     // lists, snapshots. Its owner's alone (files 0600, folders 0700).

@@ -134,28 +134,18 @@ fn a_delegate_added_at_the_desk_is_audited_and_no_one_is_overwritten() {
 
 /// A real window under Xvfb, worked with the mouse and keyboard (xdotool).
 struct Screen {
-    xvfb: std::process::Child,
-    display: String,
+    xvfb: Xvfb,
 }
 
 impl Screen {
     fn start() -> Screen {
-        use std::io::BufRead;
-        let mut xvfb = std::process::Command::new("Xvfb")
-            .args(["-displayfd", "1", "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("Xvfb runs");
-        let mut line = String::new();
-        std::io::BufReader::new(xvfb.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        Screen { xvfb, display: format!(":{}", line.trim()) }
+        Screen { xvfb: Xvfb::start() }
     }
 
     fn xdotool(&self, args: &[&str]) {
         let ok = std::process::Command::new("xdotool")
             .args(args)
-            .env("DISPLAY", &self.display)
+            .env("DISPLAY", &self.xvfb.display)
             .stdout(std::process::Stdio::null())
             .status()
             .unwrap();
@@ -171,17 +161,10 @@ impl Screen {
         let path = screenshots().join(name);
         std::process::Command::new("import")
             .args(["-window", "root", path_str(&path)])
-            .env("DISPLAY", &self.display)
+            .env("DISPLAY", &self.xvfb.display)
             .status()
             .unwrap();
         path
-    }
-}
-
-impl Drop for Screen {
-    fn drop(&mut self) {
-        let _ = self.xvfb.kill();
-        let _ = self.xvfb.wait();
     }
 }
 
@@ -230,7 +213,7 @@ fn the_demo_congress_enrols_a_face_at_the_desk_and_checks_it_in_in_one_window_ru
     let screen = Screen::start();
     let mut kiosk = std::process::Command::new(env!("CARGO_BIN_EXE_kiosk"))
         .args(["run", "--config", path_str(&settings), "--frames", path_str(&frames), "--loop"])
-        .env("DISPLAY", &screen.display)
+        .env("DISPLAY", &screen.xvfb.display)
         .env("LIBGL_ALWAYS_SOFTWARE", "1")
         .env("KIOSK_LOG", "kiosk=info")
         .stderr(std::process::Stdio::piped())

@@ -57,6 +57,35 @@ pub fn xvfb_ok(test: &str) -> bool {
     ok
 }
 
+/// An X server of the test's own, on a display it picked itself; stopped
+/// when dropped.
+pub struct Xvfb {
+    child: std::process::Child,
+    pub display: String,
+}
+
+impl Xvfb {
+    pub fn start() -> Xvfb {
+        use std::io::BufRead;
+        let mut child = Command::new("Xvfb")
+            .args(["-displayfd", "1", "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("Xvfb runs");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        Xvfb { child, display: format!(":{}", line.trim()) }
+    }
+}
+
+impl Drop for Xvfb {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// `kiosk ARGS` in its real window under a throw-away Xvfb screen.
 pub fn kiosk_window(args: &[&str]) -> Output {
     Command::new("xvfb-run")
