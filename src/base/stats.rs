@@ -9,6 +9,17 @@ pub fn memory_mib(field: &str) -> Option<f64> {
     Some(kib / 1024.0)
 }
 
+/// This process's threads, from /proc/self/status.
+pub fn threads() -> Option<usize> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status.lines().find_map(|l| l.strip_prefix("Threads:"))?.trim().parse().ok()
+}
+
+/// The files, sockets and pipes this process holds open.
+pub fn open_files() -> Option<usize> {
+    Some(std::fs::read_dir("/proc/self/fd").ok()?.count())
+}
+
 /// Starts the peak (VmHWM) over from the memory in use now, so that one part
 /// of a run can be measured alone (Linux 4.0 and later; elsewhere nothing).
 pub fn reset_peak_memory() {
@@ -32,5 +43,10 @@ mod tests {
         assert_eq!((percentile(&v, 0.5), percentile(&v, 0.95), percentile(&v, 1.0)), (3.0, 5.0, 5.0));
         assert_eq!(percentile(&[], 0.5), 0.0);
         assert!(memory_mib("VmRSS").is_some_and(|m| m > 1.0));
+        assert!(threads().is_some_and(|t| t >= 1));
+        let before = open_files().unwrap();
+        let file = std::fs::File::open("/proc/self/status").unwrap();
+        assert!(open_files().unwrap() > before);
+        drop(file);
     }
 }

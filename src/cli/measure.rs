@@ -56,9 +56,13 @@ pub struct BenchArgs {
     /// With --queue: every delegate holds up their own badge; every other stranger, a badge taken from a delegate not in the queue.
     #[arg(long)]
     badges: bool,
-    /// With --queue: the liveness check's mode for this run, instead of the settings' (off, passive, challenge).
+    /// With --queue or --soak: the liveness check's mode for this run, instead of the settings' (off, passive, challenge).
     #[arg(long, value_name = "MODE", value_parser = spelt_as_in_settings::<Mode>)]
     liveness: Option<Mode>,
+    /// Instead: a queue of real faces (--faces, default ../shared/faces) walks past the kiosk for this many
+    /// minutes; memory, threads and open files are printed each minute.
+    #[arg(long, value_name = "MINUTES")]
+    soak: Option<u64>,
     /// Instead: the shared ledger under load (--ledger URL, an empty ledger; tools/bench_ledger.sh makes one),
     /// with a roster of --roster delegates (default 300) and this many kiosks at once.
     #[arg(long, value_name = "N")]
@@ -113,6 +117,18 @@ pub fn bench(ctx: &Ctx, args: BenchArgs) -> Result<ExitCode> {
                 r.read, r.frames, r.median_ms, r.p95_ms
             );
         }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(minutes) = args.soak {
+        let faces = args.faces.unwrap_or_else(eval::default_faces_dir);
+        let mut settings = ctx.cfg.station();
+        settings.liveness.mode = args.liveness.unwrap_or(settings.liveness.mode);
+        println!(
+            "soak: {minutes} minutes, embedder {:?}, liveness {:?}",
+            settings.engine.embedder, settings.liveness.mode
+        );
+        let samples = kiosk::measure::soak::soak(&settings, &faces, minutes, |s| println!("{s}"))?;
+        println!("{}", kiosk::measure::soak::verdict(&samples));
         return Ok(ExitCode::SUCCESS);
     }
     if let Some(length) = args.queue {

@@ -194,148 +194,189 @@ pub fn simulate(
     seed: u64,
     badges: bool,
 ) -> Result<QueueReport> {
-    let (mut enrolled, strangers) = people(faces);
-    if enrolled.is_empty() || strangers.is_empty() {
-        return Err(Error::Input(format!(
-            "no labelled face photos under {} (it needs dev/ or eastasia_dev/ of ../shared/faces)",
-            faces.display()
-        )));
-    }
-    let mut rng = StdRng::seed_from_u64(seed);
-    enrolled.truncate(gallery);
-    let tmp = crate::base::scratch::folder()?;
-    let mut store = Store::open(&tmp.path().join("queue.db"))?;
-    let roster = Roster {
-        entries: enrolled
+    Hall::open(settings, faces, gallery, length, seed, badges)?.walk()
+}
+
+/// A kiosk with its congress enrolled, and the queue that walks past it,
+/// as often as asked (`kiosk bench --soak` walks it for many minutes).
+pub struct Hall {
+    station: Station,
+    session: Arc<RwLock<String>>,
+    /// A second handle on the kiosk's file, to open sessions with.
+    desk: Store,
+    queue: Vec<Walker>,
+    rng: StdRng,
+    seed: u64,
+    gallery: usize,
+    _tmp: crate::base::scratch::Scratch,
+}
+
+impl Hall {
+    pub fn open(
+        settings: &Settings,
+        faces: &Path,
+        gallery: usize,
+        length: usize,
+        seed: u64,
+        badges: bool,
+    ) -> Result<Hall> {
+        let (mut enrolled, strangers) = people(faces);
+        if enrolled.is_empty() || strangers.is_empty() {
+            return Err(Error::Input(format!(
+                "no labelled face photos under {} (it needs dev/ or eastasia_dev/ of ../shared/faces)",
+                faces.display()
+            )));
+        }
+        let mut rng = StdRng::seed_from_u64(seed);
+        enrolled.truncate(gallery);
+        let tmp = crate::base::scratch::folder()?;
+        let mut store = Store::open(&tmp.path().join("queue.db"))?;
+        let roster = Roster {
+            entries: enrolled
+                .iter()
+                .enumerate()
+                .map(|(i, (id, photo, _))| Entry {
+                    line: i + 2,
+                    photos: vec![photo.to_string_lossy().into_owned()],
+                    consent: true,
+                    delegate: Delegate { code: format!("Q{i:04}"), name: id.clone(), ..Delegate::default() },
+                })
+                .collect(),
+            ..Roster::default()
+        };
+        let engine = Engine::load(&settings.engine.for_batch())?;
+        enroll(&engine, &mut store, &roster, Path::new("/"), &settings.quality, || {})?;
+        store.transaction(|tx| tx.add_session(SESSION, None, None))?;
+        let kind = engine.embedder();
+        drop(engine);
+        audit_gallery(&mut store, kind, settings.decide.lookalike(kind))?;
+        let enrolled_codes: std::collections::HashSet<String> =
+            store.gallery(kind.model_id(), kind.dim())?.0.into_iter().map(|d| d.code).collect();
+
+        // The queue: delegates with probe photos (never their enrolment photo), strangers between them.
+        let mut delegates: Vec<Walker> = enrolled
             .iter()
             .enumerate()
-            .map(|(i, (id, photo, _))| Entry {
-                line: i + 2,
-                photos: vec![photo.to_string_lossy().into_owned()],
-                consent: true,
-                delegate: Delegate { code: format!("Q{i:04}"), name: id.clone(), ..Delegate::default() },
-            })
-            .collect(),
-        ..Roster::default()
-    };
-    let engine = Engine::load(&settings.engine.for_batch())?;
-    enroll(&engine, &mut store, &roster, Path::new("/"), &settings.quality, || {})?;
-    store.transaction(|tx| tx.add_session(SESSION, None, None))?;
-    let kind = engine.embedder();
-    drop(engine);
-    audit_gallery(&mut store, kind, settings.decide.lookalike(kind))?;
-    let enrolled_codes: std::collections::HashSet<String> =
-        store.gallery(kind.model_id(), kind.dim())?.0.into_iter().map(|d| d.code).collect();
-
-    // The queue: delegates with probe photos (never their enrolment photo), strangers between them.
-    let mut delegates: Vec<Walker> = enrolled
-        .iter()
-        .enumerate()
-        .filter(|(i, (_, _, probes))| !probes.is_empty() && enrolled_codes.contains(&format!("Q{i:04}")))
-        .map(|(i, (_, _, probes))| Walker { photos: probes.clone(), code: Some(format!("Q{i:04}")), badge: None })
-        .collect();
-    let mut outsiders: Vec<Walker> =
-        strangers.into_iter().map(|photos| Walker { photos, code: None, badge: None }).collect();
-    use rand::seq::SliceRandom;
-    delegates.shuffle(&mut rng);
-    outsiders.shuffle(&mut rng);
-    let mut queue = Vec::new();
-    let (mut d, mut s) = (delegates.into_iter(), outsiders.into_iter());
-    while queue.len() < length {
-        let next = if queue.len() % 2 == 0 { d.next().or_else(|| s.next()) } else { s.next().or_else(|| d.next()) };
-        match next {
-            Some(w) => queue.push(w),
-            None => break,
+            .filter(|(i, (_, _, probes))| !probes.is_empty() && enrolled_codes.contains(&format!("Q{i:04}")))
+            .map(|(i, (_, _, probes))| Walker { photos: probes.clone(), code: Some(format!("Q{i:04}")), badge: None })
+            .collect();
+        let mut outsiders: Vec<Walker> =
+            strangers.into_iter().map(|photos| Walker { photos, code: None, badge: None }).collect();
+        use rand::seq::SliceRandom;
+        delegates.shuffle(&mut rng);
+        outsiders.shuffle(&mut rng);
+        let mut queue = Vec::new();
+        let (mut d, mut s) = (delegates.into_iter(), outsiders.into_iter());
+        while queue.len() < length {
+            let next = if queue.len() % 2 == 0 { d.next().or_else(|| s.next()) } else { s.next().or_else(|| d.next()) };
+            match next {
+                Some(w) => queue.push(w),
+                None => break,
+            }
         }
-    }
 
-    if badges {
-        let key = BadgeKey::open_or_create(&tmp.path().join("badge.key"))?;
-        let issued = issue(&mut store, &key, &[])?;
-        let text = |code: &str| issued.iter().find(|b| b.code == code).map(|b| b.token.qr_text());
-        let in_queue: std::collections::HashSet<String> = queue.iter().filter_map(|w| w.code.clone()).collect();
-        let mut spare = issued.iter().filter(|b| !in_queue.contains(&b.code)).map(|b| b.token.qr_text());
-        let mut strangers_seen = 0;
-        for walker in &mut queue {
-            match &walker.code {
-                Some(code) => walker.badge = text(code),
-                None => {
-                    strangers_seen += 1;
-                    if strangers_seen % 2 == 0 {
-                        walker.badge = spare.next();
+        if badges {
+            let key = BadgeKey::open_or_create(&tmp.path().join("badge.key"))?;
+            let issued = issue(&mut store, &key, &[])?;
+            let text = |code: &str| issued.iter().find(|b| b.code == code).map(|b| b.token.qr_text());
+            let in_queue: std::collections::HashSet<String> = queue.iter().filter_map(|w| w.code.clone()).collect();
+            let mut spare = issued.iter().filter(|b| !in_queue.contains(&b.code)).map(|b| b.token.qr_text());
+            let mut strangers_seen = 0;
+            for walker in &mut queue {
+                match &walker.code {
+                    Some(code) => walker.badge = text(code),
+                    None => {
+                        strangers_seen += 1;
+                        if strangers_seen % 2 == 0 {
+                            walker.badge = spare.next();
+                        }
                     }
                 }
             }
         }
+        let session = Arc::new(RwLock::new(SESSION.to_string()));
+        let desk = Store::open(&tmp.path().join("queue.db"))?;
+        let station = Station::new(settings, store, session.clone())?;
+        Ok(Hall { station, session, desk, queue, rng, seed, gallery: enrolled_codes.len(), _tmp: tmp })
     }
-    let session = Arc::new(RwLock::new(SESSION.to_string()));
-    let mut station = Station::new(settings, store, session)?;
-    let mut report = QueueReport {
-        gallery: enrolled_codes.len(),
-        delegates: queue.iter().filter(|w| w.code.is_some()).count(),
-        strangers: queue.iter().filter(|w| w.code.is_none()).count(),
-        stolen_badges: queue.iter().filter(|w| w.code.is_none() && w.badge.is_some()).count(),
-        ..QueueReport::default()
-    };
-    let mut greeted = std::collections::HashSet::new();
-    let (mut now, mut spot) = (0.0f64, (0i64, 0i64));
-    for (n, walker) in queue.iter().enumerate() {
-        let photo = load_image(&walker.photos[rng.random_range(0..walker.photos.len())])?;
-        let badge = match &walker.badge {
-            Some(text) => {
-                let code = image::DynamicImage::ImageLuma8(Modules::encode(text)?.image(4)).to_rgb8();
-                Some(imageops::resize(&code, 132, 132, imageops::FilterType::Triangle))
-            }
-            None => None,
+
+    /// Sends the next pass to a new session, so that it records afresh.
+    pub fn new_session(&mut self, name: &str) -> Result<()> {
+        self.desk.transaction(|tx| tx.add_session(name, None, None))?;
+        *self.session.write().unwrap_or_else(|p| p.into_inner()) = name.to_string();
+        Ok(())
+    }
+
+    /// One pass of the whole queue.
+    pub fn walk(&mut self) -> Result<QueueReport> {
+        let (queue, station, rng, seed) = (&self.queue, &mut self.station, &mut self.rng, self.seed);
+        let mut report = QueueReport {
+            gallery: self.gallery,
+            delegates: queue.iter().filter(|w| w.code.is_some()).count(),
+            strangers: queue.iter().filter(|w| w.code.is_none()).count(),
+            stolen_badges: queue.iter().filter(|w| w.code.is_none() && w.badge.is_some()).count(),
+            ..QueueReport::default()
         };
-        if rng.random_bool(0.5) {
-            spot = (rng.random_range(-90..=90), rng.random_range(-30..=30));
-        }
-        let start = now;
-        let person_seed = seed.wrapping_mul(31).wrapping_add(n as u64);
-        let outcome = loop {
-            if now - start > PATIENCE_S {
-                break None;
-            }
-            let k = (now * FPS).floor() as u64;
-            let image = frame_of(&photo, spot, k, person_seed, badge.as_ref())?;
-            let frame = Frame { image: Arc::new(image), index: k, captured: Instant::now() };
-            let began = Instant::now();
-            let update = station.process(&frame)?;
-            // The frame was captured at k / FPS; the kiosk is free again after processing it.
-            now = now.max(k as f64 / FPS) + began.elapsed().as_secs_f64();
-            if let Some(event) = update.event
-                && !matches!(event, Event::Unknown)
-            {
-                break Some(event);
-            }
-            // The next frame the kiosk can take is the newest one by then.
-            now = now.max((k + 1) as f64 / FPS);
-        };
-        match (&outcome, &walker.code) {
-            (Some(Event::Welcome { delegate, liveness_ms, .. }), Some(code)) if &delegate.code == code => {
-                report.checked_in += 1;
-                report.latencies_ms.push((now - start) * 1000.0);
-                report.liveness_ms.push(*liveness_ms as f64);
-                if !greeted.insert(code.clone()) {
-                    report.greeted_twice += 1;
+        let mut greeted = std::collections::HashSet::new();
+        let (mut now, mut spot) = (0.0f64, (0i64, 0i64));
+        for (n, walker) in queue.iter().enumerate() {
+            let photo = load_image(&walker.photos[rng.random_range(0..walker.photos.len())])?;
+            let badge = match &walker.badge {
+                Some(text) => {
+                    let code = image::DynamicImage::ImageLuma8(Modules::encode(text)?.image(4)).to_rgb8();
+                    Some(imageops::resize(&code, 132, 132, imageops::FilterType::Triangle))
                 }
+                None => None,
+            };
+            if rng.random_bool(0.5) {
+                spot = (rng.random_range(-90..=90), rng.random_range(-30..=30));
             }
-            (Some(Event::Welcome { .. }), Some(_)) => report.wrong_delegate += 1,
-            (Some(Event::Welcome { .. }), None) => {
-                report.stranger_accepted += 1;
-                report.stolen_accepted += walker.badge.is_some() as usize;
+            let start = now;
+            let person_seed = seed.wrapping_mul(31).wrapping_add(n as u64);
+            let outcome = loop {
+                if now - start > PATIENCE_S {
+                    break None;
+                }
+                let k = (now * FPS).floor() as u64;
+                let image = frame_of(&photo, spot, k, person_seed, badge.as_ref())?;
+                let frame = Frame { image: Arc::new(image), index: k, captured: Instant::now() };
+                let began = Instant::now();
+                let update = station.process(&frame)?;
+                // The frame was captured at k / FPS; the kiosk is free again after processing it.
+                now = now.max(k as f64 / FPS) + began.elapsed().as_secs_f64();
+                if let Some(event) = update.event
+                    && !matches!(event, Event::Unknown)
+                {
+                    break Some(event);
+                }
+                // The next frame the kiosk can take is the newest one by then.
+                now = now.max((k + 1) as f64 / FPS);
+            };
+            match (&outcome, &walker.code) {
+                (Some(Event::Welcome { delegate, liveness_ms, .. }), Some(code)) if &delegate.code == code => {
+                    report.checked_in += 1;
+                    report.latencies_ms.push((now - start) * 1000.0);
+                    report.liveness_ms.push(*liveness_ms as f64);
+                    if !greeted.insert(code.clone()) {
+                        report.greeted_twice += 1;
+                    }
+                }
+                (Some(Event::Welcome { .. }), Some(_)) => report.wrong_delegate += 1,
+                (Some(Event::Welcome { .. }), None) => {
+                    report.stranger_accepted += 1;
+                    report.stolen_accepted += walker.badge.is_some() as usize;
+                }
+                (Some(Event::AskCode { .. }), Some(_)) => report.asked_code += 1,
+                (Some(Event::Challenge), Some(_)) => report.challenged += 1,
+                (Some(Event::NotLive), Some(_)) => report.not_live += 1,
+                (_, Some(_)) => report.to_search += 1,
+                (_, None) => {}
             }
-            (Some(Event::AskCode { .. }), Some(_)) => report.asked_code += 1,
-            (Some(Event::Challenge), Some(_)) => report.challenged += 1,
-            (Some(Event::NotLive), Some(_)) => report.not_live += 1,
-            (_, Some(_)) => report.to_search += 1,
-            (_, None) => {}
+            now += if matches!(outcome, Some(Event::Welcome { .. })) { STEP_ASIDE_S } else { 0.0 };
+            if walker.code.is_some() {
+                report.minutes += (now - start) / 60.0;
+            }
         }
-        now += if matches!(outcome, Some(Event::Welcome { .. })) { STEP_ASIDE_S } else { 0.0 };
-        if walker.code.is_some() {
-            report.minutes += (now - start) / 60.0;
-        }
+        Ok(report)
     }
-    Ok(report)
 }
