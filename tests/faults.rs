@@ -66,15 +66,8 @@ fn a_full_disk_refuses_a_check_in_clearly_and_recording_resumes_when_space_retur
     }
     let Some(disk) = SmallDisk::mount("disk full", 8) else { return };
     let people = gallery(&faces, 3);
-    let mut csv = String::from("code,name,delegation,seat,photo\n");
-    for (i, (_, photo)) in people.iter().enumerate() {
-        csv.push_str(&format!("F{i},Đại biểu {i},Đoàn Huế,A-{i},{}\n", photo.display()));
-    }
-    let roster = disk.path().join("roster.csv");
-    std::fs::write(&roster, csv).unwrap();
     let db = disk.path().join("kiosk.db");
-    let out = enroll_roster(&db, &roster);
-    assert!(out.status.success(), "{}", stderr(&out));
+    enroll_people(&db, &people, "F");
     // One connection kept open keeps the journal files in place, as a
     // running kiosk or dashboard would.
     let held = rusqlite::Connection::open(&db).unwrap();
@@ -150,15 +143,8 @@ fn twenty_kills_during_a_queue_lose_no_check_in_and_double_none() {
     let dir = tempfile::tempdir().unwrap();
     let people: Vec<(String, PathBuf)> =
         gallery(&faces, 40).into_iter().filter(|(id, _)| probes(&faces, id).len() >= 2).take(12).collect();
-    let mut csv = String::from("code,name,delegation,seat,photo\n");
-    for (i, (_, photo)) in people.iter().enumerate() {
-        csv.push_str(&format!("K{i:02},Đại biểu {i},Đoàn Vinh,B-{i},{}\n", photo.display()));
-    }
-    let roster = dir.path().join("roster.csv");
-    std::fs::write(&roster, csv).unwrap();
     let db = dir.path().join("kiosk.db");
-    let out = enroll_roster(&db, &roster);
-    assert!(out.status.success(), "{}", stderr(&out));
+    enroll_people(&db, &people, "K");
     let sequence: Vec<Vec<PathBuf>> = people.iter().map(|(id, _)| probes(&faces, id)).collect();
     let frames = frame_folder(&dir.path().join("frames"), &sequence, 6);
     let cfg = dir.path().join("kiosk.toml");

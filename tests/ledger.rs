@@ -701,6 +701,27 @@ impl Drop for Netns {
     }
 }
 
+/// A ledger at `url` with eight delegates of dev/ enrolled, the frames of
+/// each in turn and settings at 3 frames a second: (frames, settings), for
+/// a kiosk whose link to the ledger is then broken.
+fn eight_at_the_door(faces: &Path, url: &str, dir: &Path) -> (PathBuf, PathBuf) {
+    run_ok(&["ledger", "init", "--ledger", url]);
+    let (roster, people) = roster(faces, dir, 8, 0);
+    enroll_on_ledger(url, &roster);
+    let ids: Vec<&str> = people.iter().map(|(_, id)| id.as_str()).collect();
+    (frames(faces, &dir.join("frames"), &ids, 5), settings(dir, 3.0))
+}
+
+/// The kiosk `id` of `eight_at_the_door` has finished: most of the eight
+/// checked in, and each of them once in the ledger.
+fn all_sent(pg: &Cluster, child: Child, id: &str) {
+    let report = finish(child);
+    assert!(report.contains("ledger: every check-in sent"), "{report}");
+    let printed = checked_in(&report);
+    assert!(printed.len() >= 6, "most of the eight were checked in: {report}");
+    assert_eq!(attendance_of(pg, id), printed.len() as i64, "none lost, none twice");
+}
+
 fn attendance_of(pg: &Cluster, kiosk: &str) -> i64 {
     pg.client().query_one("SELECT count(*) FROM attendance WHERE kiosk = $1", &[&kiosk]).unwrap().get(0)
 }
@@ -715,12 +736,7 @@ fn a_kiosk_cut_off_from_the_ledger_goes_on_and_catches_up() {
     let Some(pg) = Cluster::start_listening("network cut", Some(&ns.host)) else { return };
     let url = pg.url();
     let dir = tempfile::tempdir().unwrap();
-    run_ok(&["ledger", "init", "--ledger", &url]);
-    let (roster, people) = roster(&faces, dir.path(), 8, 0);
-    enroll_on_ledger(&url, &roster);
-    let ids: Vec<&str> = people.iter().map(|(_, id)| id.as_str()).collect();
-    let folder = frames(&faces, &dir.path().join("frames"), &ids, 5);
-    let cfg = settings(dir.path(), 3.0);
+    let (folder, cfg) = eight_at_the_door(&faces, &url, dir.path());
     let db = dir.path().join("door.db");
     let key = data_key(&url);
     let display = display_base() + 20;
@@ -749,11 +765,7 @@ fn a_kiosk_cut_off_from_the_ledger_goes_on_and_catches_up() {
     let drained = back.elapsed();
     println!("{waiting} outbox entries waited behind the cut; empty {drained:?} after the link came back");
 
-    let report = finish(child);
-    assert!(report.contains("ledger: every check-in sent"), "{report}");
-    let printed = checked_in(&report);
-    assert!(printed.len() >= 6, "most of the eight were checked in: {report}");
-    assert_eq!(attendance_of(&pg, "door-cut"), printed.len() as i64, "none lost, none twice");
+    all_sent(&pg, child, "door-cut");
     assert!(drained <= Duration::from_secs(5), "the outbox took {drained:?} to empty after the link came back");
 
     // At rest: the copy and its write-ahead log hold no run of 64 bytes of
@@ -1114,12 +1126,7 @@ fn a_kiosk_goes_on_checking_in_while_the_ledger_is_frozen() {
     let Some(pg) = Cluster::start("frozen ledger under a kiosk") else { return };
     let url = pg.url();
     let dir = tempfile::tempdir().unwrap();
-    run_ok(&["ledger", "init", "--ledger", &url]);
-    let (roster, people) = roster(&faces, dir.path(), 8, 0);
-    enroll_on_ledger(&url, &roster);
-    let ids: Vec<&str> = people.iter().map(|(_, id)| id.as_str()).collect();
-    let folder = frames(&faces, &dir.path().join("frames"), &ids, 5);
-    let cfg = settings(dir.path(), 3.0);
+    let (folder, cfg) = eight_at_the_door(&faces, &url, dir.path());
     let db = dir.path().join("door.db");
     let key = data_key(&url);
     let child = start_kiosk(None, display_base() + 30, &cfg, &url, &db, "door-frozen", &folder);
@@ -1132,11 +1139,7 @@ fn a_kiosk_goes_on_checking_in_while_the_ledger_is_frozen() {
     pg.signal_all("CONT");
     assert!(waiting > 0, "check-ins went on while the ledger was frozen");
     println!("{waiting} outbox entries waited while the ledger was frozen ({before} check-ins had reached it)");
-    let report = finish(child);
-    assert!(report.contains("ledger: every check-in sent"), "{report}");
-    let printed = checked_in(&report);
-    assert!(printed.len() >= 6, "most of the eight were checked in: {report}");
-    assert_eq!(attendance_of(&pg, "door-frozen"), printed.len() as i64, "none lost, none twice");
+    all_sent(&pg, child, "door-frozen");
 }
 
 /// The page over HTTPS, with a certificate as `tools/ledger-tls.sh` makes

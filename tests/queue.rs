@@ -4,12 +4,13 @@
 mod common;
 
 use common::*;
+use kiosk::measure::queue::Hall;
 
 #[test]
 fn a_back_to_back_queue_greets_each_delegate_once_and_no_stranger() {
     let Some(faces) = faces("queue at the door") else { return };
     let settings = photo_frames(kiosk::config::Config::default()).station();
-    let report = kiosk::measure::queue::simulate(&settings, &faces, 600, 24, 3, false).unwrap();
+    let report = Hall::open(&settings, &faces, 600, 24, 3, false).and_then(|mut h| h.walk()).unwrap();
     println!("{report}");
     assert_eq!((report.delegates, report.strangers), (12, 12));
     assert_eq!(report.stranger_accepted, 0, "a stranger was checked in");
@@ -28,7 +29,7 @@ fn a_back_to_back_queue_greets_each_delegate_once_and_no_stranger() {
 fn a_badge_queue_lets_delegates_in_and_no_stolen_badge() {
     let Some(faces) = faces("badge queue at the door") else { return };
     let settings = photo_frames(kiosk::config::Config::default()).station();
-    let report = kiosk::measure::queue::simulate(&settings, &faces, 600, 24, 3, true).unwrap();
+    let report = Hall::open(&settings, &faces, 600, 24, 3, true).and_then(|mut h| h.walk()).unwrap();
     println!("{report}");
     assert_eq!((report.delegates, report.strangers, report.stolen_badges), (12, 12, 6));
     assert_eq!(report.stolen_accepted, 0, "a stranger got in with a stolen badge");

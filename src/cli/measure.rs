@@ -137,7 +137,7 @@ pub fn bench(ctx: &Ctx, args: BenchArgs) -> Result<ExitCode> {
         settings.liveness.mode = args.liveness.unwrap_or(settings.liveness.mode);
         println!("liveness check: {:?}", settings.liveness.mode);
         for seed in &args.seed {
-            let report = queue::simulate(&settings, &faces, args.gallery, length, *seed, args.badges)?;
+            let report = queue::Hall::open(&settings, &faces, args.gallery, length, *seed, args.badges)?.walk()?;
             println!("seed {seed}: {report}");
         }
         return Ok(ExitCode::SUCCESS);

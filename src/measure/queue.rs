@@ -182,23 +182,12 @@ fn frame_of(photo: &RgbImage, spot: (i64, i64), k: u64, seed: u64, badge: Option
     through_jpeg(&frame, rng.random_range(70..=92))
 }
 
-/// Runs a queue of `length` people (delegates and strangers in turn) past a
-/// kiosk whose gallery holds up to `gallery` real people of `faces`.
-/// With `badges`, every delegate holds up their own badge, and every other
-/// stranger a badge taken from a delegate who is not in the queue.
-pub fn simulate(
-    settings: &Settings,
-    faces: &Path,
-    gallery: usize,
-    length: usize,
-    seed: u64,
-    badges: bool,
-) -> Result<QueueReport> {
-    Hall::open(settings, faces, gallery, length, seed, badges)?.walk()
-}
-
 /// A kiosk with its congress enrolled, and the queue that walks past it,
 /// as often as asked (`kiosk bench --soak` walks it for many minutes).
+/// The queue has `length` people, delegates and strangers in turn, and the
+/// gallery up to `gallery` real people of `faces`. With `badges`, every
+/// delegate holds up their own badge, and every other stranger a badge
+/// taken from a delegate who is not in the queue.
 pub struct Hall {
     station: Station,
     session: Arc<RwLock<String>>,

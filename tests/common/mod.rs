@@ -116,6 +116,19 @@ pub fn enroll_roster(db: &Path, roster: &Path) -> Output {
     enroll_roster_with(db, roster, &[])
 }
 
+/// `people` (identity, photo) enrolled into `db` as `{prefix}0`,
+/// `{prefix}1`…, from a roster written beside it.
+pub fn enroll_people(db: &Path, people: &[(String, PathBuf)], prefix: &str) {
+    let mut csv = String::from("code,name,delegation,seat,photo\n");
+    for (i, (_, photo)) in people.iter().enumerate() {
+        csv.push_str(&format!("{prefix}{i},Đại biểu {i},Đoàn Huế,A-{i},{}\n", photo.display()));
+    }
+    let roster = db.with_extension("csv");
+    std::fs::write(&roster, csv).unwrap();
+    let out = enroll_roster(db, &roster);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
 /// The same with more arguments (`--config FILE`, `--report FILE`...).
 pub fn enroll_roster_with(db: &Path, roster: &Path, more: &[&str]) -> Output {
     let mut args = vec!["enroll", "--db", path_str(db), "--roster", path_str(roster), "--photos", "/"];
