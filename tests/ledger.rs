@@ -534,6 +534,7 @@ fn the_dashboard_follows_check_ins_live_in_chromium() {
     assert_eq!(browser.js("return window.stillTheSamePage === true"), true, "no reload");
     assert!(browser.text("latest").contains(&people[0].0));
     assert!(browser.text("verdict").contains("KHÔNG ĐỦ"));
+    assert_eq!(browser.text("percent"), "16,7%", "the Vietnamese decimal comma, in the live update too");
 
     // More than half present: the verdict turns, live.
     for (code, _) in &people[1..4] {
@@ -552,6 +553,7 @@ fn the_dashboard_follows_check_ins_live_in_chromium() {
     browser.screenshot(&screenshots().join("dashboard.png"));
     browser.go(&format!("{}/?session=Phi%C3%AAn%201&view=projector&lang=en", dash.base));
     assert_eq!(browser.text("verdict"), "QUORUM MET");
+    assert_eq!(browser.text("percent"), "66.7%");
     browser.screenshot(&screenshots().join("dashboard-projector.png"));
 
     // Staff actions need the PIN, and come only from the page itself.

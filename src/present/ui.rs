@@ -553,11 +553,11 @@ fn admin_view(ui: &mut egui::Ui, model: &Model, actions: &mut Vec<Action>) {
     });
     ui.label(
         RichText::new(format!(
-            "{}: {}/{} — {:.1}%",
+            "{}: {}/{} — {}",
             t(lang, Text::Present),
             model.checked_in,
             model.total,
-            percent(model.checked_in, model.total)
+            lang.percent(percent(model.checked_in, model.total))
         ))
         .font(bold(30.0)),
     );
@@ -567,7 +567,7 @@ fn admin_view(ui: &mut egui::Ui, model: &Model, actions: &mut Vec<Action>) {
                 for c in &view.counts {
                     ui.label(RichText::new(&c.delegation).size(20.0));
                     ui.label(RichText::new(format!("{}/{}", c.present, c.total)).size(20.0));
-                    ui.label(RichText::new(format!("{:.1}%", percent(c.present, c.total))).size(20.0));
+                    ui.label(RichText::new(lang.percent(percent(c.present, c.total))).size(20.0));
                     ui.end_row();
                 }
             });
