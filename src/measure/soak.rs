@@ -55,13 +55,14 @@ pub fn soak(settings: &Settings, faces: &Path, minutes: u64, mut each: impl FnMu
     let started = Instant::now();
     let mut samples = vec![Sample::now(0, 0, 0)];
     each(&samples[0]);
-    let (mut passes, mut check_ins) = (0, 0);
-    while samples.len() as u64 <= minutes {
+    let (mut passes, mut check_ins, mut minute) = (0, 0, 0);
+    while minute < minutes {
         passes += 1;
         hall.new_session(&format!("Vòng {passes}"))?;
         check_ins += hall.walk()?.checked_in;
-        let minute = started.elapsed().as_secs() / 60;
-        if minute >= samples.len() as u64 {
+        let now = started.elapsed().as_secs() / 60;
+        if now > minute {
+            minute = now;
             samples.push(Sample::now(minute, passes, check_ins));
             each(samples.last().expect("just pushed"));
         }
