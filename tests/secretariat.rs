@@ -518,6 +518,13 @@ fn crafted_workbooks_are_refused_with_a_reason_in_bounded_memory() {
     let columns = dir.path().join("columns.ods");
     let wide = "<table:table-cell table:number-columns-repeated=\"16384\"><text:p>x</text:p></table:table-cell>";
     ods(&columns, &format!("<table:table-row>{wide}</table:table-row>"));
+    // Fifty megabytes of spaces in one cell, from a file of a few kilobytes.
+    let spaces = dir.path().join("spaces.ods");
+    let space = "<text:s text:c=\"1000\"/>".repeat(50_000);
+    ods(
+        &spaces,
+        &format!("<table:table-row><table:table-cell><text:p>{space}</text:p></table:table-cell></table:table-row>"),
+    );
     let old = dir.path().join("old.xls");
     std::fs::write(&old, b"\xD0\xCF\x11\xE0").unwrap();
 
@@ -528,6 +535,7 @@ fn crafted_workbooks_are_refused_with_a_reason_in_bounded_memory() {
         (&bomb, "unzips to more than 64 MB"),
         (&rows, "more than 200000 filled rows"),
         (&columns, "cell CW2 is filled"),
+        (&spaces, "cell A2 holds more than 32767 characters"),
         (&old, "save it as .xlsx"),
     ] {
         let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_kiosk"));

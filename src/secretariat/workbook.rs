@@ -22,6 +22,17 @@ pub const ROW_LIMIT: usize = 200_000;
 /// are written out: together under 150 MB of memory.
 const CELL_LIMIT: usize = 2_000_000;
 const TEXT_LIMIT: usize = 64 << 20;
+/// One cell holds at most what Excel lets a cell hold, in characters: an
+/// ODS cell of `<text:s text:c="1000"/>` over and over would otherwise
+/// grow fifty times the file's size before it is looked at.
+const CELL_TEXT_LIMIT: usize = 32_767;
+
+fn cell_too_long(row: usize, col: usize) -> String {
+    format!(
+        "cell {} holds more than {CELL_TEXT_LIMIT} characters, more than a spreadsheet cell may: this is not a roster",
+        cell_name(row, col)
+    )
+}
 
 /// The non-empty rows of a sheet, each with its line (1-based row number).
 #[derive(Debug, Default)]
@@ -42,6 +53,9 @@ impl Sheet {
                 "cell {} is filled, beyond the {COLUMN_LIMIT} columns a roster may use; clear it and save again",
                 cell_name(row, col)
             ));
+        }
+        if value.chars().count() > CELL_TEXT_LIMIT {
+            return Err(cell_too_long(row, col));
         }
         self.text += value.len();
         let width = self.rows.last().filter(|(line, _)| *line == row + 1).map_or(0, |(_, cells)| cells.len());
@@ -246,6 +260,10 @@ fn read_ods(path: &Path) -> Result<Sheet, String> {
             Event::Eof => break,
             _ => {}
         }
+        // Bytes, checked as they come; `put` counts the characters.
+        if text.as_ref().is_some_and(|t| t.len() > 4 * CELL_TEXT_LIMIT) {
+            return Err(cell_too_long(row, col));
+        }
         buf.clear();
     }
     Ok(sheet)
@@ -271,8 +289,10 @@ mod tests {
         assert_eq!(sheet.rows, [(1, vec!["a".to_string(), String::new(), "x".to_string()])]);
         let err = sheet.put(1_048_575, 16_383, "x".into()).unwrap_err();
         assert!(err.contains("XFD1048576"), "{err}");
-        let big = "x".repeat(1 << 20);
-        let err = (0..200).try_for_each(|r| sheet.put(r + 10, 0, big.clone())).unwrap_err();
+        let err = sheet.put(6, 1, "ạ".repeat(CELL_TEXT_LIMIT + 1)).unwrap_err();
+        assert!(err.contains("cell B7 holds more than 32767 characters"), "{err}");
+        let big = "x".repeat(CELL_TEXT_LIMIT);
+        let err = (0..3_000).try_for_each(|r| sheet.put(r + 10, 0, big.clone())).unwrap_err();
         assert!(err.contains("not a roster"), "{err}");
     }
 }
