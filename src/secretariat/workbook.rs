@@ -27,6 +27,13 @@ const TEXT_LIMIT: usize = 64 << 20;
 /// grow fifty times the file's size before it is looked at.
 const CELL_TEXT_LIMIT: usize = 32_767;
 
+fn beyond_columns(row: usize, col: usize) -> String {
+    format!(
+        "cell {} is filled, beyond the {COLUMN_LIMIT} columns a roster may use; clear it and save again",
+        cell_name(row, col)
+    )
+}
+
 fn cell_too_long(row: usize, col: usize) -> String {
     format!(
         "cell {} holds more than {CELL_TEXT_LIMIT} characters, more than a spreadsheet cell may: this is not a roster",
@@ -49,10 +56,7 @@ impl Sheet {
             return Ok(());
         }
         if col >= COLUMN_LIMIT {
-            return Err(format!(
-                "cell {} is filled, beyond the {COLUMN_LIMIT} columns a roster may use; clear it and save again",
-                cell_name(row, col)
-            ));
+            return Err(beyond_columns(row, col));
         }
         if value.chars().count() > CELL_TEXT_LIMIT {
             return Err(cell_too_long(row, col));
@@ -235,11 +239,9 @@ fn read_ods(path: &Path) -> Result<Sheet, String> {
                 "table:table-cell" | "table:covered-table-cell" => {
                     let value = text.take().unwrap_or_default();
                     if !value.trim().is_empty() {
+                        // Checked before the cell is repeated, not after.
                         if col.saturating_add(cell_repeat) > COLUMN_LIMIT {
-                            return Err(format!(
-                                "cell {} is filled, beyond the {COLUMN_LIMIT} columns a roster may use; clear it and save again",
-                                cell_name(row, col.max(COLUMN_LIMIT))
-                            ));
+                            return Err(beyond_columns(row, col.max(COLUMN_LIMIT)));
                         }
                         filled.extend((col..col + cell_repeat).map(|c| (c, value.clone())));
                     }

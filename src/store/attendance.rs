@@ -144,13 +144,21 @@ pub fn session_name_problem(name: &str) -> Option<String> {
     }
 }
 
-/// Sessions are made on purpose (`kiosk session add`), never by a typo in
-/// a check-in, an export or the kiosk's settings.
-fn unknown_session(name: &str, known: &[String]) -> Error {
+/// The id of session `name`, or the refusal that lists the sessions there
+/// are: sessions are made on purpose (`kiosk session add`), never by a typo
+/// in a check-in, an export or the kiosk's settings.
+fn find_session(conn: &rusqlite::Connection, name: &str) -> rusqlite::Result<std::result::Result<i64, Error>> {
+    if let Some(id) = conn.query_row("SELECT id FROM sessions WHERE name = ?1", [name], |r| r.get(0)).optional()? {
+        return Ok(Ok(id));
+    }
+    let known: Vec<String> = conn
+        .prepare("SELECT name FROM sessions ORDER BY id")?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
     let known = if known.is_empty() { "none yet".to_string() } else { format!("\"{}\"", known.join("\", \"")) };
-    Error::Roster(format!(
+    Ok(Err(Error::Roster(format!(
         "there is no session \"{name}\" (sessions: {known}); check the name, or add it with `kiosk session add NAME --db DB`"
-    ))
+    ))))
 }
 
 impl Store {
@@ -164,10 +172,7 @@ impl Store {
     /// The session, or an error that lists those there are: a misspelt
     /// session must not show as an empty hall.
     pub fn require_session(&self, name: &str) -> Result<()> {
-        match self.session_id(name)? {
-            Some(_) => Ok(()),
-            None => Err(unknown_session(name, &self.sessions()?)),
-        }
+        find_session(&self.conn, name).map_err(|e| self.fail(e))?.map(drop)
     }
 
     pub fn attendance_count(&self, session: &str) -> Result<usize> {
@@ -404,18 +409,7 @@ impl Tx<'_> {
             }
             Some(None) => {}
         }
-        let session_id: Option<i64> = self
-            .tx
-            .query_row("SELECT id FROM sessions WHERE name = ?1", [session], |r| r.get(0))
-            .optional()
-            .map_err(|e| self.fail(e))?;
-        let Some(session_id) = session_id else {
-            let known = self
-                .tx
-                .prepare("SELECT name FROM sessions ORDER BY id")
-                .and_then(|mut q| q.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<Vec<String>>>());
-            return Err(unknown_session(session, &known.map_err(|e| self.fail(e))?));
-        };
+        let session_id = find_session(&self.tx, session).map_err(|e| self.fail(e))??;
         let inserted = self.execute(
             "INSERT INTO attendance (session_id, delegate_code, checked_in_at, method, kiosk, score, frames)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(session_id, delegate_code) DO NOTHING",
