@@ -6,6 +6,8 @@
 
 mod common;
 
+use common::workbook::{ods, ods_cell, unzip, zip_bytes};
+
 use std::io::Write;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
@@ -118,38 +120,13 @@ fn csv_rosters_in_every_encoding_never_panic() {
     fuzz("csv", &seeds, |bytes| kiosk::secretariat::roster::parse_roster(bytes).is_ok());
 }
 
-/// The members of the zip `bytes`, in order.
-fn unzip(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
-    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
-    (0..zip.len())
-        .map(|i| {
-            let mut member = zip.by_index(i).unwrap();
-            let mut body = Vec::new();
-            std::io::Read::read_to_end(&mut member, &mut body).unwrap();
-            (member.name().unwrap().into_owned(), body)
-        })
-        .collect()
-}
-
-/// A zip of `members`, each stored or deflated.
-fn rezip(members: &[(String, Vec<u8>)], method: zip::CompressionMethod) -> Vec<u8> {
-    let mut bytes = std::io::Cursor::new(Vec::new());
-    let mut zip = zip::ZipWriter::new(&mut bytes);
-    for (name, body) in members {
-        zip.start_file(name.as_str(), zip::write::SimpleFileOptions::default().compression_method(method)).unwrap();
-        zip.write_all(body).unwrap();
-    }
-    zip.finish().unwrap();
-    bytes.into_inner()
-}
-
 /// The same workbook fuzzed twice: as the file's bytes (most mutations break
 /// the zip), and with one member's XML mutated inside a sound zip, so that
 /// the mutations reach the sheet readers.
 fn fuzz_workbook(name: &str, workbook: &[u8], inner: &[&str], extension: &str) {
     let dir = tempfile::tempdir().unwrap();
     let members = unzip(workbook);
-    let stored = rezip(&members, zip::CompressionMethod::Stored);
+    let stored = zip_bytes(&members, zip::CompressionMethod::Stored);
     fuzz(name, &[workbook.to_vec(), stored], through_file(dir.path(), extension));
     let body = |name: &str| members.iter().find(|(m, _)| m == name).map(|(_, b)| b.clone()).unwrap();
     let seeds: Vec<Vec<u8>> = inner.iter().map(|name| body(name)).collect();
@@ -163,7 +140,7 @@ fn fuzz_workbook(name: &str, workbook: &[u8], inner: &[&str], extension: &str) {
             .iter()
             .map(|(m, body)| (m.clone(), if m == target { xml.to_vec() } else { body.clone() }))
             .collect();
-        read(&rezip(&changed, zip::CompressionMethod::Deflated))
+        read(&zip_bytes(&changed, zip::CompressionMethod::Deflated))
     });
 }
 
@@ -195,24 +172,13 @@ fn xlsx_rosters_never_panic() {
 
 #[test]
 fn ods_rosters_never_panic() {
-    let cell =
-        |t: &str| format!("<table:table-cell office:value-type=\"string\"><text:p>{t}</text:p></table:table-cell>");
     let rows: String = ROSTER
         .lines()
-        .map(|l| format!("<table:table-row>{}</table:table-row>", l.split(',').map(cell).collect::<String>()))
+        .map(|l| format!("<table:table-row>{}</table:table-row>", l.split(',').map(ods_cell).collect::<String>()))
         .collect();
-    let content = format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><office:document-content xmlns:office=\"urn:oasis:names:tc:opendocument:xmlns:office:1.0\" \
-         xmlns:table=\"urn:oasis:names:tc:opendocument:xmlns:table:1.0\" xmlns:text=\"urn:oasis:names:tc:opendocument:xmlns:text:1.0\">\
-         <office:body><office:spreadsheet><table:table table:name=\"S\">{rows}\
-         <table:table-row table:number-rows-repeated=\"3\"><table:table-cell table:number-columns-repeated=\"2\"><text:p>x<text:s text:c=\"3\"/>y</text:p></table:table-cell></table:table-row>\
-         </table:table></office:spreadsheet></office:body></office:document-content>"
-    );
-    let members = [
-        ("mimetype".to_string(), b"application/vnd.oasis.opendocument.spreadsheet".to_vec()),
-        ("content.xml".to_string(), content.into_bytes()),
-    ];
-    fuzz_workbook("ods", &rezip(&members, zip::CompressionMethod::Deflated), &["content.xml"], "ods");
+    let repeated = "<table:table-row table:number-rows-repeated=\"3\"><table:table-cell table:number-columns-repeated=\"2\">\
+                    <text:p>x<text:s text:c=\"3\"/>y</text:p></table:table-cell></table:table-row>";
+    fuzz_workbook("ods", &ods(&format!("{rows}{repeated}")), &["content.xml"], "ods");
 }
 
 #[test]

@@ -5,6 +5,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
+use common::workbook::{self, Member, bytes, ods_cell, unzip, zip_into};
 use common::*;
 use kiosk::store::{Delegate, Evidence, Method, Store};
 use rusqlite::Connection;
@@ -403,43 +404,10 @@ fn an_excel_roster_goes_in_and_an_excel_attendance_list_comes_out() {
     assert!(stderr(&out).contains("not a readable workbook"), "{}", stderr(&out));
 }
 
-/// What writes one member of a zip.
-type Member = Box<dyn Fn(&mut dyn std::io::Write)>;
-
-/// A zip of `(name, writer)` members, deflated: the form of XLSX and ODS.
-fn zipped(path: &Path, members: Vec<(&str, Member)>) {
-    use zip::write::SimpleFileOptions;
-    let mut zip = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
-    for (name, write) in members {
-        let options = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
-        zip.start_file(name, options.large_file(true)).unwrap();
-        write(&mut zip);
-    }
-    zip.finish().unwrap();
-}
-
-fn text(s: String) -> Member {
-    Box::new(move |w| w.write_all(s.as_bytes()).unwrap())
-}
-
-/// An OpenDocument spreadsheet: the header row, then `rows` as written.
+/// An OpenDocument roster: the Vietnamese header row, then `rows` as written.
 fn ods(path: &Path, rows: &str) {
-    let cell =
-        |t: &str| format!("<table:table-cell office:value-type=\"string\"><text:p>{t}</text:p></table:table-cell>");
-    let header: String = ["Mã", "Họ và tên", "Đoàn", "Ghế", "Ảnh"].map(cell).concat();
-    let content = format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><office:document-content xmlns:office=\"urn:oasis:names:tc:opendocument:xmlns:office:1.0\" \
-         xmlns:table=\"urn:oasis:names:tc:opendocument:xmlns:table:1.0\" xmlns:text=\"urn:oasis:names:tc:opendocument:xmlns:text:1.0\" \
-         office:version=\"1.2\"><office:body><office:spreadsheet><table:table table:name=\"Danh sách\">\
-         <table:table-row>{header}</table:table-row>{rows}</table:table></office:spreadsheet></office:body></office:document-content>"
-    );
-    zipped(
-        path,
-        vec![
-            ("mimetype", text("application/vnd.oasis.opendocument.spreadsheet".into())),
-            ("content.xml", text(content)),
-        ],
-    );
+    let header: String = ["Mã", "Họ và tên", "Đoàn", "Ghế", "Ảnh"].map(ods_cell).concat();
+    std::fs::write(path, workbook::ods(&format!("<table:table-row>{header}</table:table-row>{rows}"))).unwrap();
 }
 
 /// An OpenDocument roster is read as LibreOffice writes it: repeated and
@@ -489,19 +457,17 @@ fn crafted_workbooks_are_refused_with_a_reason_in_bounded_memory() {
 
     // A gigabyte of spaces as the one shared string, in a 1 MB file.
     let bomb = dir.path().join("bomb.xlsx");
-    let mut members: Vec<(&str, Member)> = Vec::new();
-    let mut normal = zip::ZipArchive::new(std::fs::File::open(&far).unwrap()).unwrap();
-    let names: Vec<String> = normal.file_names().map(|n| n.unwrap().into_owned()).collect();
-    for name in &names {
-        let mut body = Vec::new();
-        std::io::Read::read_to_end(&mut normal.by_name(name).unwrap(), &mut body).unwrap();
-        let body =
-            String::from_utf8(body).unwrap().replace("<c r=\"XFD1048576\" t=\"s\"><v>", "<c r=\"A2\" t=\"s\"><v>");
-        members.push((name.as_str(), text(body)));
-    }
-    members.retain(|(name, _)| *name != "xl/sharedStrings.xml");
+    let mut members: Vec<(String, Member)> = unzip(&std::fs::read(&far).unwrap())
+        .into_iter()
+        .filter(|(name, _)| name != "xl/sharedStrings.xml")
+        .map(|(name, body)| {
+            let body =
+                String::from_utf8(body).unwrap().replace("<c r=\"XFD1048576\" t=\"s\"><v>", "<c r=\"A2\" t=\"s\"><v>");
+            (name, bytes(body))
+        })
+        .collect();
     members.push((
-        "xl/sharedStrings.xml",
+        "xl/sharedStrings.xml".into(),
         Box::new(|w| {
             w.write_all(b"<sst xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\"><si><t>").unwrap();
             let spaces = vec![b' '; 1 << 20];
@@ -509,7 +475,7 @@ fn crafted_workbooks_are_refused_with_a_reason_in_bounded_memory() {
             w.write_all(b"</t></si></sst>").unwrap();
         }),
     ));
-    zipped(&bomb, members);
+    zip_into(std::fs::File::create(&bomb).unwrap(), members, zip::CompressionMethod::Deflated);
     assert!(std::fs::metadata(&bomb).unwrap().len() < 2 << 20);
 
     let rows = dir.path().join("rows.ods");
