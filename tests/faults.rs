@@ -79,16 +79,9 @@ fn a_full_disk_refuses_a_check_in_clearly_and_recording_resumes_when_space_retur
     }
     let cfg = frames.path().join("kiosk.toml");
     std::fs::write(&cfg, PHOTO_FRAMES).unwrap();
-    let window = || {
-        Command::new("xvfb-run")
-            .args(["-a", "-s", "-screen 0 1280x800x24", env!("CARGO_BIN_EXE_kiosk")])
-            .args(["run", "--windowed", "--once", "--session", "Phiên 1", "--config", path_str(&cfg)])
-            .args(["--db", path_str(&db), "--frames", path_str(frames.path())])
-            .env("LIBGL_ALWAYS_SOFTWARE", "1")
-            .env("KIOSK_LOG", "kiosk=info")
-            .output()
-            .unwrap()
-    };
+    let run = ["run", "--windowed", "--once", "--session", "Phiên 1", "--config", path_str(&cfg)];
+    let window =
+        || kiosk_window_logged(&[&run[..], &["--db", path_str(&db), "--frames", path_str(frames.path())]].concat());
     let hand = ["checkin", "--db", path_str(&db), "--code", "F0", "--reason", "quên thẻ", "--session", "Phiên 1"];
 
     let filler = disk.fill();

@@ -89,12 +89,21 @@ impl Drop for Xvfb {
 
 /// `kiosk ARGS` in its real window under a throw-away Xvfb screen.
 pub fn kiosk_window(args: &[&str]) -> Output {
-    Command::new("xvfb-run")
+    window_command(args).output().expect("xvfb-run runs")
+}
+
+/// The same, with the kiosk's log on stderr (each check-in, each refusal).
+pub fn kiosk_window_logged(args: &[&str]) -> Output {
+    window_command(args).env("KIOSK_LOG", "kiosk=info").output().expect("xvfb-run runs")
+}
+
+fn window_command(args: &[&str]) -> Command {
+    let mut command = Command::new("xvfb-run");
+    command
         .args(["-a", "-s", "-screen 0 1280x800x24", env!("CARGO_BIN_EXE_kiosk")])
         .args(args)
-        .env("LIBGL_ALWAYS_SOFTWARE", "1")
-        .output()
-        .expect("xvfb-run runs")
+        .env("LIBGL_ALWAYS_SOFTWARE", "1");
+    command
 }
 
 /// Where screenshots of the tests go, to be looked at; made here, since on a
