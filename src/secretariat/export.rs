@@ -97,13 +97,33 @@ fn xl_text(text: &str) -> String {
     text.replace('&', "&&")
 }
 
-/// Title, session, time printed, audit head and totals on the first rows; returns the next free row.
+/// The document header (when set), the place and date, title, session,
+/// time printed, audit head and totals on the first rows; returns the next free row.
 fn title_rows(sheet: &mut Worksheet, p: &Papers, title: &str, width: u16) -> std::result::Result<u32, XlsxError> {
     let big = Format::new().set_bold().set_font_size(14).set_align(FormatAlign::Center);
     let bold = Format::new().set_bold();
-    sheet.merge_range(0, 0, 0, width - 1, p.event, &big)?;
-    sheet.merge_range(1, 0, 1, width - 1, title, &big)?;
-    let mut row = 2;
+    let centred = Format::new().set_align(FormatAlign::Center);
+    let bold_centred = Format::new().set_bold().set_align(FormatAlign::Center);
+    let (half, last) = (width / 2, width - 1);
+    let mut row = 0;
+    if let Some(h) = &p.header {
+        for (i, line) in h.issuer.iter().enumerate() {
+            let format = if i + 1 == h.issuer.len() { &bold_centred } else { &centred };
+            sheet.merge_range(i as u32, 0, i as u32, half - 1, line, format)?;
+        }
+        for (i, line) in h.motto.iter().enumerate() {
+            sheet.merge_range(i as u32, half, i as u32, last, line, &bold_centred)?;
+        }
+        row = h.issuer.len().max(2) as u32;
+        sheet.merge_range(row, half, row, last, &p.dated, &centred)?;
+    } else {
+        let right = Format::new().set_align(FormatAlign::Right);
+        sheet.merge_range(row, 0, row, last, &p.dated, &right)?;
+    }
+    row += 2;
+    sheet.merge_range(row, 0, row, last, p.event, &big)?;
+    sheet.merge_range(row + 1, 0, row + 1, last, title, &big)?;
+    row += 2;
     for line in p.title_block() {
         sheet.write_string(row, 0, line)?;
         row += 1;
@@ -121,21 +141,27 @@ fn header_row(sheet: &mut Worksheet, row: u32, titles: &[&str]) -> std::result::
     Ok(())
 }
 
+/// The list to sign: names and delegations wrap, and each row is high
+/// enough for a signature in the last column.
 fn list_sheet(book: &mut Workbook, p: &Papers) -> std::result::Result<(), XlsxError> {
     let w = p.words();
     let sheet = book.add_worksheet().set_name(w.sheet_list)?;
-    let top = title_rows(sheet, p, w.list_title, 9)?;
-    header_row(sheet, top, &w.columns)?;
+    let top = title_rows(sheet, p, w.list_title, 10)?;
+    let titles: Vec<&str> = w.columns.iter().chain(std::iter::once(&w.sign)).copied().collect();
+    header_row(sheet, top, &titles)?;
+    let cell = Format::new().set_text_wrap().set_align(FormatAlign::VerticalCenter).set_border(FormatBorder::Thin);
     for (i, r) in p.rows.iter().enumerate() {
         let row = top + 1 + i as u32;
         for (c, v) in p.list_cells(i, r).iter().enumerate() {
             match c {
-                0 => sheet.write_number(row, 0, (i + 1) as f64)?,
-                _ => sheet.write_string(row, c as u16, v)?,
+                0 => sheet.write_number_with_format(row, 0, (i + 1) as f64, &cell)?,
+                _ => sheet.write_string_with_format(row, c as u16, v, &cell)?,
             };
         }
+        sheet.write_blank(row, 9, &cell)?;
+        sheet.set_row_height(row, 30)?;
     }
-    for (c, width) in [6, 13, 30, 24, 8, 13, 13, 14, 12].into_iter().enumerate() {
+    for (c, width) in [5, 12, 26, 22, 7, 11, 11, 12, 10, 22].into_iter().enumerate() {
         sheet.set_column_width(c as u16, width)?;
     }
     print_setup(sheet, p, top, true)

@@ -32,6 +32,14 @@ pub struct EventConfig {
     pub quorum_above_percent: f64,
     /// Who signs the credentials report (`kiosk report`), in order.
     pub signatures: Vec<papers::Signatory>,
+    /// The issuing bodies, top down, for the papers' document header
+    /// ("TỔNG LIÊN ĐOÀN LAO ĐỘNG VIỆT NAM", "CÔNG ĐOÀN …"); empty: no header.
+    pub issuer: Vec<String>,
+    /// Where the papers are signed ("Hà Nội"), before their date.
+    pub place: String,
+    /// The hall's blocks, aisles, stage and entrances (`hall.rs`); empty:
+    /// the plan is drawn from the seat codes alone.
+    pub hall_layout: std::path::PathBuf,
 }
 
 impl Default for EventConfig {
@@ -47,6 +55,9 @@ impl Default for EventConfig {
                 role: "Trưởng ban Thẩm tra tư cách đại biểu".into(),
                 name: String::new(),
             }],
+            issuer: Vec::new(),
+            place: String::new(),
+            hall_layout: std::path::PathBuf::new(),
         }
     }
 }
@@ -59,6 +70,11 @@ impl EventConfig {
             return Err(format!("event.session: {problem}"));
         }
         within("event.quorum_above_percent", self.quorum_above_percent, 0.0..=99.9)?;
+        within("event.issuer lines", self.issuer.len(), 0..=4)?;
+        for line in &self.issuer {
+            within("event.issuer line length", line.chars().count(), 1..=200)?;
+        }
+        within("event.place length", self.place.chars().count(), 0..=100)?;
         self.zone().map(|_| ())
     }
 

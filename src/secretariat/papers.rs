@@ -2,6 +2,7 @@
 //! (XLSX in `export.rs`, PDF in `pdf.rs`): the attendance list of a session
 //! and the credentials committee's report, in the congress's language.
 
+use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use crate::secretariat::EventConfig;
@@ -46,6 +47,10 @@ pub struct Words {
     pub sheet_list: &'static str,
     pub sheet_summary: &'static str,
     pub sheet_absent: &'static str,
+    /// The list's last column, left empty for the delegate's signature.
+    pub sign: &'static str,
+    /// The country and its motto, on the right of the document header.
+    pub motto: [&'static str; 2],
 }
 
 const VI: Words = Words {
@@ -73,6 +78,8 @@ const VI: Words = Words {
     sheet_list: "Danh sách",
     sheet_summary: "Tổng hợp",
     sheet_absent: "Vắng mặt",
+    sign: "Ký tên",
+    motto: ["CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc"],
 };
 
 const EN: Words = Words {
@@ -110,6 +117,8 @@ const EN: Words = Words {
     sheet_list: "List",
     sheet_summary: "Summary",
     sheet_absent: "Absent",
+    sign: "Signature",
+    motto: ["SOCIALIST REPUBLIC OF VIET NAM", "Independence - Freedom - Happiness"],
 };
 
 impl Lang {
@@ -140,6 +149,31 @@ impl Lang {
     pub fn percent(self, value: f64) -> String {
         self.number(format!("{value:.1}%"))
     }
+
+    /// "ngày 05 tháng 02 năm 2026" as Vietnamese documents write it (a day
+    /// below 10 and the months 1 and 2 take a leading zero), "5 February 2026".
+    pub fn long_date(self, date: NaiveDate) -> String {
+        match self {
+            Lang::Vi => {
+                let month = if date.month() <= 2 { format!("{:02}", date.month()) } else { date.month().to_string() };
+                format!("ngày {:02} tháng {month} năm {}", date.day(), date.year())
+            }
+            Lang::En => date.format("%-d %B %Y").to_string(),
+        }
+    }
+}
+
+/// The header of a Vietnamese union document: the issuing bodies on the
+/// left, the country and its motto on the right, then place and date.
+pub struct DocumentHeader<'a> {
+    pub issuer: &'a [String],
+    pub motto: [&'static str; 2],
+}
+
+/// "Ngày 05 tháng 12 năm 2026" at the head of a line.
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }
 
 /// "attendance-phien_khai_mac.pdf": a file name any system and any browser
@@ -182,6 +216,10 @@ pub struct Papers<'a> {
     pub quorum_above_percent: f64,
     pub quorum_met: bool,
     pub signatures: &'a [Signatory],
+    /// Present when `[event] issuer` is set.
+    pub header: Option<DocumentHeader<'a>>,
+    /// "Hà Nội, ngày 16 tháng 10 năm 2023": place and the day printed.
+    pub dated: String,
     zone: Zone,
 }
 
@@ -199,7 +237,12 @@ impl<'a> Papers<'a> {
             counts.iter().map(|c| SummaryLine::new(&c.delegation, c.present, c.total)).collect();
         by_delegation.sort_by(|a, b| collate::compare(&a.delegation, &b.delegation));
         let (present, summoned) = overall(counts);
-        let printed = zone.now().0.format("%d/%m/%Y %H:%M:%S (UTC%:z)").to_string();
+        let now = zone.now().0;
+        let printed = now.format("%d/%m/%Y %H:%M:%S (UTC%:z)").to_string();
+        let day = lang.long_date(now.date_naive());
+        let dated = if event.place.is_empty() { capitalised(&day) } else { format!("{}, {day}", event.place) };
+        let header =
+            (!event.issuer.is_empty()).then(|| DocumentHeader { issuer: &event.issuer, motto: lang.words().motto });
         Self {
             lang,
             event: &event.name,
@@ -212,6 +255,8 @@ impl<'a> Papers<'a> {
             quorum_above_percent: event.quorum_above_percent,
             quorum_met: event.quorum_met(present, summoned),
             signatures: &event.signatures,
+            header,
+            dated,
             zone,
         }
     }
@@ -306,6 +351,16 @@ mod tests {
             method: present.then_some(Method::Face),
             kiosk: present.then(|| "cửa-1".into()),
         }
+    }
+
+    #[test]
+    fn dates_are_written_as_vietnamese_documents_write_them() {
+        let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        assert_eq!(Lang::Vi.long_date(day(2023, 10, 16)), "ngày 16 tháng 10 năm 2023");
+        assert_eq!(Lang::Vi.long_date(day(2026, 2, 5)), "ngày 05 tháng 02 năm 2026");
+        assert_eq!(Lang::Vi.long_date(day(2026, 3, 5)), "ngày 05 tháng 3 năm 2026");
+        assert_eq!(Lang::En.long_date(day(2026, 2, 5)), "5 February 2026");
+        assert_eq!(capitalised("ngày 05 tháng 3 năm 2026"), "Ngày 05 tháng 3 năm 2026");
     }
 
     #[test]

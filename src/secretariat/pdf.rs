@@ -25,6 +25,10 @@ const A4_LONG: f32 = 841.89;
 const MARGIN: f32 = 36.0;
 /// Room kept at the bottom of each page for its number.
 const FOOTER: f32 = 22.0;
+/// From one line of text to the next, in font sizes.
+const LEADING: f32 = 1.25;
+/// A row of the list to sign: room for a hand's signature (about 9 mm).
+const SIGNING_ROW: f32 = 26.0;
 
 #[derive(Clone, Copy, PartialEq)]
 enum Align {
@@ -144,26 +148,44 @@ impl Layout {
         self.pages.last_mut().expect("a page is always open").push(op);
     }
 
-    /// One line of text in the box from `x` wide `room`, on the current line.
-    fn text_at(&mut self, x: f32, room: f32, text: &str, size: f32, bold: bool, align: Align) {
-        let text = self.kind.fit(text, size, bold, room);
-        let w = self.kind.width(&text, size, bold);
-        let x = match align {
-            Align::Left => x,
-            Align::Right => x + room - w,
-            Align::Centre => x + (room - w) / 2.0,
-        };
-        let y = self.y + size;
-        self.push(Op::Text { x, y, size, bold, text });
+    /// `text` set in a box `room` wide: broken between words onto at most
+    /// `lines` lines, made smaller only when they do not suffice, and cut
+    /// only where one word is wider than the box at the smallest size.
+    fn set(&self, text: &str, size: f32, bold: bool, room: f32, lines: usize) -> (f32, Vec<String>) {
+        let (size, broken) = self.kind.wrap(text, size, bold, room, lines);
+        (size, broken.iter().map(|l| self.kind.fit(l, size, bold, room)).collect())
     }
 
-    /// A line across the page's width, then down by `height`.
+    /// Lines already set, from the current line down in the box from `x` wide `room`.
+    fn draw(&mut self, x: f32, room: f32, (size, lines): (f32, Vec<String>), bold: bool, align: Align) {
+        for (i, text) in lines.into_iter().enumerate() {
+            let w = self.kind.width(&text, size, bold);
+            let x = match align {
+                Align::Left => x,
+                Align::Right => x + room - w,
+                Align::Centre => x + (room - w) / 2.0,
+            };
+            let y = self.y + i as f32 * size * LEADING + size;
+            self.push(Op::Text { x, y, size, bold, text });
+        }
+    }
+
+    /// `text` in the box from `x` wide `room`, on up to three lines; returns the height taken.
+    fn text_at(&mut self, x: f32, room: f32, text: &str, size: f32, bold: bool, align: Align) -> f32 {
+        let set = self.set(text, size, bold, room, 3);
+        let height = set.1.len().max(1) as f32 * set.0 * LEADING;
+        self.draw(x, room, set, bold, align);
+        height
+    }
+
+    /// Text across the page's width (wrapped), then down past it.
     fn line(&mut self, text: &str, size: f32, bold: bool, align: Align) {
-        let height = size * 1.5;
+        let set = self.set(text, size, bold, self.content_width(), 3);
+        let height = set.1.len().max(1) as f32 * set.0 * LEADING + size * 0.25;
         if !self.fits(height) {
             self.new_page();
         }
-        self.text_at(MARGIN, self.content_width(), text, size, bold, align);
+        self.draw(MARGIN, self.content_width(), set, bold, align);
         self.y += height;
     }
 
@@ -176,38 +198,58 @@ impl Layout {
         self.push(Op::Rule { x0: MARGIN, x1: MARGIN + width, y });
     }
 
-    fn row(&mut self, columns: &[Column], cells: &[&str], size: f32, bold: bool) {
-        let mut x = MARGIN;
-        for (c, cell) in columns.iter().zip(cells) {
-            self.text_at(x + 2.0, c.width - 4.0, cell, size, bold, c.align);
-            x += c.width;
-        }
-        self.y += size * 1.55;
+    /// A row's cells set in their columns, and the height the row needs.
+    fn set_row(&self, columns: &[Column], cells: &[&str], size: f32, bold: bool, min: f32) -> (Vec<(f32, Vec<String>)>, f32) {
+        let set: Vec<_> = columns.iter().zip(cells).map(|(c, cell)| self.set(cell, size, bold, c.width - 4.0, 3)).collect();
+        let tallest = set.iter().map(|(size, lines)| lines.len().max(1) as f32 * size * LEADING).fold(0.0, f32::max);
+        (set, (tallest + size * 0.3).max(min))
     }
 
-    /// A table whose column titles are repeated at the top of every page it runs onto.
-    fn table(&mut self, columns: &[Column], rows: impl Iterator<Item = (Vec<String>, bool)>, size: f32) {
+    fn draw_row(&mut self, columns: &[Column], (set, height): (Vec<(f32, Vec<String>)>, f32), bold: bool) {
+        let mut x = MARGIN;
+        for (c, cell) in columns.iter().zip(set) {
+            self.draw(x + 2.0, c.width - 4.0, cell, bold, c.align);
+            x += c.width;
+        }
+        self.y += height;
+    }
+
+    /// A table whose column titles are repeated at the top of every page it
+    /// runs onto. Rows are at least `min` high; `ruled` draws a line under
+    /// each (a list signed by hand).
+    fn table(
+        &mut self,
+        columns: &[Column],
+        rows: impl Iterator<Item = (Vec<String>, bool)>,
+        size: f32,
+        min: f32,
+        ruled: bool,
+    ) {
         let width: f32 = columns.iter().map(|c| c.width).sum();
         let titles: Vec<&str> = columns.iter().map(|c| c.title).collect();
-        let row_height = size * 1.55;
         let header = |l: &mut Self| {
             l.rule(width);
             l.gap(2.0);
-            l.row(columns, &titles, size, true);
+            let set = l.set_row(columns, &titles, size, true, 0.0);
+            l.draw_row(columns, set, true);
             l.rule(width);
             l.gap(2.0);
         };
-        if !self.fits(3.0 * row_height) {
+        if !self.fits(3.0 * min.max(size * 1.55)) {
             self.new_page();
         }
         header(self);
         for (cells, bold) in rows {
-            if !self.fits(row_height) {
+            let cells: Vec<&str> = cells.iter().map(String::as_str).collect();
+            let set = self.set_row(columns, &cells, size, bold, min);
+            if !self.fits(set.1) {
                 self.new_page();
                 header(self);
             }
-            let cells: Vec<&str> = cells.iter().map(String::as_str).collect();
-            self.row(columns, &cells, size, bold);
+            self.draw_row(columns, set, bold);
+            if ruled {
+                self.rule(width);
+            }
         }
         self.rule(width);
         self.gap(4.0);
@@ -263,8 +305,37 @@ impl Layout {
     }
 }
 
-/// The title, the session, time printed and audit head, and the totals.
+/// The document header of a Vietnamese union paper: the issuing bodies on
+/// the left (the last, the issuer itself, in bold), the country and motto on
+/// the right, each block underlined by a short rule; then place and date.
+fn document_header(l: &mut Layout, p: &Papers) {
+    let half = l.content_width() / 2.0;
+    let right = MARGIN + half;
+    if let Some(h) = &p.header {
+        let top = l.y;
+        for (i, line) in h.issuer.iter().enumerate() {
+            let bold = i + 1 == h.issuer.len();
+            l.y += l.text_at(MARGIN, half, line, 10.0, bold, Align::Centre);
+        }
+        let under_issuer = l.y + 3.0;
+        l.y = top;
+        l.y += l.text_at(right, half, h.motto[0], 10.0, true, Align::Centre);
+        l.y += l.text_at(right, half, h.motto[1], 10.5, true, Align::Centre);
+        let motto = l.kind.width(h.motto[1], 10.5, true);
+        let under_motto = l.y + 3.0;
+        l.push(Op::Rule { x0: right + (half - motto) / 2.0, x1: right + (half + motto) / 2.0, y: under_motto });
+        l.push(Op::Rule { x0: MARGIN + half * 0.35, x1: MARGIN + half * 0.65, y: under_issuer });
+        l.y = under_issuer.max(under_motto) + 6.0;
+        l.y += l.text_at(right, half, &p.dated, 10.0, false, Align::Centre);
+    } else {
+        l.y += l.text_at(MARGIN, l.content_width(), &p.dated, 10.0, false, Align::Right);
+    }
+    l.gap(8.0);
+}
+
+/// The header, the title, the session, time printed and audit head, and the totals.
 fn heading(l: &mut Layout, p: &Papers, title: &str) {
+    document_header(l, p);
     l.line(p.event, 13.0, true, Align::Centre);
     l.line(title, 14.0, true, Align::Centre);
     l.gap(4.0);
@@ -275,21 +346,23 @@ fn heading(l: &mut Layout, p: &Papers, title: &str) {
     l.gap(6.0);
 }
 
-/// `kiosk export --format pdf`: the attendance list, in Vietnamese order.
+/// `kiosk export --format pdf`: the attendance list, in Vietnamese order,
+/// with a column to sign in, each row high enough for a signature.
 pub fn write_list(path: &Path, p: &Papers) -> Result<()> {
     let mut l = Layout::new(A4_LONG, A4_SHORT)?;
     let w = p.words();
     heading(&mut l, p, w.list_title);
-    let widths = [34.0, 72.0, 176.0, 140.0, 46.0, 72.0, 70.0, 84.0, 74.0];
+    let widths = [28.0, 62.0, 150.0, 120.0, 40.0, 56.0, 62.0, 70.0, 60.0, 120.0];
     let columns: Vec<Column> = w
         .columns
         .iter()
+        .chain(std::iter::once(&w.sign))
         .zip(widths)
         .enumerate()
         .map(|(i, (title, width))| Column { title, width, align: if i == 0 { Align::Right } else { Align::Left } })
         .collect();
     let rows = p.rows.iter().enumerate().map(|(i, r)| (p.list_cells(i, r).to_vec(), false));
-    l.table(&columns, rows, 8.5);
+    l.table(&columns, rows, 8.5, SIGNING_ROW, true);
     l.save(path, &format!("{} · {}", p.event, p.session), w.page)
 }
 
@@ -316,7 +389,7 @@ pub fn write_report(path: &Path, p: &Papers) -> Result<()> {
         ]
     };
     let rows = p.by_delegation.iter().map(|s| (line(s), false)).chain(std::iter::once((line(&p.total), true)));
-    l.table(&columns, rows, 9.0);
+    l.table(&columns, rows, 9.0, 0.0, false);
     l.gap(4.0);
     l.line(&p.rule(), 10.0, false, Align::Left);
     l.line(&p.verdict(), 12.0, true, Align::Left);
@@ -337,7 +410,7 @@ pub fn write_report(path: &Path, p: &Papers) -> Result<()> {
         let rows = absent.iter().flat_map(|(_, list)| list.iter()).enumerate().map(|(i, r)| {
             (vec![(i + 1).to_string(), r.code.clone(), r.name.clone(), r.delegation.clone(), r.seat.clone()], false)
         });
-        l.table(&columns, rows, 9.0);
+        l.table(&columns, rows, 9.0, 0.0, false);
     }
 
     // The signatures, side by side, kept together on one page.
@@ -348,16 +421,17 @@ pub fn write_report(path: &Path, p: &Papers) -> Result<()> {
         }
         let room = l.content_width() / p.signatures.len() as f32;
         let top = l.y;
+        let mut bottom = top;
         for (i, s) in p.signatures.iter().enumerate() {
             let x = MARGIN + i as f32 * room;
             l.y = top;
-            l.text_at(x, room, &s.role, 10.0, true, Align::Centre);
-            l.y += 14.0;
-            l.text_at(x, room, w.sign_here, 9.0, false, Align::Centre);
-            l.y += 56.0;
-            l.text_at(x, room, &s.name, 10.0, true, Align::Centre);
+            l.y += l.text_at(x, room, &s.role, 10.0, true, Align::Centre);
+            l.y += l.text_at(x, room, w.sign_here, 9.0, false, Align::Centre);
+            l.y += 50.0;
+            l.y += l.text_at(x, room, &s.name, 10.0, true, Align::Centre);
+            bottom = bottom.max(l.y);
         }
-        l.y = top + 84.0;
+        l.y = bottom;
     }
     l.save(path, &format!("{} · {}", p.event, p.session), w.page)
 }
