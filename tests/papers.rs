@@ -388,3 +388,65 @@ fn the_workbook_reads_back_as_a_document_set_up_for_printing() {
 fn header_of(list: &[Vec<String>]) -> usize {
     list.iter().position(|r| r[0] == "STT").unwrap() + 1
 }
+
+#[test]
+fn the_hall_is_drawn_for_the_presidium_with_each_seat_present_or_absent() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, delegates) = congress(dir.path(), 160);
+    let layout = dir.path().join("hall.toml");
+    std::fs::write(
+        &layout,
+        "stage = \"Sân khấu\"\naisles_after_seat = [10, 20]\naisles_after_row = [\"E\"]\n\
+         [[entrance]]\nname = \"Cửa chính\"\nside = \"back\"\nkiosks = [\"kiosk-1\"]\n",
+    )
+    .unwrap();
+    let cfg = dir.path().join("k.toml");
+    std::fs::write(&cfg, format!("[event]\nhall_layout = \"{}\"\n", layout.display())).unwrap();
+    let at = ["--config", path_str(&cfg), "--db", path_str(&db), "--session", SESSION];
+
+    let svg = dir.path().join("hall.svg");
+    let said = run_ok(&[&["hall"][..], &at, &["--out", path_str(&svg)]].concat());
+    assert!(said.contains("160 of 300 present"), "{said}");
+    let text = std::fs::read_to_string(&svg).unwrap();
+    let [r, g, b] = kiosk::secretariat::hall::Tone::Present.rgb();
+    let green = format!("fill=\"#{r:02x}{g:02x}{b:02x}\"");
+    // 160 seats and the legend's swatch.
+    assert_eq!(text.matches(&green).count(), 161, "every present delegate's seat, and no other");
+    assert!(text.contains(">Sân khấu<") && text.contains(">Cửa chính<") && text.contains(">Có mặt: 160<"));
+    let rows: std::collections::BTreeSet<&str> = delegates.iter().map(|d| &d.seat[..1]).collect();
+    assert_eq!(rows.len(), 10);
+    for row in rows {
+        assert!(text.contains(&format!(">{row}</text>")), "row {row} is labelled");
+    }
+
+    let pdf = dir.path().join("hall.pdf");
+    run_ok(&[&["hall"][..], &at, &["--out", path_str(&pdf), "--lang", "en"]].concat());
+    if poppler_ok("hall PDF") {
+        let text = pdf_text(&pdf);
+        assert!(text.contains("HALL PLAN") && text.contains("Present: 160") && text.contains("Absent: 140"), "{text}");
+        assert_eq!(render(&pdf, "hall-plan"), 1, "one page");
+    }
+
+    // What goes wrong is said, with what to do.
+    let o = kiosk(&[&["hall"][..], &at, &["--out", "hall.png"]].concat());
+    assert!(!o.status.success() && stderr(&o).contains(".svg or .pdf"), "{}", stderr(&o));
+    std::fs::write(&layout, "stage = 3\n").unwrap();
+    let o = kiosk(&[&["hall"][..], &at, &["--out", path_str(&svg)]].concat());
+    assert!(!o.status.success() && stderr(&o).contains("hall_layout"), "{}", stderr(&o));
+
+    // Seats that follow no pattern: a list, never an error.
+    let mut store = Store::open(&db).unwrap();
+    store
+        .transaction(|tx| {
+            for (i, d) in delegates.iter().enumerate() {
+                tx.upsert_delegate(&Delegate { seat: format!("Khu khách mời {i}"), ..d.clone() })?;
+            }
+            Ok(())
+        })
+        .unwrap();
+    drop(store);
+    std::fs::write(&cfg, "").unwrap();
+    run_ok(&[&["hall"][..], &at, &["--out", path_str(&svg)]].concat());
+    let text = std::fs::read_to_string(&svg).unwrap();
+    assert!(text.contains(">Khu khách mời 0<") && text.matches(&green).count() == 161, "a marked list");
+}

@@ -12,6 +12,7 @@ use crate::checkin::enrolment::Candidate;
 use crate::error::{Error, Result};
 use crate::ledger::Line;
 use crate::secretariat::EventConfig;
+use crate::secretariat::hall::{self, Drawing, Hall};
 use crate::secretariat::papers::Papers;
 use crate::store::delegates::DESK_PHOTO;
 use crate::store::time::Zone;
@@ -191,6 +192,15 @@ impl SessionPapers {
 
     pub fn present(&self) -> usize {
         self.rows.iter().filter(|r| r.checked_in_at.is_some()).count()
+    }
+
+    /// The hall with each seat present or absent, for `kiosk hall` and the dashboard.
+    pub fn hall(&self, lang: Lang, event: &EventConfig) -> Result<Drawing> {
+        let layout = hall::Layout::load(&event.hall_layout)?;
+        let hall = Hall::new(self.rows.iter().map(|r| r.seat.as_str()), &layout);
+        let seated: Vec<(String, bool)> =
+            self.rows.iter().map(|r| (r.seat.clone(), r.checked_in_at.is_some())).collect();
+        Ok(hall::presence(&hall, &seated, lang))
     }
 }
 

@@ -89,6 +89,8 @@ enum Command {
     Export(secretariat::ExportArgs),
     /// The credentials report of a session (PDF or XLSX): present, absent, the quorum's verdict, signatures.
     Report(secretariat::ReportArgs),
+    /// Draw the hall (SVG or PDF) with each seat marked present or absent, for the presidium.
+    Hall(secretariat::HallArgs),
     /// Write the face snapshots of a session's check-ins (kiosk.save_snapshots) as CODE.jpg files.
     Snapshots(secretariat::SnapshotsArgs),
     /// Delete biometric data for good.
@@ -312,6 +314,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Audit { action } => secretariat::audit(&ctx, action),
         Command::Export(args) => secretariat::export(&ctx, args),
         Command::Report(args) => secretariat::report(&ctx, args),
+        Command::Hall(args) => secretariat::hall(&ctx, args),
         Command::Snapshots(args) => secretariat::snapshots(&ctx, args),
         Command::Purge(args) => secretariat::purge(&ctx, args),
         Command::Eval(args) => measure::eval(&ctx, args),

@@ -98,6 +98,18 @@ pub struct ReportArgs {
 }
 
 #[derive(Args)]
+pub struct HallArgs {
+    #[command(flatten)]
+    at: DbSession,
+    /// FILE.svg or FILE.pdf: the kind is taken from the name.
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+    /// vi or en.
+    #[arg(long, value_name = "LANG", default_value = "vi", value_parser = spelt_as_in_settings::<Lang>)]
+    lang: Lang,
+}
+
+#[derive(Args)]
 pub struct SnapshotsArgs {
     #[command(flatten)]
     at: DbSession,
@@ -219,6 +231,23 @@ pub fn report(ctx: &Ctx, args: ReportArgs) -> Result<ExitCode> {
     println!("{}; {}", papers.summary_line(), papers.verdict());
     println!("credentials report written to {}", args.out.display());
     print_head(&read.head);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The hall for the presidium: each seat marked present or absent.
+pub fn hall(ctx: &Ctx, args: HallArgs) -> Result<ExitCode> {
+    let ext = args.out.extension().map(|e| e.to_string_lossy().to_lowercase()).unwrap_or_default();
+    if ext != "svg" && ext != "pdf" {
+        anyhow::bail!("--out {}: name the file .svg or .pdf, the two kinds `kiosk hall` draws", args.out.display());
+    }
+    let read = ctx.session_papers(&args.at)?;
+    let drawing = read.hall(args.lang, &ctx.cfg.event)?;
+    if ext == "svg" {
+        std::fs::write(&args.out, drawing.svg(24.0)).with_context(|| format!("cannot write {}", args.out.display()))?;
+    } else {
+        pdf::write_hall(&args.out, &read.papers(args.lang, &ctx.cfg.event), &drawing)?;
+    }
+    println!("{} of {} present; the hall written to {}", read.present(), read.rows.len(), args.out.display());
     Ok(ExitCode::SUCCESS)
 }
 

@@ -6,6 +6,7 @@ pub mod badges;
 pub mod demo;
 pub mod enroll;
 pub mod export;
+pub mod hall;
 pub mod lookup;
 pub mod papers;
 pub mod pdf;

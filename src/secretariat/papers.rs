@@ -47,6 +47,7 @@ pub struct Words {
     pub sheet_list: &'static str,
     pub sheet_summary: &'static str,
     pub sheet_absent: &'static str,
+    pub hall_title: &'static str,
     /// The list's last column, left empty for the delegate's signature.
     pub sign: &'static str,
     /// The country and its motto, on the right of the document header.
@@ -78,6 +79,7 @@ const VI: Words = Words {
     sheet_list: "Danh sách",
     sheet_summary: "Tổng hợp",
     sheet_absent: "Vắng mặt",
+    hall_title: "SƠ ĐỒ HỘI TRƯỜNG",
     sign: "Ký tên",
     motto: ["CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc"],
 };
@@ -117,6 +119,7 @@ const EN: Words = Words {
     sheet_list: "List",
     sheet_summary: "Summary",
     sheet_absent: "Absent",
+    hall_title: "HALL PLAN",
     sign: "Signature",
     motto: ["SOCIALIST REPUBLIC OF VIET NAM", "Independence - Freedom - Happiness"],
 };

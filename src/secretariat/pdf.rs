@@ -17,6 +17,7 @@ use krilla::paint::{Fill, Stroke};
 use krilla::text::{Font, TextDirection};
 
 use crate::error::{Error, Result};
+use crate::secretariat::hall::{Anchor, Drawing, Shape};
 use crate::secretariat::papers::Papers;
 use crate::text::fonts::{NOTO, NOTO_BOLD};
 
@@ -38,8 +39,13 @@ enum Align {
 }
 
 enum Op {
-    Text { x: f32, y: f32, size: f32, bold: bool, text: String },
+    Text { x: f32, y: f32, size: f32, bold: bool, text: String, rgb: [u8; 3] },
     Rule { x0: f32, x1: f32, y: f32 },
+    Fill { x: f32, y: f32, w: f32, h: f32, rgb: [u8; 3] },
+}
+
+fn fill(rgb: [u8; 3]) -> Fill {
+    Fill { paint: rgb::Color::new(rgb[0], rgb[1], rgb[2]).into(), opacity: NormalizedF32::ONE, rule: Default::default() }
 }
 
 /// The two faces, for drawing (krilla) and for measuring (ttf-parser).
@@ -166,7 +172,7 @@ impl Layout {
                 Align::Centre => x + (room - w) / 2.0,
             };
             let y = self.y + i as f32 * size * LEADING + size;
-            self.push(Op::Text { x, y, size, bold, text });
+            self.push(Op::Text { x, y, size, bold, text, rgb: [0, 0, 0] });
         }
     }
 
@@ -264,30 +270,41 @@ impl Layout {
         );
         let settings = PageSettings::from_wh(self.width, self.height).ok_or_else(|| fail("page size".into()))?;
         let total = self.pages.len();
-        let black =
-            Fill { paint: rgb::Color::new(0, 0, 0).into(), opacity: NormalizedF32::ONE, rule: Default::default() };
         let mut doc = Document::new();
         for (i, ops) in self.pages.iter().enumerate() {
             let mut page = doc.start_page_with(settings.clone());
             let mut surface = page.surface();
-            surface.set_fill(Some(black.clone()));
-            let mut draw = |x: f32, y: f32, size: f32, bold: bool, text: &str| {
+            let draw = |surface: &mut krilla::surface::Surface, x: f32, y: f32, size: f32, bold: bool, text: &str| {
                 let font = if bold { &fonts.1 } else { &fonts.0 };
                 surface.draw_text(Point::from_xy(x, y), font.clone(), size, text, false, TextDirection::Auto);
             };
             let mut rules = PathBuilder::new();
             for op in ops {
                 match op {
-                    Op::Text { x, y, size, bold, text } => draw(*x, *y, *size, *bold, text),
+                    Op::Text { x, y, size, bold, text, rgb } => {
+                        surface.set_fill(Some(fill(*rgb)));
+                        draw(&mut surface, *x, *y, *size, *bold, text)
+                    }
                     Op::Rule { x0, x1, y } => {
                         rules.move_to(*x0, *y);
                         rules.line_to(*x1, *y);
                     }
+                    Op::Fill { x, y, w, h, rgb } => {
+                        let mut shape = PathBuilder::new();
+                        if let Some(rect) = krilla::geom::Rect::from_xywh(*x, *y, *w, *h) {
+                            shape.push_rect(rect);
+                        }
+                        if let Some(path) = shape.finish() {
+                            surface.set_fill(Some(fill(*rgb)));
+                            surface.draw_path(&path);
+                        }
+                    }
                 }
             }
+            surface.set_fill(Some(fill([0, 0, 0])));
             let number = format!("{footer} · {page_word} {} / {total}", i + 1);
             let w = self.kind.width(&number, 8.0, false);
-            draw((self.width - w) / 2.0, self.height - MARGIN + 4.0, 8.0, false, &number);
+            draw(&mut surface, (self.width - w) / 2.0, self.height - MARGIN + 4.0, 8.0, false, &number);
             if let Some(path) = rules.finish() {
                 surface.set_fill(None);
                 surface.set_stroke(Some(Stroke {
@@ -363,6 +380,40 @@ pub fn write_list(path: &Path, p: &Papers) -> Result<()> {
         .collect();
     let rows = p.rows.iter().enumerate().map(|(i, r)| (p.list_cells(i, r).to_vec(), false));
     l.table(&columns, rows, 8.5, SIGNING_ROW, true);
+    l.save(path, &format!("{} · {}", p.event, p.session), w.page)
+}
+
+/// `kiosk hall --out FILE.pdf`: the hall for the presidium, each seat
+/// present or absent, on one landscape page.
+pub fn write_hall(path: &Path, p: &Papers, d: &Drawing) -> Result<()> {
+    let mut l = Layout::new(A4_LONG, A4_SHORT)?;
+    let w = p.words();
+    l.line(p.event, 13.0, true, Align::Centre);
+    l.line(&format!("{} · {}", w.hall_title, p.session), 12.0, true, Align::Centre);
+    l.line(&format!("{} · {}: {}", p.summary_line(), w.printed, p.printed), 9.0, false, Align::Centre);
+    l.gap(6.0);
+    let (room_w, room_h) = (l.content_width(), A4_SHORT - MARGIN - FOOTER - l.y);
+    // A small hall is not blown up past seats of a finger's width.
+    let scale = (room_w / d.width).min(room_h / d.height).min(30.0);
+    let (x0, y0) = (MARGIN + (room_w - d.width * scale) / 2.0, l.y);
+    for shape in &d.shapes {
+        match shape {
+            Shape::Rect { x, y, w, h, tone } => {
+                let (x, y, w, h) = (x0 + x * scale, y0 + y * scale, w * scale, h * scale);
+                l.push(Op::Fill { x, y, w, h, rgb: tone.rgb() });
+            }
+            Shape::Text { x, y, size, text, tone, anchor, bold } => {
+                let size = size * scale;
+                let shift = match anchor {
+                    Anchor::Start => 0.0,
+                    Anchor::Middle => l.kind.width(text, size, *bold) / 2.0,
+                    Anchor::End => l.kind.width(text, size, *bold),
+                };
+                let (x, y) = (x0 + x * scale - shift, y0 + y * scale);
+                l.push(Op::Text { x, y, size, bold: *bold, text: text.clone(), rgb: tone.rgb() });
+            }
+        }
+    }
     l.save(path, &format!("{} · {}", p.event, p.session), w.page)
 }
 
