@@ -279,7 +279,7 @@ impl Plan {
                 shapes.push(Shape::Rect { x: x + inset, y: row.y + inset, w: SEAT, h: SEAT, tone: t });
                 if numbers {
                     let ink = if matches!(t, Tone::Present | Tone::Yours) { Tone::Paper } else { Tone::Faint };
-                    shapes.push(text(x + 0.5, row.y + 0.64, 0.38, &n.to_string(), ink, Anchor::Middle, false));
+                    shapes.push(text(x + 0.5, row.y + 0.64, 0.38, n.to_string(), ink, Anchor::Middle, false));
                 }
             }
         }
