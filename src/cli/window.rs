@@ -33,7 +33,7 @@ pub struct RunArgs {
 
 #[derive(Args)]
 pub struct DemoArgs {
-    /// The folder to write the demo into (demo.db and kiosk.toml).
+    /// The folder to write the demo into (demo.db, kiosk.toml and hall.toml).
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
 }
@@ -87,7 +87,8 @@ pub fn demo(args: DemoArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// `dir/demo.db` and `dir/kiosk.toml`, the settings that open it; returns the settings' path.
+/// `dir/demo.db`, `dir/kiosk.toml` (the settings that open it) and the hall's
+/// layout `dir/hall.toml`; returns the settings' path.
 fn make_demo(dir: &Path) -> Result<PathBuf> {
     use kiosk::secretariat::demo;
     std::fs::create_dir_all(dir).with_context(|| format!("cannot make the folder {}", dir.display()))?;
@@ -98,7 +99,15 @@ fn make_demo(dir: &Path) -> Result<PathBuf> {
     let section = |pairs: &[(&str, &str)]| {
         toml::Value::Table(pairs.iter().map(|(k, v)| (k.to_string(), toml::Value::String(v.to_string()))).collect())
     };
-    let event = [("name", demo::NAME), ("session", demo::SESSIONS[0]), ("time_zone", "Asia/Ho_Chi_Minh")];
+    let hall = dir.join("hall.toml");
+    std::fs::write(&hall, demo::HALL).with_context(|| format!("cannot write {}", hall.display()))?;
+    let hall = hall.to_string_lossy();
+    let event = [
+        ("name", demo::NAME),
+        ("session", demo::SESSIONS[0]),
+        ("time_zone", "Asia/Ho_Chi_Minh"),
+        ("hall_layout", &*hall),
+    ];
     settings.insert("event".into(), section(&event));
     settings.insert("store".into(), section(&[("database", &db.to_string_lossy())]));
     settings.insert("kiosk".into(), section(&[("admin_pin_hash", &hash_pin(demo::PIN)?)]));

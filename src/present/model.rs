@@ -10,6 +10,7 @@ use crate::checkin::enrolment::{Candidate, Captured};
 use crate::checkin::staff::UndoReason;
 use crate::checkin::station::{Event, Update};
 use crate::matching::agreement::Guidance;
+use crate::secretariat::hall::{Drawing, Plan, Tone, seat_of};
 use crate::secretariat::lookup;
 use crate::store::time::{Timestamp, Zone};
 use crate::store::{Attendance, Delegate, DelegationCount, Evidence};
@@ -37,6 +38,8 @@ pub enum Screen {
         already: bool,
         until: Instant,
         photo: Option<Arc<RgbImage>>,
+        /// The hall with the delegate's seat highlighted, when the seat is on the plan.
+        plan: Option<Arc<Drawing>>,
     },
     /// Not recognised: a polite message and the way to the search lane.
     Unknown {
@@ -238,6 +241,8 @@ pub struct Model {
     delegates: Vec<Delegate>,
     welcome_for: Duration,
     last_touch: Instant,
+    /// The hall as the roster's seats draw it, and this kiosk's id (to mark its entrance).
+    hall: Option<(Arc<Plan>, String)>,
 }
 
 const SEARCH_RESULTS: usize = 6;
@@ -275,7 +280,23 @@ impl Model {
             delegates,
             welcome_for,
             last_touch: Instant::now(),
+            hall: None,
         }
+    }
+
+    /// The welcome shows where the seat is on `plan`, with `kiosk`'s entrance.
+    pub fn with_hall(mut self, plan: Option<Plan>, kiosk: &str) -> Self {
+        self.hall = plan.map(|p| (Arc::new(p), kiosk.to_string()));
+        self
+    }
+
+    /// The hall with `seat` highlighted, the stage and this kiosk's entrance.
+    fn seat_plan(&self, seat: &str) -> Option<Arc<Drawing>> {
+        let (plan, kiosk) = self.hall.as_ref()?;
+        let (row, number) = seat_of(seat)?;
+        plan.place(seat)?;
+        let tone = |r: &str, n: u32| if r == row && n == number { Tone::Yours } else { Tone::Seat };
+        Some(Arc::new(plan.draw(&tone, false, Some(kiosk))))
     }
 
     pub fn with_zone(mut self, zone: Zone) -> Self {
@@ -579,7 +600,8 @@ impl Model {
         if !already {
             self.checked_in += 1;
         }
-        self.screen = Screen::Welcome { delegate, at, already, until: now + self.welcome_for, photo };
+        let plan = self.seat_plan(&delegate.seat);
+        self.screen = Screen::Welcome { delegate, at, already, until: now + self.welcome_for, photo, plan };
     }
 
     /// Search results follow the query on the search screen only: on the
@@ -638,6 +660,54 @@ mod tests {
         assert!(matches!(m.screen, Screen::Welcome { .. }), "the welcome stays while it is due");
         m.tick(t0 + Duration::from_secs(4));
         assert_eq!(m.screen, Screen::Idle);
+    }
+
+    #[test]
+    fn the_welcome_highlights_the_delegates_seat_on_the_plan() {
+        use crate::secretariat::hall::{Entrance, Hall, Layout, Shape, Side};
+        let mut seated = delegates();
+        for (d, seat) in seated.iter_mut().zip(["A-1", "B-2", "Khách mời"]) {
+            d.seat = seat.into();
+        }
+        let door = |name: &str, kiosk: &str| Entrance {
+            name: name.into(),
+            side: Side::Back,
+            at: 0.5,
+            kiosks: vec![kiosk.into()],
+        };
+        let layout =
+            Layout { stage: "Sân khấu".into(), entrances: vec![door("Cửa A", "k1"), door("Cửa B", "k2")], ..Layout::default() };
+        let codes: Vec<&str> = ["A-1", "A-2", "B-1", "B-2", "B-3"].to_vec();
+        let plan = Hall::new(codes, &layout).plan().cloned();
+        let mut m = Model::new(Lang::Vi, "Đại hội", "Phiên 1", seated.clone(), Duration::from_secs(3)).with_hall(plan, "k1");
+        let t = Instant::now();
+        m.on_check_in(seated[1].clone(), Zone::default().now(), false, None, t);
+        let Screen::Welcome { plan: Some(d), .. } = &m.screen else { panic!("a plan: {:?}", m.screen) };
+        let (hx, hy) = m.hall.as_ref().unwrap().0.place("B-2").unwrap();
+        let yours: Vec<(f32, f32)> = d
+            .shapes
+            .iter()
+            .filter_map(|s| match s {
+                Shape::Rect { x, y, tone: Tone::Yours, .. } => Some((*x, *y)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(yours.len(), 1, "one seat highlighted");
+        assert!((yours[0].0 - hx).abs() < 1.0 && (yours[0].1 - hy).abs() < 1.0, "at B-2: {yours:?}");
+        let texts: Vec<&str> = d
+            .shapes
+            .iter()
+            .filter_map(|s| match s {
+                Shape::Text { text, .. } => Some(text.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert!(texts.contains(&"Sân khấu") && texts.contains(&"Cửa A"), "{texts:?}");
+        assert!(!texts.contains(&"Cửa B"), "another kiosk's entrance is not this one's");
+
+        // A seat off the plan: the seat in words, no plan.
+        m.on_check_in(seated[2].clone(), Zone::default().now(), false, None, t);
+        assert!(matches!(&m.screen, Screen::Welcome { plan: None, .. }));
     }
 
     #[test]

@@ -13,6 +13,7 @@ use crate::checkin::enrolment::Captured;
 use crate::checkin::staff::UndoReason;
 use crate::present::i18n::{Lang, Text, t};
 use crate::present::model::{Action, DelegateForm, DeskDone, FormProblem, Model, Problem, Screen};
+use crate::secretariat::hall::{Anchor, Drawing, Shape, Tone};
 use crate::store::{Delegate, percent};
 use crate::text::fonts::{NOTO, NOTO_BOLD};
 
@@ -154,25 +155,38 @@ pub fn draw(ui: &mut egui::Ui, model: &Model, pictures: &Pictures) -> Vec<Action
             }
             // The person sees themselves while they turn their head.
             Screen::Live | Screen::Challenge => camera_view(ui, model, &pictures.camera, &mut actions),
-            Screen::Welcome { delegate, at, already, photo, .. } => {
-                ui.add_space(20.0);
-                if photo.is_some() {
-                    pictures.portrait.draw(ui, 240.0);
-                }
-                ui.add_space(12.0);
-                let greeting = if *already {
-                    format!("{} {}", t(lang, Text::AlreadyCheckedIn), model.zone.clock(at))
-                } else {
-                    t(lang, Text::Welcome).to_string()
+            Screen::Welcome { delegate, at, already, photo, plan, .. } => {
+                let greet = |ui: &mut egui::Ui| {
+                    ui.add_space(20.0);
+                    if photo.is_some() {
+                        pictures.portrait.draw(ui, 240.0);
+                    }
+                    ui.add_space(12.0);
+                    let greeting = if *already {
+                        format!("{} {}", t(lang, Text::AlreadyCheckedIn), model.zone.clock(at))
+                    } else {
+                        t(lang, Text::Welcome).to_string()
+                    };
+                    ui.label(RichText::new(greeting).size(34.0));
+                    ui.add_space(16.0);
+                    ui.label(RichText::new(&delegate.name).font(bold(64.0)).color(ACCENT));
+                    ui.add_space(16.0);
+                    // Rosters write the delegation in full ("Đoàn Hà Nội"): no label in front.
+                    ui.label(RichText::new(&delegate.delegation).size(32.0));
+                    ui.label(RichText::new(format!("{}: {}", t(lang, Text::Seat), delegate.seat)).font(bold(40.0)));
+                    ui.label(RichText::new(format!("{}: {}", t(lang, Text::Time), model.zone.clock(at))).size(26.0));
                 };
-                ui.label(RichText::new(greeting).size(34.0));
-                ui.add_space(16.0);
-                ui.label(RichText::new(&delegate.name).font(bold(64.0)).color(ACCENT));
-                ui.add_space(16.0);
-                // Rosters write the delegation in full ("Đoàn Hà Nội"): no label in front.
-                ui.label(RichText::new(&delegate.delegation).size(32.0));
-                ui.label(RichText::new(format!("{}: {}", t(lang, Text::Seat), delegate.seat)).font(bold(40.0)));
-                ui.label(RichText::new(format!("{}: {}", t(lang, Text::Time), model.zone.clock(at))).size(26.0));
+                // The greeting on the left, the way to the seat on the right.
+                match plan {
+                    Some(plan) => ui.columns(2, |halves| {
+                        halves[0].vertical_centered(|ui| greet(ui));
+                        halves[1].vertical_centered(|ui| {
+                            ui.add_space(28.0);
+                            seat_plan(ui, plan);
+                        });
+                    }),
+                    None => greet(ui),
+                }
             }
             Screen::Unknown { .. } => {
                 apology(ui, lang, (Text::NotRecognised, Text::NotRecognisedHelp), None, true, &mut actions)
@@ -612,6 +626,41 @@ fn admin_view(ui: &mut egui::Ui, model: &Model, actions: &mut Vec<Action>) {
     });
     ui.add_space(8.0);
     button_pair(ui, lang, [(Text::StaffCheckIn, Action::StaffCheckIn), (Text::Close, Action::Cancel)], actions);
+}
+
+/// The hall in the room left below the greeting, no larger than it needs.
+fn seat_plan(ui: &mut egui::Ui, d: &Drawing) {
+    let room = ui.available_size() - egui::vec2(48.0, 8.0);
+    let scale = (room.x / d.width).min(room.y / d.height).min(40.0);
+    if scale * d.height < 60.0 {
+        return;
+    }
+    let (rect, _) = ui.allocate_exact_size(egui::vec2(d.width, d.height) * scale, egui::Sense::hover());
+    let painter = ui.painter_at(rect);
+    painter.rect_filled(rect, 6.0, Color32::WHITE);
+    let at = |x: f32, y: f32| rect.min + egui::vec2(x, y) * scale;
+    let colour = |tone: Tone| {
+        let [r, g, b] = tone.rgb();
+        Color32::from_rgb(r, g, b)
+    };
+    for shape in &d.shapes {
+        match shape {
+            Shape::Rect { x, y, w, h, tone } => {
+                let r = egui::Rect::from_min_size(at(*x, *y), egui::vec2(*w, *h) * scale);
+                painter.rect_filled(r, 0.12 * scale, colour(*tone));
+            }
+            Shape::Text { x, y, size, text, tone, anchor, bold: heavy } => {
+                let align = match anchor {
+                    Anchor::Start => egui::Align2::LEFT_BOTTOM,
+                    Anchor::Middle => egui::Align2::CENTER_BOTTOM,
+                    Anchor::End => egui::Align2::RIGHT_BOTTOM,
+                };
+                let font = if *heavy { bold(size * scale) } else { egui::FontId::proportional(size * scale) };
+                // The SVG's y is the baseline; egui places the text's bottom.
+                painter.text(at(*x, *y + size * 0.25), align, text, font, colour(*tone));
+            }
+        }
+    }
 }
 
 /// Frames per second of the window, over the last second or so.

@@ -11,6 +11,22 @@ use crate::store::{Delegate, Store};
 pub const PIN: &str = "2468";
 pub const NAME: &str = "Đại hội Công đoàn thành phố (thử) — Demo congress";
 pub const SESSIONS: [&str; 2] = ["Phiên khai mạc", "Phiên bầu cử"];
+/// The demo hall's layout file (`hall.rs`): a stage, an aisle, two doors.
+pub const HALL: &str = r#"stage = "Sân khấu · Đoàn Chủ tịch"
+aisles_after_seat = [3]
+
+[[entrance]]
+name = "Cửa chính"
+side = "back"
+at = 0.3
+kiosks = ["kiosk-1"]
+
+[[entrance]]
+name = "Cửa phụ"
+side = "right"
+at = 0.8
+kiosks = ["kiosk-2"]
+"#;
 
 /// The delegations, shaped like a city union's congress: upper-level unions
 /// (districts, sectors, industrial zones) and grassroots unions attached

@@ -270,7 +270,9 @@ impl Plan {
         if !self.layout.stage.is_empty() {
             let (x, w) = (PAD + LABELS, self.width - LABELS - 2.0 * PAD);
             shapes.push(Shape::Rect { x, y: PAD - 0.2, w, h: STAGE - 0.4, tone: Tone::Stage });
-            shapes.push(text(x + w / 2.0, PAD + 0.7, 0.6, &self.layout.stage, Tone::Paper, Anchor::Middle, true));
+            // Narrower than its stage: a bold letter is about 0.6 of its size wide.
+            let size = (w / (self.layout.stage.chars().count() as f32 * 0.6)).min(0.6);
+            shapes.push(text(x + w / 2.0, PAD + 0.45 + size / 2.0, size, &self.layout.stage, Tone::Paper, Anchor::Middle, true));
         }
         for row in &self.rows {
             shapes.push(text(PAD + 0.2, row.y + 0.72, 0.6, row.name.clone(), Tone::Faint, Anchor::Start, true));
