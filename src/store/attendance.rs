@@ -297,6 +297,19 @@ impl Store {
         )
     }
 
+    /// When each delegate present in `session` arrived, earliest first: the
+    /// arrivals chart, whose counts add up to the present count.
+    pub fn arrival_times(&self, session: &str) -> Result<Vec<Timestamp>> {
+        self.rows(
+            &format!(
+                "SELECT a.checked_in_at FROM attendance a JOIN delegates d ON d.code = a.delegate_code
+                 WHERE a.session_id = {SESSION_ID} ORDER BY a.checked_in_at"
+            ),
+            [session],
+            |r| r.get(0),
+        )
+    }
+
     pub fn latest_check_ins(&self, session: &str, limit: usize) -> Result<Vec<Attendance>> {
         self.rows(
             &format!(

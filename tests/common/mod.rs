@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod pg;
+pub mod web;
 pub mod workbook;
 
 use std::path::{Path, PathBuf};
