@@ -6,6 +6,7 @@
 //! check-in and undo need the admin PIN as well, and a client that guesses
 //! PINs is shut out (`base::pin::PinGate`).
 
+pub mod charts;
 pub mod clerk;
 pub mod figures;
 pub mod key;
@@ -107,6 +108,9 @@ pub fn serve(opts: Options) -> Result<()> {
         .route("/page.js", get(script))
         .route("/api/stats", get(stats))
         .route("/events", get(events))
+        .route("/arrivals.svg", get(arrivals_svg))
+        .route("/delegations.svg", get(delegations_svg))
+        .route("/hall.svg", get(hall_svg))
         .route("/list.csv", get(list_csv))
         .route("/list.xlsx", get(list_xlsx))
         .route("/list.pdf", get(list_pdf))
@@ -348,6 +352,42 @@ async fn stats(State(app): State<App>, Query(p): Query<Params>) -> Response {
     match figures(&app, p.session(&app)).await {
         Ok(f) => axum::Json(f).into_response(),
         Err(e) => failure(StatusCode::SERVICE_UNAVAILABLE, e),
+    }
+}
+
+fn svg(body: String) -> Response {
+    ([(header::CONTENT_TYPE, "image/svg+xml; charset=utf-8"), (header::CACHE_CONTROL, "no-store")], body).into_response()
+}
+
+async fn chart(app: App, p: Params, draw: fn(&Figures, Lang) -> String) -> Response {
+    let lang = Lang::parse(p.lang.as_deref().unwrap_or("vi"));
+    match figures(&app, p.session(&app)).await {
+        Ok(f) => svg(draw(&f, lang)),
+        Err(e) => failure(StatusCode::SERVICE_UNAVAILABLE, e),
+    }
+}
+
+async fn arrivals_svg(State(app): State<App>, Query(p): Query<Params>) -> Response {
+    chart(app, p, charts::arrivals).await
+}
+
+async fn delegations_svg(State(app): State<App>, Query(p): Query<Params>) -> Response {
+    chart(app, p, charts::delegations).await
+}
+
+/// The hall live, each seat present or absent: drawn off the clerk's thread.
+async fn hall_svg(State(app): State<App>, Query(p): Query<Params>) -> Response {
+    let session = p.session(&app);
+    let lang = Lang::parse(p.lang.as_deref().unwrap_or("vi"));
+    let read = match ask(&app, |answer| Job::Papers { session, answer }).await {
+        Ok(read) => read,
+        Err(e) => return failure(StatusCode::NOT_FOUND, e),
+    };
+    let event = app.event.clone();
+    match tokio::task::spawn_blocking(move || read.hall(lang, &event).map(|d| d.svg(18.0))).await {
+        Ok(Ok(body)) => svg(body),
+        Ok(Err(e)) => failure(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+        Err(e) => failure(StatusCode::INTERNAL_SERVER_ERROR, format!("the hall could not be drawn: {e}")),
     }
 }
 

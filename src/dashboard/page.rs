@@ -6,21 +6,7 @@ use crate::dashboard::figures::Figures;
 use crate::store::{Method, percent};
 use crate::text::Lang;
 
-/// Text in a page, safe from markup in names.
-pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub use crate::text::markup as esc;
 
 /// A value for an address: every byte but letters and digits percent-encoded.
 fn query_value(s: &str) -> String {
@@ -63,6 +49,8 @@ struct Words {
     session: &'static str,
     live: &'static str,
     back: &'static str,
+    arrivals: &'static str,
+    hall: &'static str,
 }
 
 fn words(lang: Lang) -> Words {
@@ -102,6 +90,8 @@ fn words(lang: Lang) -> Words {
             session: "Phiên",
             live: "Cập nhật trực tiếp",
             back: "Quay lại",
+            arrivals: "Đại biểu đến theo thời gian",
+            hall: "Sơ đồ hội trường",
         },
         Lang::En => Words {
             lang: "en",
@@ -138,6 +128,8 @@ fn words(lang: Lang) -> Words {
             session: "Session",
             live: "Live",
             back: "Back",
+            arrivals: "Arrivals over time",
+            hall: "Hall plan",
         },
     }
 }
@@ -267,8 +259,16 @@ ul {{ list-style: none; padding: 0; margin: 0; }} li {{ padding: 3px 0; }}
 .button {{ display: inline-block; background: #b01820; color: white; padding: 8px 14px; border-radius: 6px; text-decoration: none; margin-right: 8px; }}
 form {{ margin: 10px 0; }} input {{ font-size: 1em; padding: 4px; }}
 #lost {{ display: none; background: #c85a00; color: white; padding: 8px 24px; }}
-body.projector {{ font-size: 28px; }} body.projector main {{ grid-template-columns: 1fr 1fr; }}
-body.projector .total {{ font-size: 5em; }}
+img.picture {{ display: block; width: 100%; height: auto; }}
+body.desk .chart {{ grid-column: span 2; }} body.desk img.picture {{ max-height: 420px; object-fit: contain; }}
+/* The projector: one screen, never scrolled, at any size and any number of
+   delegations; the pictures shrink into their quarter of the screen. */
+body.projector {{ font-size: clamp(14px, 2.4vh, 30px); height: 100vh; overflow: hidden; display: flex; flex-direction: column; }}
+body.projector main {{ flex: 1; min-height: 0; grid-template-columns: 1fr 1fr; grid-template-rows: 1fr 1fr; padding: 1.5vh 2vw; gap: 1.5vh; }}
+body.projector .card {{ min-height: 0; overflow: hidden; display: flex; flex-direction: column; padding: 1vh 1.2vw; }}
+body.projector .card h2 {{ margin: 0 0 0.5vh; font-size: 1.1em; }}
+body.projector img.picture {{ flex: 1; min-height: 0; height: 100%; object-fit: contain; }}
+body.projector .total {{ font-size: 4em; }} body.projector .desk-only {{ display: none; }}
 </style></head>
 <body class="{body_class}">
 <header><h1>{event_e}</h1><span>{session_label}: <b id=session>{session_e}</b></span>
@@ -285,11 +285,13 @@ body.projector .total {{ font-size: 5em; }}
   <p><span id=verdict class="verdict {verdict_class}">{verdict}</span></p>
   <div class=muted>{rule}</div>
 </section>
-<section class="card"><h2>{by_delegation}</h2>
-<table><thead><tr><th>{delegation}</th><th class=n>{present_short}</th><th class=n>{summoned_label}</th><th class=n>%</th></tr></thead>
+<section class="card chart"><h2>{arrivals}</h2><img class=picture data-chart="/arrivals.svg" src="/arrivals.svg?{chart_q}" alt="{arrivals}"></section>
+<section class="card chart"><h2>{by_delegation}</h2><img class=picture data-chart="/delegations.svg" src="/delegations.svg?{chart_q}" alt="{by_delegation}">
+<table class=desk-only><thead><tr><th>{delegation}</th><th class=n>{present_short}</th><th class=n>{summoned_label}</th><th class=n>%</th></tr></thead>
 <tbody id=delegations>{delegation_rows}</tbody></table></section>
-<section class="card"><h2>{latest}</h2><ul id=latest>{latest_rows}</ul></section>
-<section class="card"><h2>{kiosks}</h2><ul id=kiosks>{kiosk_rows}</ul></section>
+<section class="card chart"><h2>{hall}</h2><img class=picture data-chart="/hall.svg" src="/hall.svg?{chart_q}" alt="{hall}"></section>
+<section class="card desk-only"><h2>{latest}</h2><ul id=latest>{latest_rows}</ul></section>
+<section class="card desk-only"><h2>{kiosks}</h2><ul id=kiosks>{kiosk_rows}</ul></section>
 {desk_only}
 </main>
 <script type="application/json" id=page-data>{data}</script>
@@ -326,6 +328,9 @@ body.projector .total {{ font-size: 5em; }}
         latest_rows = latest_rows(f, &w, lang),
         kiosks = w.kiosks,
         kiosk_rows = kiosk_rows(f, &w),
+        arrivals = w.arrivals,
+        hall = w.hall,
+        chart_q = format!("session={session_q}&amp;lang={}", w.lang),
     )
 }
 
@@ -366,6 +371,21 @@ function show(f) {
     k.append(el('li', '● ' + x.id + ' — ' + (x.online ? W.online : W.offline) + ', ' + W.waiting + ' ' + x.waiting, x.online ? 'on' : 'off'));
   }
   document.body.dataset.updates = (Number(document.body.dataset.updates || 0) + 1).toString();
+  redraw();
+}
+// The pictures are drawn by the server: asked for again when the figures
+// change, at most every two seconds (the hall of a big congress is heavy).
+let drawn = Date.now(), pending = false, version = 0;
+function redraw() {
+  if (pending) return;
+  const wait = Math.max(0, drawn + 2000 - Date.now());
+  pending = true;
+  setTimeout(() => {
+    pending = false; drawn = Date.now(); version += 1;
+    const q = 'session=' + encodeURIComponent(S) + '&lang=' + document.documentElement.lang + '&v=' + version;
+    for (const img of document.querySelectorAll('img[data-chart]')) img.src = img.dataset.chart + '?' + q;
+    document.body.dataset.redrawn = version.toString();
+  }, wait);
 }
 show(DATA.figures);
 const source = new EventSource('/events?session=' + encodeURIComponent(S));

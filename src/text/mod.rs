@@ -72,6 +72,22 @@ pub fn same_code(typed: &str, code: &str) -> bool {
     !typed.trim().is_empty() && squeeze(typed) == squeeze(code)
 }
 
+/// Text in HTML or SVG, safe from markup in names.
+pub fn markup(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -75,6 +75,11 @@ impl Browser {
         self.call("execute/sync", serde_json::json!({"script": script, "args": []}))
     }
 
+    /// The window's outer size; what the page gets is `innerWidth` × `innerHeight`.
+    pub fn resize(&self, width: u32, height: u32) {
+        self.call("window/rect", serde_json::json!({ "width": width, "height": height }));
+    }
+
     pub fn text(&self, id: &str) -> String {
         self.js(&format!("return document.getElementById('{id}').textContent")).as_str().unwrap_or_default().to_string()
     }
