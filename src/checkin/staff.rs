@@ -193,15 +193,16 @@ impl SessionPapers {
     pub fn present(&self) -> usize {
         self.rows.iter().filter(|r| r.checked_in_at.is_some()).count()
     }
+}
 
-    /// The hall with each seat present or absent, for `kiosk hall` and the dashboard.
-    pub fn hall(&self, lang: Lang, event: &EventConfig) -> Result<Drawing> {
-        let layout = hall::Layout::load(&event.hall_layout)?;
-        let hall = Hall::new(self.rows.iter().map(|r| r.seat.as_str()), &layout);
-        let seated: Vec<(String, bool)> =
-            self.rows.iter().map(|r| (r.seat.clone(), r.checked_in_at.is_some())).collect();
-        Ok(hall::presence(&hall, &seated, lang))
-    }
+/// The hall with each seat present or absent in `session`, for `kiosk hall`
+/// and the dashboard.
+pub fn hall(store: &Store, session: &str, lang: Lang, event: &EventConfig) -> Result<Drawing> {
+    store.require_session(session)?;
+    let layout = hall::Layout::load(&event.hall_layout)?;
+    let seated = store.seats(session)?;
+    let hall = Hall::new(seated.iter().map(|(seat, _)| seat.as_str()), &layout);
+    Ok(hall::presence(&hall, &seated, lang))
 }
 
 /// A session's list, figures and audit head, for the list to sign and the

@@ -241,7 +241,7 @@ pub fn hall(ctx: &Ctx, args: HallArgs) -> Result<ExitCode> {
         anyhow::bail!("--out {}: name the file .svg or .pdf, the two kinds `kiosk hall` draws", args.out.display());
     }
     let read = ctx.session_papers(&args.at)?;
-    let drawing = read.hall(args.lang, &ctx.cfg.event)?;
+    let drawing = staff::hall(&ctx.open(&args.at.db)?, &read.session, args.lang, &ctx.cfg.event)?;
     if ext == "svg" {
         std::fs::write(&args.out, drawing.svg(24.0)).with_context(|| format!("cannot write {}", args.out.display()))?;
     } else {

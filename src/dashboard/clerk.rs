@@ -16,6 +16,7 @@ use crate::ledger::sync::follow;
 use crate::ledger::syncer::{Link, Syncer};
 use crate::ledger::{KioskStatus, Ledger, Line};
 use crate::secretariat::EventConfig;
+use crate::secretariat::hall::Drawing;
 use crate::secretariat::export::{Paper, write_csv, write_xlsx};
 use crate::secretariat::pdf;
 use crate::store::Store;
@@ -54,6 +55,12 @@ pub enum Job {
     Papers {
         session: String,
         answer: Answer<SessionPapers>,
+    },
+    /// The hall, each seat present or absent.
+    Hall {
+        session: String,
+        lang: Lang,
+        answer: Answer<Drawing>,
     },
     /// The PIN was checked before these reach the clerk.
     CheckIn {
@@ -138,6 +145,7 @@ impl Clerk {
             Job::Figures { session, answer } => send(answer, self.figures(&session)),
             Job::Sessions { answer } => send(answer, self.store.sessions()),
             Job::Papers { session, answer } => send(answer, self.papers(&session)),
+            Job::Hall { session, lang, answer } => send(answer, staff::hall(&self.store, &session, lang, &self.event)),
             Job::CheckIn { session, code, answer } => {
                 let out = self.staff(|c| {
                     let how = How::Staff { reason: "checked in by the secretariat (dashboard)" };

@@ -375,19 +375,12 @@ async fn delegations_svg(State(app): State<App>, Query(p): Query<Params>) -> Res
     chart(app, p, charts::delegations).await
 }
 
-/// The hall live, each seat present or absent: drawn off the clerk's thread.
+/// The hall live, each seat present or absent.
 async fn hall_svg(State(app): State<App>, Query(p): Query<Params>) -> Response {
-    let session = p.session(&app);
-    let lang = Lang::parse(p.lang.as_deref().unwrap_or("vi"));
-    let read = match ask(&app, |answer| Job::Papers { session, answer }).await {
-        Ok(read) => read,
-        Err(e) => return failure(StatusCode::NOT_FOUND, e),
-    };
-    let event = app.event.clone();
-    match tokio::task::spawn_blocking(move || read.hall(lang, &event).map(|d| d.svg(18.0))).await {
-        Ok(Ok(body)) => svg(body),
-        Ok(Err(e)) => failure(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
-        Err(e) => failure(StatusCode::INTERNAL_SERVER_ERROR, format!("the hall could not be drawn: {e}")),
+    let (session, lang) = (p.session(&app), Lang::parse(p.lang.as_deref().unwrap_or("vi")));
+    match ask(&app, |answer| Job::Hall { session, lang, answer }).await {
+        Ok(drawing) => svg(drawing.svg(18.0)),
+        Err(e) => failure(StatusCode::NOT_FOUND, e),
     }
 }
 

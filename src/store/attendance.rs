@@ -297,6 +297,20 @@ impl Store {
         )
     }
 
+    /// Every delegate's seat and whether they are present in `session`: the
+    /// hall plan, without the names and the sorting the lists need.
+    pub fn seats(&self, session: &str) -> Result<Vec<(String, bool)>> {
+        self.rows(
+            &format!(
+                "SELECT d.seat, a.delegate_code IS NOT NULL FROM delegates d
+                 LEFT JOIN attendance a ON a.delegate_code = d.code AND a.session_id = {SESSION_ID}
+                 WHERE d.removed_at IS NULL OR a.delegate_code IS NOT NULL"
+            ),
+            [session],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+    }
+
     /// When each delegate present in `session` arrived, earliest first: the
     /// arrivals chart, whose counts add up to the present count.
     pub fn arrival_times(&self, session: &str) -> Result<Vec<Timestamp>> {
