@@ -72,6 +72,7 @@ pub fn doctor(settings: anyhow::Result<Config>, settings_path: &Path, args: &Doc
         "database",
         store.as_ref().map(|_| format!("{}, schema {} (current)", db.display(), store_schema())).map_err(Clone::clone),
     );
+    say("hall plan", hall(&cfg, store.as_ref().ok()));
     say(
         "delegates",
         store.map_err(|_| "cannot tell without the database (above)".into()).and_then(|s| delegates(&s, &cfg, &db)),
@@ -302,6 +303,22 @@ fn pin(cfg: &Config) -> Found {
              run `kiosk admin-pin` and put the line it prints under [kiosk] in the settings"
             .into())
     }
+}
+
+/// The layout file reads, and what the welcome screen will show.
+fn hall(cfg: &Config, store: Option<&Store>) -> Found {
+    use kiosk::secretariat::hall::{Hall, Layout};
+    let layout = Layout::load(&cfg.event.hall_layout).map_err(|e| e.to_string())?;
+    let Some(store) = store else { return Ok("the layout reads; the seats need the database (above)".into()) };
+    let delegates = store.delegates().map_err(|e| e.to_string())?;
+    Ok(match Hall::new(delegates.iter().map(|d| d.seat.as_str()), &layout) {
+        Hall::Plan(plan) => format!("{} seats on the plan; the welcome screen shows each delegate's", plan.seats()),
+        Hall::List(seats) if seats.is_empty() => "no seats on the roster: the welcome shows none".into(),
+        Hall::List(seats) => format!(
+            "{} seats follow no row-and-number pattern (\"B6\", \"A-12\"): the welcome says the seat in words",
+            seats.len()
+        ),
+    })
 }
 
 /// Every letter of Vietnamese, in both weights the screens and papers use.
