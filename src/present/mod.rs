@@ -212,7 +212,6 @@ pub fn run(settings: &Settings, opts: RunOptions) -> Result<Summary> {
     store.require_session(&opts.session)?;
     let delegates = store.delegates()?;
     let layout = crate::secretariat::hall::Layout::load(&settings.event.hall_layout)?;
-    let hall = crate::secretariat::hall::Hall::new(delegates.iter().map(|d| d.seat.as_str()), &layout).plan().cloned();
     let badges = store.badges_issued()?;
     let counts = store.counts_by_delegation(&opts.session)?;
     let session = Arc::new(RwLock::new(opts.session.clone()));
@@ -279,7 +278,7 @@ pub fn run(settings: &Settings, opts: RunOptions) -> Result<Summary> {
         Duration::from_secs_f32(settings.kiosk.welcome_seconds),
     )
     .with_zone(zone)
-    .with_hall(hall, &settings.event.kiosk_id);
+    .with_hall(layout, &settings.event.kiosk_id);
     model.set_counts(&counts);
     model.badges = badges;
     let app = KioskApp {

@@ -10,7 +10,7 @@ use crate::checkin::enrolment::{Candidate, Captured};
 use crate::checkin::staff::UndoReason;
 use crate::checkin::station::{Event, Update};
 use crate::matching::agreement::Guidance;
-use crate::secretariat::hall::{Drawing, Plan, Tone, seat_of};
+use crate::secretariat::hall::{Drawing, Hall, Layout, Plan, Tone, seat_of};
 use crate::secretariat::lookup;
 use crate::store::time::{Timestamp, Zone};
 use crate::store::{Attendance, Delegate, DelegationCount, Evidence};
@@ -241,8 +241,10 @@ pub struct Model {
     delegates: Vec<Delegate>,
     welcome_for: Duration,
     last_touch: Instant,
-    /// The hall as the roster's seats draw it, and this kiosk's id (to mark its entrance).
-    hall: Option<(Arc<Plan>, String)>,
+    /// The hall's layout and this kiosk's id (to mark its entrance), and the
+    /// plan the roster's seats draw with them, drawn again when the roster changes.
+    hall: Option<(Layout, String)>,
+    plan: Option<Plan>,
 }
 
 const SEARCH_RESULTS: usize = 6;
@@ -281,18 +283,27 @@ impl Model {
             welcome_for,
             last_touch: Instant::now(),
             hall: None,
+            plan: None,
         }
     }
 
     /// The welcome shows where the seat is on `plan`, with `kiosk`'s entrance.
-    pub fn with_hall(mut self, plan: Option<Plan>, kiosk: &str) -> Self {
-        self.hall = plan.map(|p| (Arc::new(p), kiosk.to_string()));
+    pub fn with_hall(mut self, layout: Layout, kiosk: &str) -> Self {
+        self.hall = Some((layout, kiosk.to_string()));
+        self.draw_hall();
         self
+    }
+
+    /// The plan of the roster's seats: a delegate added at the help desk has theirs on it.
+    fn draw_hall(&mut self) {
+        self.plan = self.hall.as_ref().and_then(|(layout, _)| {
+            Hall::new(self.delegates.iter().map(|d| d.seat.as_str()), layout).plan().cloned()
+        });
     }
 
     /// The hall with `seat` highlighted, the stage and this kiosk's entrance.
     fn seat_plan(&self, seat: &str) -> Option<Arc<Drawing>> {
-        let (plan, kiosk) = self.hall.as_ref()?;
+        let (plan, (_, kiosk)) = (self.plan.as_ref()?, self.hall.as_ref()?);
         let (row, number) = seat_of(seat)?;
         plan.place(seat)?;
         let tone = |r: &str, n: u32| if r == row && n == number { Tone::Yours } else { Tone::Seat };
@@ -310,6 +321,7 @@ impl Model {
         self.guidance = update.guidance;
         if let Some(roster) = &update.roster {
             self.delegates = roster.clone();
+            self.draw_hall();
         }
         self.problem = None;
         match &update.event {
@@ -664,10 +676,14 @@ mod tests {
 
     #[test]
     fn the_welcome_highlights_the_delegates_seat_on_the_plan() {
-        use crate::secretariat::hall::{Entrance, Hall, Layout, Shape, Side};
+        use crate::secretariat::hall::{Entrance, Shape, Side};
         let mut seated = delegates();
         for (d, seat) in seated.iter_mut().zip(["A-1", "B-2", "Khách mời"]) {
             d.seat = seat.into();
+        }
+        // Nine seats in ten follow the pattern: a plan, with one guest's seat off it.
+        for (i, seat) in ["A-2", "A-3", "A-4", "A-5", "B-1", "B-3", "B-4"].into_iter().enumerate() {
+            seated.push(Delegate { code: format!("E{i}"), name: format!("Đại biểu {i}"), seat: seat.into(), ..Delegate::default() });
         }
         let door = |name: &str, kiosk: &str| Entrance {
             name: name.into(),
@@ -677,13 +693,12 @@ mod tests {
         };
         let layout =
             Layout { stage: "Sân khấu".into(), entrances: vec![door("Cửa A", "k1"), door("Cửa B", "k2")], ..Layout::default() };
-        let codes: Vec<&str> = ["A-1", "A-2", "B-1", "B-2", "B-3"].to_vec();
-        let plan = Hall::new(codes, &layout).plan().cloned();
-        let mut m = Model::new(Lang::Vi, "Đại hội", "Phiên 1", seated.clone(), Duration::from_secs(3)).with_hall(plan, "k1");
+        let mut m =
+            Model::new(Lang::Vi, "Đại hội", "Phiên 1", seated.clone(), Duration::from_secs(3)).with_hall(layout, "k1");
         let t = Instant::now();
         m.on_check_in(seated[1].clone(), Zone::default().now(), false, None, t);
         let Screen::Welcome { plan: Some(d), .. } = &m.screen else { panic!("a plan: {:?}", m.screen) };
-        let (hx, hy) = m.hall.as_ref().unwrap().0.place("B-2").unwrap();
+        let (hx, hy) = m.plan.as_ref().unwrap().place("B-2").unwrap();
         let yours: Vec<(f32, f32)> = d
             .shapes
             .iter()
@@ -708,6 +723,14 @@ mod tests {
         // A seat off the plan: the seat in words, no plan.
         m.on_check_in(seated[2].clone(), Zone::default().now(), false, None, t);
         assert!(matches!(&m.screen, Screen::Welcome { plan: None, .. }));
+
+        // A delegate added at the help desk reaches the plan with the roster.
+        let added = Delegate { code: "D9".into(), name: "Lê Thị Mai".into(), seat: "C-4".into(), ..Delegate::default() };
+        let mut roster = seated.clone();
+        roster.push(added.clone());
+        m.on_update(&Update { roster: Some(roster), ..update(0, None) }, t);
+        m.on_check_in(added, Zone::default().now(), false, None, t);
+        assert!(matches!(&m.screen, Screen::Welcome { plan: Some(_), .. }), "C-4 is on the plan now");
     }
 
     #[test]
