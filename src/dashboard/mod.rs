@@ -317,6 +317,11 @@ impl Params {
     fn session(&self, app: &Shared) -> String {
         self.session.clone().filter(|s| !s.is_empty()).unwrap_or_else(|| app.session.clone())
     }
+
+    /// Vietnamese unless `?lang=en`.
+    fn lang(&self) -> Lang {
+        Lang::parse(self.lang.as_deref().unwrap_or("vi"))
+    }
 }
 
 /// One job for the clerk, awaited.
@@ -339,7 +344,7 @@ fn failure(status: StatusCode, message: String) -> Response {
 
 async fn home(State(app): State<App>, Query(p): Query<Params>) -> Response {
     let session = p.session(&app);
-    let lang = Lang::parse(p.lang.as_deref().unwrap_or("vi"));
+    let lang = p.lang();
     let projector = p.view.as_deref() == Some("projector");
     let sessions = ask(&app, |answer| Job::Sessions { answer }).await.unwrap_or_default();
     match figures(&app, session).await {
@@ -360,7 +365,7 @@ fn svg(body: String) -> Response {
 }
 
 async fn chart(app: App, p: Params, draw: fn(&Figures, Lang) -> String) -> Response {
-    let lang = Lang::parse(p.lang.as_deref().unwrap_or("vi"));
+    let lang = p.lang();
     match figures(&app, p.session(&app)).await {
         Ok(f) => svg(draw(&f, lang)),
         Err(e) => failure(StatusCode::SERVICE_UNAVAILABLE, e),
@@ -377,7 +382,7 @@ async fn delegations_svg(State(app): State<App>, Query(p): Query<Params>) -> Res
 
 /// The hall live, each seat present or absent.
 async fn hall_svg(State(app): State<App>, Query(p): Query<Params>) -> Response {
-    let (session, lang) = (p.session(&app), Lang::parse(p.lang.as_deref().unwrap_or("vi")));
+    let (session, lang) = (p.session(&app), p.lang());
     match ask(&app, |answer| Job::Hall { session, lang, answer }).await {
         Ok(drawing) => svg(drawing.svg(18.0)),
         Err(e) => failure(StatusCode::NOT_FOUND, e),
@@ -419,7 +424,7 @@ async fn list(app: App, p: Params, format: ListFormat) -> Response {
         ListFormat::Report => ("credentials", "pdf", "application/pdf"),
     };
     let file = papers::file_name(name, &session, ext);
-    let lang = Lang::parse(p.lang.as_deref().unwrap_or("vi"));
+    let lang = p.lang();
     let read = match ask(&app, |answer| Job::Papers { session, answer }).await {
         Ok(read) => read,
         Err(e) => return failure(StatusCode::NOT_FOUND, e),
