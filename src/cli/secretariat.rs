@@ -240,8 +240,11 @@ pub fn hall(ctx: &Ctx, args: HallArgs) -> Result<ExitCode> {
     if ext != "svg" && ext != "pdf" {
         anyhow::bail!("--out {}: name the file .svg or .pdf, the two kinds `kiosk hall` draws", args.out.display());
     }
-    let read = ctx.session_papers(&args.at)?;
-    let drawing = staff::hall(&ctx.open(&args.at.db)?, &read.session, args.lang, &ctx.cfg.event)?;
+    // One copy opened for the hall and the papers' title block.
+    let store = ctx.open(&args.at.db)?;
+    let session = ctx.session(&args.at.session);
+    let drawing = staff::hall(&store, &session, args.lang, &ctx.cfg.event)?;
+    let read = staff::session_papers(&store, ctx.line.borrow_mut().as_mut(), &session)?;
     if ext == "svg" {
         std::fs::write(&args.out, drawing.svg(24.0)).with_context(|| format!("cannot write {}", args.out.display()))?;
     } else {
