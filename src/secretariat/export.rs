@@ -106,15 +106,15 @@ fn title_rows(sheet: &mut Worksheet, p: &Papers, title: &str, width: u16) -> std
     let bold_centred = Format::new().set_bold().set_align(FormatAlign::Center);
     let (half, last) = (width / 2, width - 1);
     let mut row = 0;
-    if let Some(h) = &p.header {
-        for (i, line) in h.issuer.iter().enumerate() {
-            let format = if i + 1 == h.issuer.len() { &bold_centred } else { &centred };
+    if !p.issuer.is_empty() {
+        for (i, line) in p.issuer.iter().enumerate() {
+            let format = if i + 1 == p.issuer.len() { &bold_centred } else { &centred };
             sheet.merge_range(i as u32, 0, i as u32, half - 1, line, format)?;
         }
-        for (i, line) in h.motto.iter().enumerate() {
+        for (i, line) in p.words().motto.iter().enumerate() {
             sheet.merge_range(i as u32, half, i as u32, last, line, &bold_centred)?;
         }
-        row = h.issuer.len().max(2) as u32;
+        row = p.issuer.len().max(2) as u32;
         sheet.merge_range(row, half, row, last, &p.dated, &centred)?;
     } else {
         let right = Format::new().set_align(FormatAlign::Right);

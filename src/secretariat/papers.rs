@@ -166,13 +166,6 @@ impl Lang {
     }
 }
 
-/// The header of a Vietnamese union document: the issuing bodies on the
-/// left, the country and its motto on the right, then place and date.
-pub struct DocumentHeader<'a> {
-    pub issuer: &'a [String],
-    pub motto: [&'static str; 2],
-}
-
 /// "Ngày 05 tháng 12 năm 2026" at the head of a line.
 fn capitalised(text: &str) -> String {
     let mut chars = text.chars();
@@ -219,8 +212,9 @@ pub struct Papers<'a> {
     pub quorum_above_percent: f64,
     pub quorum_met: bool,
     pub signatures: &'a [Signatory],
-    /// Present when `[event] issuer` is set.
-    pub header: Option<DocumentHeader<'a>>,
+    /// The issuing bodies (`[event] issuer`) for the document header, on
+    /// the left of the country and its motto (`Words::motto`); empty: no header.
+    pub issuer: &'a [String],
     /// "Hà Nội, ngày 16 tháng 10 năm 2023": place and the day printed.
     pub dated: String,
     zone: Zone,
@@ -244,8 +238,6 @@ impl<'a> Papers<'a> {
         let printed = now.format("%d/%m/%Y %H:%M:%S (UTC%:z)").to_string();
         let day = lang.long_date(now.date_naive());
         let dated = if event.place.is_empty() { capitalised(&day) } else { format!("{}, {day}", event.place) };
-        let header =
-            (!event.issuer.is_empty()).then(|| DocumentHeader { issuer: &event.issuer, motto: lang.words().motto });
         Self {
             lang,
             event: &event.name,
@@ -258,7 +250,7 @@ impl<'a> Papers<'a> {
             quorum_above_percent: event.quorum_above_percent,
             quorum_met: event.quorum_met(present, summoned),
             signatures: &event.signatures,
-            header,
+            issuer: &event.issuer,
             dated,
             zone,
         }

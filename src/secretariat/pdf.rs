@@ -328,17 +328,17 @@ impl Layout {
 fn document_header(l: &mut Layout, p: &Papers) {
     let half = l.content_width() / 2.0;
     let right = MARGIN + half;
-    if let Some(h) = &p.header {
+    if !p.issuer.is_empty() {
         let top = l.y;
-        for (i, line) in h.issuer.iter().enumerate() {
-            let bold = i + 1 == h.issuer.len();
+        for (i, line) in p.issuer.iter().enumerate() {
+            let bold = i + 1 == p.issuer.len();
             l.y += l.text_at(MARGIN, half, line, 10.0, bold, Align::Centre);
         }
         let under_issuer = l.y + 3.0;
         l.y = top;
-        l.y += l.text_at(right, half, h.motto[0], 10.0, true, Align::Centre);
-        l.y += l.text_at(right, half, h.motto[1], 10.5, true, Align::Centre);
-        let motto = l.kind.width(h.motto[1], 10.5, true);
+        l.y += l.text_at(right, half, p.words().motto[0], 10.0, true, Align::Centre);
+        l.y += l.text_at(right, half, p.words().motto[1], 10.5, true, Align::Centre);
+        let motto = l.kind.width(p.words().motto[1], 10.5, true);
         let under_motto = l.y + 3.0;
         l.push(Op::Rule { x0: right + (half - motto) / 2.0, x1: right + (half + motto) / 2.0, y: under_motto });
         l.push(Op::Rule { x0: MARGIN + half * 0.35, x1: MARGIN + half * 0.65, y: under_issuer });
