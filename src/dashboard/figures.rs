@@ -22,6 +22,8 @@ pub struct Figures {
     pub quorum_met: bool,
     /// The rule, for the page: "more than 50%".
     pub quorum_above_percent: f64,
+    /// The fewest present who meet it.
+    pub quorum_needed: usize,
     pub by_delegation: Vec<ByDelegation>,
     pub kiosks: Vec<Kiosk>,
     pub latest: Vec<Latest>,
@@ -113,6 +115,7 @@ impl Figures {
             quorum_percent: (percent(present, summoned) * 10.0).round() / 10.0,
             quorum_met: event.quorum_met(present, summoned),
             quorum_above_percent: event.quorum_above_percent,
+            quorum_needed: event.quorum_needs(summoned),
             by_delegation: counts
                 .into_iter()
                 .map(|c| ByDelegation { delegation: c.delegation, present: c.present, summoned: c.total })

@@ -84,7 +84,26 @@ impl EventConfig {
         summoned > 0 && present as f64 * 100.0 > self.quorum_above_percent * summoned as f64
     }
 
+    /// The fewest present who meet the quorum, by the same rule: where the
+    /// arrivals chart draws its line.
+    pub fn quorum_needs(&self, summoned: usize) -> usize {
+        (1..=summoned).find(|&n| self.quorum_met(n, summoned)).unwrap_or(summoned)
+    }
+
     pub fn zone(&self) -> Result<Zone, String> {
         Zone::parse(&self.time_zone).map_err(|e| format!("event.time_zone: {e}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_quorum_needs_the_fewest_who_meet_the_rule() {
+        let event = EventConfig::default();
+        assert_eq!(event.quorum_needs(300), 151, "more than half of 300");
+        assert_eq!(event.quorum_needs(301), 151);
+        assert!(event.quorum_met(151, 300) && !event.quorum_met(150, 300));
     }
 }
