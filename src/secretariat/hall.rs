@@ -228,23 +228,26 @@ fn row_order(a: &str, b: &str) -> std::cmp::Ordering {
 
 impl Plan {
     fn new(seats: &[(String, u32)], layout: &Layout) -> Plan {
-        let mut names: Vec<String> = seats.iter().map(|(r, _)| r.clone()).collect::<BTreeSet<_>>().into_iter().collect();
-        let given: Vec<String> = layout.rows.iter().map(|r| r.trim().to_uppercase()).collect();
-        names.sort_by(|a, b| {
-            let at = |r: &String| given.iter().position(|g| g == r).unwrap_or(usize::MAX);
-            at(a).cmp(&at(b)).then_with(|| row_order(a, b))
-        });
-        let cross: Vec<String> = layout.aisles_after_row.iter().map(|r| r.trim().to_uppercase()).collect();
         let x_of = |n: u32| {
             PAD + LABELS + (n - 1) as f32 + AISLE * layout.aisles_after_seat.iter().filter(|&&a| a < n).count() as f32
         };
-        let top = PAD + if layout.stage.is_empty() { 0.0 } else { STAGE };
-        let mut y = top;
-        let mut rows = Vec::with_capacity(names.len());
-        for name in names {
-            let seats = seats.iter().filter(|(r, _)| *r == name).map(|&(_, n)| (n, x_of(n))).collect();
-            let behind = cross.contains(&name);
-            rows.push(Row { name, y, seats });
+        // The seats row by row, in one pass.
+        let mut by_row: BTreeMap<&str, BTreeMap<u32, f32>> = BTreeMap::new();
+        for (row, n) in seats {
+            by_row.entry(row.as_str()).or_default().insert(*n, x_of(*n));
+        }
+        let mut by_row: Vec<(&str, BTreeMap<u32, f32>)> = by_row.into_iter().collect();
+        let given: Vec<String> = layout.rows.iter().map(|r| r.trim().to_uppercase()).collect();
+        by_row.sort_by(|(a, _), (b, _)| {
+            let at = |r: &str| given.iter().position(|g| g == r).unwrap_or(usize::MAX);
+            at(a).cmp(&at(b)).then_with(|| row_order(a, b))
+        });
+        let cross: Vec<String> = layout.aisles_after_row.iter().map(|r| r.trim().to_uppercase()).collect();
+        let mut y = PAD + if layout.stage.is_empty() { 0.0 } else { STAGE };
+        let mut rows = Vec::with_capacity(by_row.len());
+        for (name, seats) in by_row {
+            let behind = cross.iter().any(|c| c == name);
+            rows.push(Row { name: name.to_string(), y, seats });
             y += 1.0 + if behind { AISLE } else { 0.0 };
         }
         let width = rows.iter().flat_map(|r| r.seats.values()).fold(PAD + LABELS, |w, &x| w.max(x + 1.0)) + PAD;
