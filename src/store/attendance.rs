@@ -128,6 +128,16 @@ impl CheckIn {
 
 const SESSION_ID: &str = "(SELECT id FROM sessions WHERE name = ?1)";
 
+/// The delegates a session (?1) counts, each with their attendance in it:
+/// everyone on the roster, and those removed since who had checked in. The
+/// counts, the list and the hall all count the same people.
+fn summoned() -> String {
+    format!(
+        "FROM delegates d LEFT JOIN attendance a ON a.delegate_code = d.code AND a.session_id = {SESSION_ID}
+         WHERE d.removed_at IS NULL OR a.delegate_code IS NOT NULL"
+    )
+}
+
 /// What is wrong with a new session's name, if anything: it heads every
 /// paper and spreadsheet of the session, so it is short and plain text.
 pub fn session_name_problem(name: &str) -> Option<String> {
@@ -248,12 +258,7 @@ impl Store {
     /// Present and roster counts per delegation, in Vietnamese order.
     pub fn counts_by_delegation(&self, session: &str) -> Result<Vec<DelegationCount>> {
         let mut counts = self.rows(
-            &format!(
-                "SELECT d.delegation, count(a.delegate_code), count(*) FROM delegates d
-                 LEFT JOIN attendance a ON a.delegate_code = d.code AND a.session_id = {SESSION_ID}
-                 WHERE d.removed_at IS NULL OR a.delegate_code IS NOT NULL
-                 GROUP BY d.delegation"
-            ),
+            &format!("SELECT d.delegation, count(a.delegate_code), count(*) {} GROUP BY d.delegation", summoned()),
             [session],
             |r| Ok(DelegationCount { delegation: r.get(0)?, present: r.get(1)?, total: r.get(2)? }),
         )?;
@@ -265,11 +270,7 @@ impl Store {
     /// the official list: by given name, the Vietnamese way.
     pub fn attendance_list(&self, session: &str) -> Result<Vec<ListRow>> {
         let mut rows = self.rows(
-            &format!(
-                "SELECT d.code, d.name, d.delegation, d.seat, a.checked_in_at, a.method, a.kiosk FROM delegates d
-                 LEFT JOIN attendance a ON a.delegate_code = d.code AND a.session_id = {SESSION_ID}
-                 WHERE d.removed_at IS NULL OR a.delegate_code IS NOT NULL"
-            ),
+            &format!("SELECT d.code, d.name, d.delegation, d.seat, a.checked_in_at, a.method, a.kiosk {}", summoned()),
             [session],
             |r| {
                 Ok(ListRow {
@@ -300,15 +301,9 @@ impl Store {
     /// Every delegate's seat and whether they are present in `session`: the
     /// hall plan, without the names and the sorting the lists need.
     pub fn seats(&self, session: &str) -> Result<Vec<(String, bool)>> {
-        self.rows(
-            &format!(
-                "SELECT d.seat, a.delegate_code IS NOT NULL FROM delegates d
-                 LEFT JOIN attendance a ON a.delegate_code = d.code AND a.session_id = {SESSION_ID}
-                 WHERE d.removed_at IS NULL OR a.delegate_code IS NOT NULL"
-            ),
-            [session],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
+        self.rows(&format!("SELECT d.seat, a.delegate_code IS NOT NULL {}", summoned()), [session], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
     }
 
     /// When each delegate present in `session` arrived, earliest first: the
