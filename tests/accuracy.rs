@@ -31,19 +31,24 @@ fn lfw_dev_meets_the_accuracy_targets() {
     assert_eq!(one.pairs_impostor.0, 0, "different-person pairs accepted 1:1");
     assert!(one.stolen.0 as f64 <= 1.5e-4 * one.stolen.1 as f64, "stolen badges accepted {:?}", one.stolen);
     assert!(one.holders.0 as f64 >= 0.97 * one.holders.1 as f64, "badge holders accepted {:?}", one.holders);
-    calibration_lands_where_it_aims(&r);
+    calibration_lands_where_it_aims(&r, true);
 }
 
-/// The event's calibration, made on half the gallery, accepts strangers it
-/// never saw no more often than it aimed to (at the kiosk's 0.3%), and not
-/// hugely less at the larger aims these sets can count.
-fn calibration_lands_where_it_aims(r: &kiosk::measure::eval::Report) {
-    let at = |target: f64| r.held_out.iter().find(|h| h.target == target).expect("checked at this target");
-    let kiosk = at(0.003);
-    assert!(kiosk.accepted as f64 <= 0.003 * kiosk.strangers as f64, "{kiosk:?}");
-    assert!(kiosk.expected <= 0.003, "{kiosk:?}");
-    let three = at(0.03);
-    assert!(three.accepted as f64 <= 0.03 * three.strangers as f64, "{three:?}");
+/// The event's calibration, made on half the gallery (cut at random, many
+/// times), accepts strangers it never saw no more often than it aimed to,
+/// at the kiosk's 0.3% and at the larger aims these sets can count; on
+/// faces/dev it lands within a factor of 1.5 of each aim. (On the East-Asian
+/// sets it lands lower: README.md, "Accuracy".)
+fn calibration_lands_where_it_aims(r: &kiosk::measure::eval::Report, within_one_and_a_half: bool) {
+    for target in [0.003, 0.01, 0.03] {
+        let h = r.held_out.iter().find(|h| h.target == target).expect("checked at this target");
+        let share = h.accepted as f64 / h.strangers as f64;
+        assert!(share <= target, "{h:?}");
+        assert!(h.expected <= target, "{h:?}");
+        if within_one_and_a_half {
+            assert!(share >= target / 1.5, "{h:?}");
+        }
+    }
 }
 
 #[test]
@@ -52,7 +57,7 @@ fn east_asian_portraits_meet_their_targets() {
     assert!(r.fnir_at_fpir <= 0.025, "FNIR {}", r.fnir_at_fpir);
     assert_eq!(r.shipped.impostor_accept, 0.0, "identify accepts no impostor");
     assert_eq!(r.calibrated.as_ref().unwrap().1.impostor_accept, 0.0);
-    calibration_lands_where_it_aims(&r);
+    calibration_lands_where_it_aims(&r, false);
 }
 
 #[test]

@@ -74,7 +74,7 @@ pub fn enroll(ctx: &Ctx, args: EnrollArgs) -> Result<ExitCode> {
         println!("{line}");
     }
     let kind = engine.embedder();
-    let Audit { lookalikes, calibration } = audit_gallery(&mut store, kind, ctx.cfg.decide.lookalike(kind))?;
+    let Audit { lookalikes, calibration } = audit_gallery(&mut store, kind, &ctx.cfg.decide)?;
     print_lookalikes(&store, &lookalikes, Some(LOOKALIKES_SHOWN))?;
     print_calibration(ctx, kind, calibration);
     if let Some(path) = &args.report {
@@ -150,7 +150,7 @@ pub fn remove(ctx: &Ctx, args: RemoveArgs) -> Result<ExitCode> {
 pub fn calibrate(ctx: &Ctx, db: &Db) -> Result<ExitCode> {
     let mut store = ctx.open(db)?;
     let kind = ctx.cfg.engine.embedder;
-    print_calibration(ctx, kind, calibrate_gallery(&mut store, kind)?);
+    print_calibration(ctx, kind, calibrate_gallery(&mut store, kind, &ctx.cfg.decide)?);
     Ok(ExitCode::SUCCESS)
 }
 

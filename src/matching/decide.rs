@@ -34,9 +34,14 @@ impl DecideConfig {
     pub fn policy(&self, kind: EmbedderKind, calibrated: Option<&Calibration>) -> Policy {
         Policy {
             threshold: self.threshold.or(calibrated.map(|c| c.threshold)).unwrap_or(kind.default_threshold()),
-            margin: self.margin.unwrap_or(kind.default_margin()),
+            margin: self.margin(kind),
             one_to_one: self.one_to_one.or(calibrated.and_then(|c| c.one_to_one)).unwrap_or(kind.default_one_to_one()),
         }
+    }
+
+    /// The lead over the second best a match needs; the calibration counts with it too.
+    pub fn margin(&self, kind: EmbedderKind) -> f32 {
+        self.margin.unwrap_or(kind.default_margin())
     }
 
     pub fn lookalike(&self, kind: EmbedderKind) -> f32 {

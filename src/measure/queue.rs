@@ -238,7 +238,7 @@ impl Hall {
         store.transaction(|tx| tx.add_session(SESSION, None, None))?;
         let kind = engine.embedder();
         drop(engine);
-        audit_gallery(&mut store, kind, settings.decide.lookalike(kind))?;
+        audit_gallery(&mut store, kind, &settings.decide)?;
         let enrolled_codes: std::collections::HashSet<String> =
             store.gallery(kind.model_id(), kind.dim())?.0.into_iter().map(|d| d.code).collect();
 

@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 
 use crate::error::Result;
 use crate::matching::calibrate::{Calibration, calibrate_for};
+use crate::matching::decide::DecideConfig;
 use crate::secretariat::roster::{Entry, Roster};
 use crate::store::{Lookalike, NewTemplate, Store};
 use crate::vision::detect::Source;
@@ -143,14 +144,14 @@ pub struct Audit {
 
 /// The lookalike pairs and the calibrated threshold of `kind`'s gallery,
 /// both stored for the kiosk; the gallery is read once for both.
-pub fn audit_gallery(store: &mut Store, kind: EmbedderKind, lookalike: f32) -> Result<Audit> {
+pub fn audit_gallery(store: &mut Store, kind: EmbedderKind, decide: &DecideConfig) -> Result<Audit> {
     let (people, gallery) = store.gallery(kind.model_id(), kind.dim())?;
     let lookalikes: Vec<Lookalike> = gallery
-        .lookalikes(lookalike)
+        .lookalikes(decide.lookalike(kind))
         .into_iter()
         .map(|(a, b, score)| Lookalike { a: people[a].code.clone(), b: people[b].code.clone(), score })
         .collect();
-    let calibration = calibrate_for(&gallery, kind);
+    let calibration = calibrate_for(&gallery, kind, decide.margin(kind));
     store.transaction(|tx| {
         tx.replace_lookalikes(kind.model_id(), &lookalikes)?;
         tx.put_calibration(kind.model_id(), calibration.as_ref())
@@ -159,9 +160,9 @@ pub fn audit_gallery(store: &mut Store, kind: EmbedderKind, lookalike: f32) -> R
 }
 
 /// Sets the threshold for this gallery again (`matching::calibrate`) and keeps it for the kiosk.
-pub fn calibrate_gallery(store: &mut Store, kind: EmbedderKind) -> Result<Option<Calibration>> {
+pub fn calibrate_gallery(store: &mut Store, kind: EmbedderKind, decide: &DecideConfig) -> Result<Option<Calibration>> {
     let (_, gallery) = store.gallery(kind.model_id(), kind.dim())?;
-    let found = calibrate_for(&gallery, kind);
+    let found = calibrate_for(&gallery, kind, decide.margin(kind));
     store.transaction(|tx| tx.put_calibration(kind.model_id(), found.as_ref()))?;
     Ok(found)
 }
