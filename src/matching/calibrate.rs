@@ -29,7 +29,7 @@ const SAMPLE: usize = 1500;
 const TAIL: f64 = 0.01;
 /// Fewer people than this tell nothing about their closest strangers.
 pub const MIN_PEOPLE: usize = 21;
-/// The thresholds tried, from the top down: finer than any two differ by in use.
+/// The thresholds tried, from the top down, a thousandth apart: as fine as thresholds are shown.
 const STEP: f64 = 1e-3;
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
