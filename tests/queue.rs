@@ -13,6 +13,9 @@ fn a_back_to_back_queue_greets_each_delegate_once_and_no_stranger() {
     let report = Hall::open(&settings, &faces, 600, 24, 3, false).and_then(|mut h| h.walk()).unwrap();
     println!("{report}");
     assert_eq!((report.delegates, report.strangers), (12, 12));
+    // Calibrated on the 242 people enrolled (0.462 measured): the Gumbel fit
+    // before it set about 0.50 and cost the queue's first pass 4–5 points.
+    assert!((0.40..=0.48).contains(&report.threshold), "threshold {}", report.threshold);
     assert_eq!(report.stranger_accepted, 0, "a stranger was checked in");
     assert_eq!(report.wrong_delegate, 0, "a delegate was checked in as someone else");
     assert_eq!(report.greeted_twice, 0);

@@ -53,6 +53,9 @@ struct Walker {
 #[derive(Debug, Default)]
 pub struct QueueReport {
     pub gallery: usize,
+    /// The match threshold the kiosk decided with: the gallery's calibrated
+    /// one, unless the settings set one. The first pass moves with it.
+    pub threshold: f32,
     pub delegates: usize,
     pub strangers: usize,
     pub checked_in: usize,
@@ -86,8 +89,8 @@ impl fmt::Display for QueueReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "queue: {} delegates and {} strangers in turn, gallery of {}",
-            self.delegates, self.strangers, self.gallery
+            "queue: {} delegates and {} strangers in turn, gallery of {}, threshold {:.3}",
+            self.delegates, self.strangers, self.gallery, self.threshold
         )?;
         writeln!(
             f,
@@ -197,6 +200,7 @@ pub struct Hall {
     rng: StdRng,
     seed: u64,
     gallery: usize,
+    threshold: f32,
     _tmp: crate::base::scratch::Scratch,
 }
 
@@ -238,7 +242,8 @@ impl Hall {
         store.transaction(|tx| tx.add_session(SESSION, None, None))?;
         let kind = engine.embedder();
         drop(engine);
-        audit_gallery(&mut store, kind, &settings.decide)?;
+        let calibration = audit_gallery(&mut store, kind, &settings.decide)?.calibration;
+        let threshold = settings.decide.policy(kind, calibration.as_ref()).threshold;
         let enrolled_codes: std::collections::HashSet<String> =
             store.gallery(kind.model_id(), kind.dim())?.0.into_iter().map(|d| d.code).collect();
 
@@ -286,7 +291,7 @@ impl Hall {
         let session = Arc::new(RwLock::new(SESSION.to_string()));
         let desk = Store::open(&tmp.path().join("queue.db"))?;
         let station = Station::new(settings, store, session.clone())?;
-        Ok(Hall { station, session, desk, queue, rng, seed, gallery: enrolled_codes.len(), _tmp: tmp })
+        Ok(Hall { station, session, desk, queue, rng, seed, gallery: enrolled_codes.len(), threshold, _tmp: tmp })
     }
 
     /// Sends the next pass to a new session, so that it records afresh.
@@ -301,6 +306,7 @@ impl Hall {
         let (queue, station, rng, seed) = (&self.queue, &mut self.station, &mut self.rng, self.seed);
         let mut report = QueueReport {
             gallery: self.gallery,
+            threshold: self.threshold,
             delegates: queue.iter().filter(|w| w.code.is_some()).count(),
             strangers: queue.iter().filter(|w| w.code.is_none()).count(),
             stolen_badges: queue.iter().filter(|w| w.code.is_none() && w.badge.is_some()).count(),
