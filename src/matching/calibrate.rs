@@ -127,8 +127,9 @@ impl Strangers {
     /// The density of a stranger's best score being `x` with everyone else
     /// below `x - margin`: sum over j of f_j(x) times the product over k != j of F_k(x - margin).
     fn accepted_density(&self, x: f64) -> f64 {
-        let below: f64 = self.laws.iter().map(|l| l.ln_cdf(x - self.margin)).sum::<f64>() * self.weight;
-        let best: f64 = self.laws.iter().map(|l| (l.ln_pdf(x) - l.ln_cdf(x - self.margin) + below).exp()).sum();
+        let below: Vec<f64> = self.laws.iter().map(|l| l.ln_cdf(x - self.margin)).collect();
+        let all_below = below.iter().sum::<f64>() * self.weight;
+        let best: f64 = self.laws.iter().zip(&below).map(|(l, b)| (l.ln_pdf(x) - b + all_below).exp()).sum();
         best * self.weight
     }
 

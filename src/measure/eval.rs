@@ -315,10 +315,7 @@ pub fn evaluate(
         .collect();
     let strangers: Vec<(&str, Vec<f32>)> =
         probes.iter().chain(&impostors).filter_map(|p| Some((p.identity.as_str(), embedding(p)?))).collect();
-    report.held_out = HELD_OUT_TARGETS
-        .iter()
-        .filter_map(|&target| held_out(&enrolled, &strangers, target, recognizer.policy))
-        .collect();
+    report.held_out = held_out(&enrolled, &strangers, recognizer.policy);
 
     if let Some(out) = scores_csv {
         let text = format!("set,path_a,path_b,same,score\n{}\n", score_rows.join("\n"));
@@ -327,40 +324,47 @@ pub fn evaluate(
     Ok(report)
 }
 
-/// `HeldOut` at one target: the calibration without its floor, so that what
-/// is judged is the model of the strangers' scores alone.
-fn held_out(enrolled: &[(&str, Vec<f32>)], strangers: &[(&str, Vec<f32>)], target: f64, policy: Policy) -> Option<HeldOut> {
+/// `HeldOut` at each of `HELD_OUT_TARGETS`: the calibration without its
+/// floor, so that what is judged is the model of the strangers' scores
+/// alone. Each half is built and searched once, for all the targets.
+fn held_out(enrolled: &[(&str, Vec<f32>)], strangers: &[(&str, Vec<f32>)], policy: Policy) -> Vec<HeldOut> {
     use rand::SeedableRng;
     use rand::seq::SliceRandom;
-    let mut out = HeldOut { target, ..HeldOut::default() };
-    out.thresholds = [f32::MAX, f32::MIN];
+    let Some(dim) = enrolled.first().map(|(_, e)| e.len()) else { return Vec::new() };
+    let mut outs: Vec<HeldOut> = HELD_OUT_TARGETS
+        .iter()
+        .map(|&target| HeldOut { target, thresholds: [f32::MAX, f32::MIN], ..HeldOut::default() })
+        .collect();
     let mut rng = rand::rngs::StdRng::seed_from_u64(5);
     let mut order: Vec<usize> = (0..enrolled.len()).collect();
     for _ in 0..HALVINGS {
         order.shuffle(&mut rng);
         for half in order.chunks(enrolled.len().div_ceil(2)) {
-            let mut gallery = Gallery::new(enrolled.first()?.1.len());
+            let mut gallery = Gallery::new(dim);
             for (person, &i) in half.iter().enumerate() {
                 gallery.add(person, &enrolled[i].1);
             }
             let ids: Vec<&str> = half.iter().map(|&i| enrolled[i].0).collect();
-            let c = calibrate(&gallery, target, f32::MIN, policy.margin)?;
-            let policy = Policy { threshold: c.threshold, ..policy };
-            let (mut met, mut accepted) = (0, 0);
-            for (_, e) in strangers.iter().filter(|(id, _)| !ids.contains(id)) {
-                met += 1;
-                accepted += matches!(decide(&gallery.search(e, 2), &policy), Decision::Match { .. }) as usize;
+            let hits: Vec<_> =
+                strangers.iter().filter(|(id, _)| !ids.contains(id)).map(|(_, e)| gallery.search(e, 2)).collect();
+            for out in &mut outs {
+                // Too few people in a half: nothing to judge, at any target.
+                let Some(c) = calibrate(&gallery, out.target, f32::MIN, policy.margin) else { return Vec::new() };
+                let policy = Policy { threshold: c.threshold, ..policy };
+                let accepted = hits.iter().filter(|h| matches!(decide(h, &policy), Decision::Match { .. })).count();
+                out.galleries += 1;
+                out.above += (rate(accepted, hits.len()) > out.target) as usize;
+                out.strangers += hits.len();
+                out.accepted += accepted;
+                out.expected += c.expected_fpir;
+                out.thresholds = [out.thresholds[0].min(c.threshold), out.thresholds[1].max(c.threshold)];
             }
-            out.galleries += 1;
-            out.above += (rate(accepted, met) > target) as usize;
-            out.strangers += met;
-            out.accepted += accepted;
-            out.expected += c.expected_fpir;
-            out.thresholds = [out.thresholds[0].min(c.threshold), out.thresholds[1].max(c.threshold)];
         }
     }
-    out.expected /= out.galleries as f64;
-    Some(out)
+    for out in &mut outs {
+        out.expected /= out.galleries as f64;
+    }
+    outs
 }
 
 fn rate(n: usize, of: usize) -> f64 {
