@@ -222,6 +222,12 @@ impl Station {
         Ok(Some(self.store.delegates()?))
     }
 
+    /// The match threshold this kiosk decides with: the gallery's calibrated
+    /// one, unless the settings set one.
+    pub fn threshold(&self) -> f32 {
+        self.recognizer.policy.threshold
+    }
+
     pub fn process(&mut self, frame: &Frame) -> Result<Update> {
         let roster = self.refresh_roster()?;
         let started = Instant::now();

@@ -200,7 +200,6 @@ pub struct Hall {
     rng: StdRng,
     seed: u64,
     gallery: usize,
-    threshold: f32,
     _tmp: crate::base::scratch::Scratch,
 }
 
@@ -242,8 +241,7 @@ impl Hall {
         store.transaction(|tx| tx.add_session(SESSION, None, None))?;
         let kind = engine.embedder();
         drop(engine);
-        let calibration = audit_gallery(&mut store, kind, &settings.decide)?.calibration;
-        let threshold = settings.decide.policy(kind, calibration.as_ref()).threshold;
+        audit_gallery(&mut store, kind, &settings.decide)?;
         let enrolled_codes: std::collections::HashSet<String> =
             store.gallery(kind.model_id(), kind.dim())?.0.into_iter().map(|d| d.code).collect();
 
@@ -291,7 +289,7 @@ impl Hall {
         let session = Arc::new(RwLock::new(SESSION.to_string()));
         let desk = Store::open(&tmp.path().join("queue.db"))?;
         let station = Station::new(settings, store, session.clone())?;
-        Ok(Hall { station, session, desk, queue, rng, seed, gallery: enrolled_codes.len(), threshold, _tmp: tmp })
+        Ok(Hall { station, session, desk, queue, rng, seed, gallery: enrolled_codes.len(), _tmp: tmp })
     }
 
     /// Sends the next pass to a new session, so that it records afresh.
@@ -306,7 +304,7 @@ impl Hall {
         let (queue, station, rng, seed) = (&self.queue, &mut self.station, &mut self.rng, self.seed);
         let mut report = QueueReport {
             gallery: self.gallery,
-            threshold: self.threshold,
+            threshold: station.threshold(),
             delegates: queue.iter().filter(|w| w.code.is_some()).count(),
             strangers: queue.iter().filter(|w| w.code.is_none()).count(),
             stolen_badges: queue.iter().filter(|w| w.code.is_none() && w.badge.is_some()).count(),
