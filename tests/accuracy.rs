@@ -43,6 +43,7 @@ fn calibration_lands_where_it_aims(r: &kiosk::measure::eval::Report, within_one_
     for target in [0.003, 0.01, 0.03] {
         let h = r.held_out.iter().find(|h| h.target == target).expect("checked at this target");
         let share = h.accepted as f64 / h.strangers as f64;
+        assert!(h.interval[0] <= share && share <= h.interval[1], "{h:?}");
         assert!(share <= target, "{h:?}");
         assert!(h.expected <= target, "{h:?}");
         if within_one_and_a_half {
