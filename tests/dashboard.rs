@@ -50,10 +50,8 @@ fn congress(dir: &Path) -> std::path::PathBuf {
 fn pictures_loaded(browser: &Browser) {
     let until = Instant::now() + Duration::from_secs(20);
     loop {
-        let state = browser.js(
-            "const p = [...document.querySelectorAll('img.picture')]; \
-             return [p.length, p.every(i => i.complete), p.every(i => i.naturalWidth > 0)]",
-        );
+        let state = browser.js("const p = [...document.querySelectorAll('img.picture')]; \
+             return [p.length, p.every(i => i.complete), p.every(i => i.naturalWidth > 0)]");
         if state[1] == true {
             assert_eq!(state[2], true, "a picture failed to load: {state}");
             assert_eq!(state[0], 3, "three pictures");
@@ -71,8 +69,11 @@ fn the_pictures_are_drawn_by_the_server_and_the_projector_fits_one_screen() {
     let layout = dir.path().join("hall.toml");
     std::fs::write(&layout, "stage = \"Sân khấu\"\naisles_after_seat = [10, 20]\n").unwrap();
     let cfg = dir.path().join("k.toml");
-    std::fs::write(&cfg, format!("[event]\ntime_zone = \"Asia/Ho_Chi_Minh\"\nhall_layout = \"{}\"\n", layout.display()))
-        .unwrap();
+    std::fs::write(
+        &cfg,
+        format!("[event]\ntime_zone = \"Asia/Ho_Chi_Minh\"\nhall_layout = \"{}\"\n", layout.display()),
+    )
+    .unwrap();
     let dash = Dashboard::start(&["--db", path_str(&db), "--session", SESSION, "--config", path_str(&cfg)]);
 
     // The arrivals, by the minute on the congress's clocks, add up to the present count.

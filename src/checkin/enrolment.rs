@@ -109,7 +109,8 @@ impl Capture {
             return Ok(Captured::NoGoodFrame);
         };
         let thumbnail = face_jpeg(&image, &face.bbox)?;
-        let shown = decode_image(&thumbnail).map_err(|p| crate::error::Error::image(std::path::Path::new("the help desk photo"), p))?;
+        let shown = decode_image(&thumbnail)
+            .map_err(|p| crate::error::Error::image(std::path::Path::new("the help desk photo"), p))?;
         let closest = recognizer
             .gallery()
             .search(&embedding, 2)
@@ -117,7 +118,8 @@ impl Capture {
             .find(|hit| people.get(hit.person).is_some_and(|d| d.code != self.delegate.code))
             .filter(|hit| hit.score >= lookalike)
             .map(|hit| (people[hit.person].clone(), hit.score));
-        let template = NewTemplate { photo_sha256: hex::encode(Sha256::digest(&thumbnail)), embedding, quality, thumbnail };
+        let template =
+            NewTemplate { photo_sha256: hex::encode(Sha256::digest(&thumbnail)), embedding, quality, thumbnail };
         Ok(Captured::Face(Box::new(Candidate {
             delegate: self.delegate,
             model: recognizer.engine.embedder().model_id().to_string(),

@@ -26,10 +26,10 @@ use crate::store::time::Timestamp;
 use crate::store::{Delegate, Evidence, Store};
 use crate::vision::detect::Source;
 use crate::vision::engine::EngineConfig;
-use crate::vision::follow::Follow;
-use crate::vision::liveness::LivenessConfig;
 use crate::vision::face::BBox;
 use crate::vision::face::Face;
+use crate::vision::follow::Follow;
+use crate::vision::liveness::LivenessConfig;
 use crate::vision::qr;
 use crate::vision::quality::mean_brightness;
 use serde_json::json;
@@ -233,7 +233,14 @@ impl Station {
         let started = Instant::now();
         if self.capturing()? {
             let (event, faces) = self.capture_frame(frame)?;
-            return Ok(Update { frame_index: frame.index, faces, guidance: None, event, processing: started.elapsed(), roster });
+            return Ok(Update {
+                frame_index: frame.index,
+                faces,
+                guidance: None,
+                event,
+                processing: started.elapsed(),
+                roster,
+            });
         }
         let scene = self.follow.analyze(&self.recognizer.engine, &frame.image)?;
         let main = scene.main();

@@ -7,8 +7,8 @@ use std::fmt::Write as _;
 
 use crate::dashboard::figures::Figures;
 use crate::store::percent;
-use crate::text::markup as esc;
 use crate::text::Lang;
+use crate::text::markup as esc;
 
 const GREEN: &str = "#1e8c3c";
 const ORANGE: &str = "#c85a00";
@@ -80,7 +80,13 @@ pub fn arrivals(f: &Figures, lang: Lang) -> String {
     // The first and last minutes, and three between.
     let ticks: std::collections::BTreeSet<usize> = (0..5).map(|k| k * (steps - 1) / 4).collect();
     for i in ticks {
-        let anchor = if i == 0 { "start" } else if i == steps - 1 { "end" } else { "middle" };
+        let anchor = if i == 0 {
+            "start"
+        } else if i == steps - 1 {
+            "end"
+        } else {
+            "middle"
+        };
         let _ = write!(
             out,
             r#"<text x="{:.1}" y="{}" text-anchor="{anchor}" fill="{FAINT}">{}</text>"#,

@@ -146,7 +146,11 @@ mod tests {
     fn arrivals_are_counted_by_the_minute_on_the_congress_clocks() {
         let zone = Zone::parse("Asia/Ho_Chi_Minh").unwrap();
         let at = |s: &str| s.parse::<Timestamp>().unwrap();
-        let times = [at("2026-11-28T01:12:03.000+00:00"), at("2026-11-28T08:12:59.000+07:00"), at("2026-11-28T01:14:00.000+00:00")];
+        let times = [
+            at("2026-11-28T01:12:03.000+00:00"),
+            at("2026-11-28T08:12:59.000+07:00"),
+            at("2026-11-28T01:14:00.000+00:00"),
+        ];
         let a = by_minute(&times, &zone);
         assert_eq!(a, [Arrival { minute: "08:12".into(), present: 2 }, Arrival { minute: "08:14".into(), present: 1 }]);
         let days = by_minute(&[times[0], at("2026-11-29T01:00:00.000+00:00")], &zone);

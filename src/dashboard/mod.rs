@@ -361,7 +361,8 @@ async fn stats(State(app): State<App>, Query(p): Query<Params>) -> Response {
 }
 
 fn svg(body: String) -> Response {
-    ([(header::CONTENT_TYPE, "image/svg+xml; charset=utf-8"), (header::CACHE_CONTROL, "no-store")], body).into_response()
+    ([(header::CONTENT_TYPE, "image/svg+xml; charset=utf-8"), (header::CACHE_CONTROL, "no-store")], body)
+        .into_response()
 }
 
 async fn chart(app: App, p: Params, draw: fn(&Figures, Lang) -> String) -> Response {

@@ -87,8 +87,10 @@ impl Gallery {
     /// The templates of `person`, in the order added.
     fn templates_of(&self, person: usize) -> impl Iterator<Item = usize> + '_ {
         let start = self.first.get(person).copied().unwrap_or(NONE);
-        std::iter::successors(Some(start).filter(|&t| t != NONE), |&t| Some(self.next[t as usize]).filter(|&n| n != NONE))
-            .map(|t| t as usize)
+        std::iter::successors(Some(start).filter(|&t| t != NONE), |&t| {
+            Some(self.next[t as usize]).filter(|&n| n != NONE)
+        })
+        .map(|t| t as usize)
     }
 
     /// Adds one template of `person`; templates must be L2-normalised.

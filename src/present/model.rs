@@ -296,9 +296,10 @@ impl Model {
 
     /// The plan of the roster's seats: a delegate added at the help desk has theirs on it.
     fn draw_hall(&mut self) {
-        self.plan = self.hall.as_ref().and_then(|(layout, _)| {
-            Hall::new(self.delegates.iter().map(|d| d.seat.as_str()), layout).plan().cloned()
-        });
+        self.plan = self
+            .hall
+            .as_ref()
+            .and_then(|(layout, _)| Hall::new(self.delegates.iter().map(|d| d.seat.as_str()), layout).plan().cloned());
     }
 
     /// The hall with `seat` highlighted, the stage and this kiosk's entrance.
@@ -683,7 +684,12 @@ mod tests {
         }
         // Nine seats in ten follow the pattern: a plan, with one guest's seat off it.
         for (i, seat) in ["A-2", "A-3", "A-4", "A-5", "B-1", "B-3", "B-4"].into_iter().enumerate() {
-            seated.push(Delegate { code: format!("E{i}"), name: format!("Đại biểu {i}"), seat: seat.into(), ..Delegate::default() });
+            seated.push(Delegate {
+                code: format!("E{i}"),
+                name: format!("Đại biểu {i}"),
+                seat: seat.into(),
+                ..Delegate::default()
+            });
         }
         let door = |name: &str, kiosk: &str| Entrance {
             name: name.into(),
@@ -691,8 +697,11 @@ mod tests {
             at: 0.5,
             kiosks: vec![kiosk.into()],
         };
-        let layout =
-            Layout { stage: "Sân khấu".into(), entrances: vec![door("Cửa A", "k1"), door("Cửa B", "k2")], ..Layout::default() };
+        let layout = Layout {
+            stage: "Sân khấu".into(),
+            entrances: vec![door("Cửa A", "k1"), door("Cửa B", "k2")],
+            ..Layout::default()
+        };
         let mut m =
             Model::new(Lang::Vi, "Đại hội", "Phiên 1", seated.clone(), Duration::from_secs(3)).with_hall(layout, "k1");
         let t = Instant::now();
@@ -725,7 +734,8 @@ mod tests {
         assert!(matches!(&m.screen, Screen::Welcome { plan: None, .. }));
 
         // A delegate added at the help desk reaches the plan with the roster.
-        let added = Delegate { code: "D9".into(), name: "Lê Thị Mai".into(), seat: "C-4".into(), ..Delegate::default() };
+        let added =
+            Delegate { code: "D9".into(), name: "Lê Thị Mai".into(), seat: "C-4".into(), ..Delegate::default() };
         let mut roster = seated.clone();
         roster.push(added.clone());
         m.on_update(&Update { roster: Some(roster), ..update(0, None) }, t);

@@ -275,7 +275,15 @@ impl Plan {
             shapes.push(Shape::Rect { x, y: PAD - 0.2, w, h: STAGE - 0.4, tone: Tone::Stage });
             // Narrower than its stage: a bold letter is about 0.6 of its size wide.
             let size = (w / (self.layout.stage.chars().count() as f32 * 0.6)).min(0.6);
-            shapes.push(text(x + w / 2.0, PAD + 0.45 + size / 2.0, size, &self.layout.stage, Tone::Paper, Anchor::Middle, true));
+            shapes.push(text(
+                x + w / 2.0,
+                PAD + 0.45 + size / 2.0,
+                size,
+                &self.layout.stage,
+                Tone::Paper,
+                Anchor::Middle,
+                true,
+            ));
         }
         for row in &self.rows {
             shapes.push(text(PAD + 0.2, row.y + 0.72, 0.6, row.name.clone(), Tone::Faint, Anchor::Start, true));
@@ -301,7 +309,13 @@ impl Plan {
                 Side::Right => ((w - 0.4, e.at * h - 0.8, 0.3, 1.6), (w - 0.55, e.at * h + 0.15, Anchor::End)),
             };
             let (x, y, bw, bh) = bar;
-            shapes.push(Shape::Rect { x: x.clamp(0.0, w - bw), y: y.clamp(0.0, h - bh), w: bw, h: bh, tone: Tone::Door });
+            shapes.push(Shape::Rect {
+                x: x.clamp(0.0, w - bw),
+                y: y.clamp(0.0, h - bh),
+                w: bw,
+                h: bh,
+                tone: Tone::Door,
+            });
             let x = if label.2 == Anchor::Middle { label.0.clamp(1.5, w - 1.5) } else { label.0 };
             shapes.push(text(x, label.1, 0.45, &e.name, Tone::Door, label.2, true));
         }
@@ -319,7 +333,9 @@ fn legend(shapes: &mut Vec<Shape>, x: f32, y: f32, present: usize, absent: usize
         Lang::Vi => ["Có mặt", "Vắng"],
         Lang::En => ["Present", "Absent"],
     };
-    for (i, (tone, word, n)) in [(Tone::Present, words[0], present), (Tone::Absent, words[1], absent)].into_iter().enumerate() {
+    for (i, (tone, word, n)) in
+        [(Tone::Present, words[0], present), (Tone::Absent, words[1], absent)].into_iter().enumerate()
+    {
         let x = x + i as f32 * 7.0;
         shapes.push(Shape::Rect { x, y, w: 0.7, h: 0.7, tone });
         shapes.push(text(x + 1.0, y + 0.62, 0.6, format!("{word}: {n}"), Tone::Ink, Anchor::Start, false));

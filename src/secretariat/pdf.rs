@@ -45,7 +45,11 @@ enum Op {
 }
 
 fn fill(rgb: [u8; 3]) -> Fill {
-    Fill { paint: rgb::Color::new(rgb[0], rgb[1], rgb[2]).into(), opacity: NormalizedF32::ONE, rule: Default::default() }
+    Fill {
+        paint: rgb::Color::new(rgb[0], rgb[1], rgb[2]).into(),
+        opacity: NormalizedF32::ONE,
+        rule: Default::default(),
+    }
 }
 
 /// The two faces, for drawing (krilla) and for measuring (ttf-parser).
@@ -205,8 +209,16 @@ impl Layout {
     }
 
     /// A row's cells set in their columns, and the height the row needs.
-    fn set_row(&self, columns: &[Column], cells: &[&str], size: f32, bold: bool, min: f32) -> (Vec<(f32, Vec<String>)>, f32) {
-        let set: Vec<_> = columns.iter().zip(cells).map(|(c, cell)| self.set(cell, size, bold, c.width - 4.0, 3)).collect();
+    fn set_row(
+        &self,
+        columns: &[Column],
+        cells: &[&str],
+        size: f32,
+        bold: bool,
+        min: f32,
+    ) -> (Vec<(f32, Vec<String>)>, f32) {
+        let set: Vec<_> =
+            columns.iter().zip(cells).map(|(c, cell)| self.set(cell, size, bold, c.width - 4.0, 3)).collect();
         let tallest = set.iter().map(|(size, lines)| lines.len().max(1) as f32 * size * LEADING).fold(0.0, f32::max);
         (set, (tallest + size * 0.3).max(min))
     }

@@ -141,4 +141,3 @@ impl Drop for Dashboard {
         let _ = self.child.wait();
     }
 }
-
