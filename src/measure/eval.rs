@@ -391,7 +391,7 @@ fn held_out(enrolled: &[(&str, Vec<f32>)], strangers: &[(&str, Vec<f32>)], polic
 }
 
 /// The strangers' photos, grouped by person: the unit a resample draws,
-/// since one person's photos are accepted or refused together.
+/// since one person's photos tend to be accepted or refused together.
 fn people_of(strangers: &[(&str, Vec<f32>)]) -> Vec<Vec<usize>> {
     let mut by_id: HashMap<&str, Vec<usize>> = HashMap::new();
     for (s, (id, _)) in strangers.iter().enumerate() {
