@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 
+use crate::base::stats::percentile;
 use crate::error::{Error, Result};
 use crate::matching::calibrate::{Calibration, calibrate, calibrate_for};
 use crate::matching::decide::{DecideConfig, Decision, Policy, decide};
@@ -373,8 +374,6 @@ fn held_out(enrolled: &[(&str, Vec<f32>)], strangers: &[(&str, Vec<f32>)], polic
                 }
                 out.galleries += 1;
                 out.above += (rate(here, hits.len()) > out.target) as usize;
-                out.strangers += hits.len();
-                out.accepted += here;
                 out.expected += c.expected_fpir;
                 out.thresholds = [out.thresholds[0].min(c.threshold), out.thresholds[1].max(c.threshold)];
             }
@@ -383,6 +382,7 @@ fn held_out(enrolled: &[(&str, Vec<f32>)], strangers: &[(&str, Vec<f32>)], polic
     let people = people_of(strangers);
     for (out, taken) in outs.iter_mut().zip(&taken) {
         out.expected /= out.galleries as f64;
+        (out.accepted, out.strangers) = (taken.iter().sum(), met.iter().sum());
         let per_person: Vec<[usize; 2]> =
             people.iter().map(|photos| photos.iter().fold([0, 0], |[a, m], &s| [a + taken[s], m + met[s]])).collect();
         out.interval = resampled_interval(&per_person, &mut rng);
@@ -406,10 +406,7 @@ fn people_of(strangers: &[(&str, Vec<f32>)]) -> Vec<Vec<usize>> {
 /// the people, each `[accepted, met]`, with replacement.
 fn resampled_interval(people: &[[usize; 2]], rng: &mut rand::rngs::StdRng) -> [f64; 2] {
     use rand::Rng;
-    if people.is_empty() {
-        return [0.0, 0.0];
-    }
-    let mut shares: Vec<f64> = (0..2000)
+    let shares: Vec<f64> = (0..2000)
         .map(|_| {
             let [a, m] = (0..people.len()).fold([0, 0], |[a, m], _| {
                 let [pa, pm] = people[rng.random_range(0..people.len())];
@@ -418,8 +415,7 @@ fn resampled_interval(people: &[[usize; 2]], rng: &mut rand::rngs::StdRng) -> [f
             rate(a, m)
         })
         .collect();
-    shares.sort_by(f64::total_cmp);
-    [shares[shares.len() * 25 / 1000], shares[shares.len() * 975 / 1000]]
+    [percentile(&shares, 0.025), percentile(&shares, 0.975)]
 }
 
 fn rate(n: usize, of: usize) -> f64 {
